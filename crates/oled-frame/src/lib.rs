@@ -1,0 +1,290 @@
+//! Frames as the SSD1306 keeps them, shared by the component (which draws) and the provider (which sends).
+//!
+//! A frame is page-major: byte `page * width + x` holds the eight pixels of column `x` in rows
+//! `page * 8 ..= page * 8 + 7`, bit 0 on top. That is the controller's GDDRAM layout, so a frame goes on the
+//! bus without reshuffling and two frames can be diffed byte by byte into what the bus must carry.
+
+#![forbid(unsafe_code)]
+
+mod diff;
+
+pub use diff::{diff_runs, plan_cost, plan_windows, Run, Window, WINDOW_OVERHEAD_BYTES};
+
+use embedded_graphics_core::{
+    draw_target::DrawTarget,
+    geometry::{OriginDimensions, Size},
+    pixelcolor::BinaryColor,
+    Pixel,
+};
+
+/// Why a frame could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("frame size {width}x{height} is not supported: width 1-128, height a multiple of 8 up to 128")]
+    BadSize { width: u16, height: u16 },
+    #[error("a {width}x{height} frame is {expected} bytes, got {actual}")]
+    BadLength {
+        width: u16,
+        height: u16,
+        expected: usize,
+        actual: usize,
+    },
+}
+
+/// A 1-bit frame in GDDRAM order.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Frame {
+    width: u16,
+    height: u16,
+    bytes: Vec<u8>,
+}
+
+impl core::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "Frame({}x{}, {} lit)",
+            self.width,
+            self.height,
+            self.lit_pixels()
+        )
+    }
+}
+
+impl Frame {
+    /// A dark frame.
+    pub fn new(width: u16, height: u16) -> Result<Self, FrameError> {
+        check_size(width, height)?;
+        Ok(Self {
+            width,
+            height,
+            bytes: vec![0; byte_len(width, height)],
+        })
+    }
+
+    /// Wraps bytes received from elsewhere (the wire), checking their length.
+    pub fn from_bytes(width: u16, height: u16, bytes: Vec<u8>) -> Result<Self, FrameError> {
+        check_size(width, height)?;
+        let expected = byte_len(width, height);
+        if bytes.len() != expected {
+            return Err(FrameError::BadLength {
+                width,
+                height,
+                expected,
+                actual: bytes.len(),
+            });
+        }
+        Ok(Self {
+            width,
+            height,
+            bytes,
+        })
+    }
+
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
+    pub fn height(&self) -> u16 {
+        self.height
+    }
+
+    /// Number of 8-row pages.
+    pub fn pages(&self) -> u16 {
+        self.height / 8
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The bytes of one page, column 0 first.
+    pub fn page(&self, page: u16) -> &[u8] {
+        let w = usize::from(self.width);
+        let start = usize::from(page) * w;
+        &self.bytes[start..start + w]
+    }
+
+    /// Pixel at (x, y); outside the frame reads as dark.
+    pub fn pixel(&self, x: u16, y: u16) -> bool {
+        if x >= self.width || y >= self.height {
+            return false;
+        }
+        let idx = usize::from(y / 8) * usize::from(self.width) + usize::from(x);
+        self.bytes[idx] & (1 << (y % 8)) != 0
+    }
+
+    /// Sets one pixel; outside the frame it is ignored, as drawing APIs expect.
+    pub fn set_pixel(&mut self, x: u16, y: u16, on: bool) {
+        if x >= self.width || y >= self.height {
+            return;
+        }
+        let idx = usize::from(y / 8) * usize::from(self.width) + usize::from(x);
+        let bit = 1u8 << (y % 8);
+        if on {
+            self.bytes[idx] |= bit;
+        } else {
+            self.bytes[idx] &= !bit;
+        }
+    }
+
+    /// Every pixel on or off.
+    pub fn fill(&mut self, on: bool) {
+        let v = if on { 0xFF } else { 0x00 };
+        self.bytes.iter_mut().for_each(|b| *b = v);
+    }
+
+    /// Flips every pixel (software inversion, for rendering).
+    pub fn invert(&mut self) {
+        self.bytes.iter_mut().for_each(|b| *b = !*b);
+    }
+
+    pub fn lit_pixels(&self) -> u32 {
+        self.bytes.iter().map(|b| b.count_ones()).sum()
+    }
+
+    /// Text art, `#` lit and `.` dark, one line per pixel row.
+    pub fn to_ascii(&self) -> String {
+        let mut out = String::with_capacity(usize::from(self.width + 1) * usize::from(self.height));
+        for y in 0..self.height {
+            for x in 0..self.width {
+                out.push(if self.pixel(x, y) { '#' } else { '.' });
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The same image for a panel rotated by 90 or 270 degrees: (x, y) becomes (y, x).
+    /// Used where a logical portrait frame must be laid into a landscape GDDRAM.
+    pub fn transposed(&self) -> Frame {
+        let mut t = Frame {
+            width: self.height,
+            height: self.width,
+            bytes: vec![0; byte_len(self.height, self.width)],
+        };
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if self.pixel(x, y) {
+                    t.set_pixel(y, x, true);
+                }
+            }
+        }
+        t
+    }
+}
+
+fn check_size(width: u16, height: u16) -> Result<(), FrameError> {
+    if width == 0 || width > 128 || height == 0 || height > 128 || height % 8 != 0 {
+        return Err(FrameError::BadSize { width, height });
+    }
+    Ok(())
+}
+
+/// Bytes in a frame of that size.
+pub fn byte_len(width: u16, height: u16) -> usize {
+    usize::from(width) * usize::from(height) / 8
+}
+
+impl OriginDimensions for Frame {
+    fn size(&self) -> Size {
+        Size::new(u32::from(self.width), u32::from(self.height))
+    }
+}
+
+impl DrawTarget for Frame {
+    type Color = BinaryColor;
+    type Error = core::convert::Infallible;
+
+    fn draw_iter<I>(&mut self, pixels: I) -> Result<(), Self::Error>
+    where
+        I: IntoIterator<Item = Pixel<Self::Color>>,
+    {
+        for Pixel(p, c) in pixels {
+            if let (Ok(x), Ok(y)) = (u16::try_from(p.x), u16::try_from(p.y)) {
+                self.set_pixel(x, y, c.is_on());
+            }
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self, color: Self::Color) -> Result<(), Self::Error> {
+        self.fill(color.is_on());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embedded_graphics::{
+        prelude::*,
+        primitives::{Line, PrimitiveStyle},
+    };
+
+    #[test]
+    fn sizes_are_checked() {
+        assert!(Frame::new(128, 64).is_ok());
+        assert!(Frame::new(128, 32).is_ok());
+        assert_eq!(
+            Frame::new(100, 7),
+            Err(FrameError::BadSize {
+                width: 100,
+                height: 7
+            })
+        );
+        assert!(matches!(
+            Frame::from_bytes(128, 64, vec![0; 10]),
+            Err(FrameError::BadLength {
+                expected: 1024,
+                actual: 10,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn pixels_land_in_gddram_order() {
+        let mut f = Frame::new(128, 64).unwrap();
+        f.set_pixel(0, 0, true);
+        f.set_pixel(5, 9, true);
+        f.set_pixel(127, 63, true);
+        f.set_pixel(500, 500, true); // ignored
+        assert_eq!(f.as_bytes()[0], 0b0000_0001);
+        assert_eq!(f.as_bytes()[128 + 5], 0b0000_0010);
+        assert_eq!(f.as_bytes()[1023], 0b1000_0000);
+        assert_eq!(f.lit_pixels(), 3);
+    }
+
+    #[test]
+    fn draws_with_embedded_graphics() {
+        let mut f = Frame::new(128, 32).unwrap();
+        Line::new(Point::new(0, 0), Point::new(127, 0))
+            .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 1))
+            .draw(&mut f)
+            .unwrap();
+        assert!(f.page(0).iter().all(|b| *b == 1));
+        assert!(f.page(1).iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn transposes_for_portrait() {
+        let mut f = Frame::new(64, 128).unwrap();
+        f.set_pixel(3, 100, true);
+        let t = f.transposed();
+        assert_eq!((t.width(), t.height()), (128, 64));
+        assert!(t.pixel(100, 3));
+        assert_eq!(t.transposed(), f);
+    }
+
+    #[test]
+    fn ascii_shows_rows() {
+        let mut f = Frame::new(8, 8).unwrap();
+        f.set_pixel(1, 0, true);
+        assert!(f.to_ascii().starts_with(".#......\n"));
+    }
+}
