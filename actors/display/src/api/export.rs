@@ -1,0 +1,109 @@
+//! Wiring: the component's exports, each a thin call into `api::http` / `api::invoke` over the lattice panel.
+
+use super::http::{self, Method, Request, MAX_BODY_BYTES};
+use crate::domain::Display;
+use crate::infra::{self, bindings, LatticePanel};
+use wasi::http::types::{
+    Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
+    ResponseOutparam,
+};
+
+struct Component;
+
+fn display() -> Display<LatticePanel> {
+    Display::new(LatticePanel)
+}
+
+/// Reads at most `MAX_BODY_BYTES + 1` bytes, so an oversized body is noticed without being held whole.
+fn read_body(req: &IncomingRequest) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    let Ok(incoming) = req.consume() else {
+        return (body, false);
+    };
+    if let Ok(stream) = incoming.stream() {
+        while body.len() <= MAX_BODY_BYTES {
+            match stream.blocking_read(8192) {
+                Ok(chunk) => body.extend_from_slice(&chunk),
+                Err(_) => break, // closed: the whole body is in
+            }
+        }
+        drop(stream);
+    }
+    let _ = IncomingBody::finish(incoming);
+    let truncated = body.len() > MAX_BODY_BYTES;
+    (body, truncated)
+}
+
+fn respond(out: ResponseOutparam, resp: http::Response) {
+    let mut headers = vec![(
+        "content-type".to_string(),
+        http::Response::CONTENT_TYPE.as_bytes().to_vec(),
+    )];
+    if let Some(allow) = resp.allow {
+        headers.push(("allow".to_string(), allow.as_bytes().to_vec()));
+    }
+    let Ok(fields) = Fields::from_list(&headers) else {
+        return;
+    };
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(resp.status);
+    let Ok(body) = response.body() else { return };
+    ResponseOutparam::set(out, Ok(response));
+    if let Ok(stream) = body.write() {
+        for chunk in resp.body.as_bytes().chunks(4096) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                break;
+            }
+        }
+        drop(stream);
+    }
+    let _ = OutgoingBody::finish(body, None);
+}
+
+impl wasi::exports::http::incoming_handler::Guest for Component {
+    fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+        let method = match request.method() {
+            WasiMethod::Get => Method::Get,
+            WasiMethod::Post => Method::Post,
+            WasiMethod::Put => Method::Put,
+            WasiMethod::Delete => Method::Delete,
+            _ => Method::Other,
+        };
+        let content_type = request
+            .headers()
+            .get(&"content-type".to_string())
+            .into_iter()
+            .next()
+            .and_then(|v| String::from_utf8(v).ok());
+        let (body, body_truncated) = read_body(&request);
+        let resp = http::handle(
+            &display(),
+            &Request {
+                method,
+                content_type: content_type.as_deref(),
+                body: &body,
+                body_truncated,
+            },
+        );
+        infra::info(&format!("http {method:?} -> {}", resp.status));
+        respond(response_out, resp);
+    }
+}
+
+wasi::http::proxy::export!(Component);
+
+impl bindings::exports::oled_lattice::display::invoke::Guest for Component {
+    fn status() -> String {
+        super::invoke::status(&display())
+    }
+
+    fn clear() -> String {
+        super::invoke::clear(&display())
+    }
+
+    fn demo() -> String {
+        super::invoke::demo(&display())
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

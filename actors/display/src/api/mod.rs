@@ -1,0 +1,8 @@
+//! The outside of the component: HTTP and `wash call`. Routing is plain Rust over the domain, so it is
+//! tested natively; only `export` (wasm-only) touches the generated bindings.
+
+pub mod http;
+pub mod invoke;
+
+#[cfg(target_arch = "wasm32")]
+mod export;

@@ -1,0 +1,293 @@
+//! The pure core: text in, frame out. No I/O, no WIT types: it compiles and is tested natively.
+//!
+//! Layout is done here (word wrap, alignment, font choice, ellipsis) because those are the decisions a
+//! person notices; glyphs come from embedded-graphics' Latin-1 mono fonts.
+
+use embedded_graphics::{
+    mono_font::{iso_8859_1, MonoFont, MonoTextStyle},
+    pixelcolor::BinaryColor,
+    prelude::*,
+    text::{Baseline, Text},
+};
+use oled_frame::Frame;
+
+/// What stands in for a character the fonts cannot draw (outside Latin-1, or a control character).
+pub const REPLACEMENT: char = '?';
+/// What ends text that did not fit.
+pub const ELLIPSIS: &str = "...";
+
+/// Font sizes, smallest to largest. `Auto` picks the largest at which the whole text fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Font {
+    Small,
+    Medium,
+    Large,
+    #[default]
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HAlign {
+    Left,
+    #[default]
+    Center,
+    Right,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VAlign {
+    Top,
+    #[default]
+    Middle,
+    Bottom,
+}
+
+/// How to render; the default is what a plain-text request gets: auto font, centred both ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    pub font: Font,
+    pub align: HAlign,
+    pub valign: VAlign,
+    pub invert: bool,
+}
+
+/// A rendered screen and the choices made for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub frame: Frame,
+    /// The concrete font used (never `Auto`).
+    pub font: Font,
+    pub lines: Vec<String>,
+    /// True when the text did not fit and ends in an ellipsis.
+    pub truncated: bool,
+    /// Characters that were drawn as [`REPLACEMENT`].
+    pub replaced: usize,
+}
+
+impl Font {
+    pub const CONCRETE: [Font; 3] = [Font::Large, Font::Medium, Font::Small];
+
+    fn mono(self) -> &'static MonoFont<'static> {
+        match self {
+            Font::Small => &iso_8859_1::FONT_6X10,
+            Font::Medium => &iso_8859_1::FONT_8X13,
+            Font::Large | Font::Auto => &iso_8859_1::FONT_10X20,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Font::Small => "small",
+            Font::Medium => "medium",
+            Font::Large => "large",
+            Font::Auto => "auto",
+        }
+    }
+
+    /// Columns and rows of text this font gives on a panel.
+    pub fn grid(self, width: u16, height: u16) -> (usize, usize) {
+        let f = self.mono();
+        let cw = (f.character_size.width + f.character_spacing) as usize;
+        let lh = f.character_size.height as usize;
+        (usize::from(width) / cw, usize::from(height) / lh)
+    }
+}
+
+impl core::str::FromStr for Font {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "small" => Ok(Font::Small),
+            "medium" => Ok(Font::Medium),
+            "large" => Ok(Font::Large),
+            "auto" => Ok(Font::Auto),
+            other => Err(format!(
+                "font `{other}` is not one of small, medium, large, auto"
+            )),
+        }
+    }
+}
+
+impl core::str::FromStr for HAlign {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "left" => Ok(HAlign::Left),
+            "center" | "centre" => Ok(HAlign::Center),
+            "right" => Ok(HAlign::Right),
+            other => Err(format!("align `{other}` is not one of left, center, right")),
+        }
+    }
+}
+
+impl core::str::FromStr for VAlign {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "top" => Ok(VAlign::Top),
+            "middle" => Ok(VAlign::Middle),
+            "bottom" => Ok(VAlign::Bottom),
+            other => Err(format!(
+                "valign `{other}` is not one of top, middle, bottom"
+            )),
+        }
+    }
+}
+
+/// Maps every character to one the fonts can draw; counts the replacements.
+fn sanitize(text: &str) -> (String, usize) {
+    let mut replaced = 0;
+    let out = text
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| match c {
+            '\n' => '\n',
+            '\t' => ' ',
+            c if c.is_control() || u32::from(c) > 0xFF => {
+                replaced += 1;
+                REPLACEMENT
+            }
+            c => c,
+        })
+        .collect();
+    (out, replaced)
+}
+
+/// Greedy word wrap into lines of at most `cols` characters; words longer than a line are broken.
+fn wrap(text: &str, cols: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    if cols == 0 {
+        return lines;
+    }
+    for paragraph in text.split('\n') {
+        let mut cur = String::new();
+        let mut cur_len = 0;
+        for word in paragraph.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            while word.len() > cols {
+                if cur_len > 0 {
+                    lines.push(std::mem::take(&mut cur));
+                    cur_len = 0;
+                }
+                lines.push(word.drain(..cols).collect());
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if cur_len == 0 {
+                cur = word.iter().collect();
+                cur_len = word.len();
+            } else if cur_len + 1 + word.len() <= cols {
+                cur.push(' ');
+                cur.extend(word.iter());
+                cur_len += 1 + word.len();
+            } else {
+                lines.push(std::mem::replace(&mut cur, word.iter().collect()));
+                cur_len = word.len();
+            }
+        }
+        lines.push(cur);
+    }
+    // A trailing newline adds no visible line.
+    while lines.len() > 1 && lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Cuts `lines` to `rows`, ending the last kept line in an ellipsis.
+fn ellipsize(mut lines: Vec<String>, rows: usize, cols: usize) -> Vec<String> {
+    lines.truncate(rows);
+    if let Some(last) = lines.last_mut() {
+        let keep = cols.saturating_sub(ELLIPSIS.len());
+        let mut cut: String = last.chars().take(keep).collect();
+        while cut.ends_with(' ') {
+            cut.pop();
+        }
+        cut.push_str(ELLIPSIS);
+        *last = cut.chars().take(cols).collect();
+    }
+    lines
+}
+
+/// Lays out `text` and draws it onto a `width` x `height` frame.
+pub fn render(text: &str, style: &Style, width: u16, height: u16) -> Rendered {
+    let (clean, replaced) = sanitize(text);
+    let candidates: &[Font] = match style.font {
+        Font::Auto => &Font::CONCRETE,
+        Font::Small => &[Font::Small],
+        Font::Medium => &[Font::Medium],
+        Font::Large => &[Font::Large],
+    };
+
+    let mut chosen = None;
+    for &font in candidates {
+        let (cols, rows) = font.grid(width, height);
+        let lines = wrap(&clean, cols);
+        if rows > 0 && lines.len() <= rows {
+            chosen = Some((font, lines, false));
+            break;
+        }
+    }
+    let (font, lines, truncated) = chosen.unwrap_or_else(|| {
+        // Nothing fits: the smallest candidate, cut with an ellipsis so nothing is silently lost.
+        let font = candidates[candidates.len() - 1];
+        let (cols, rows) = font.grid(width, height);
+        (font, ellipsize(wrap(&clean, cols), rows, cols), true)
+    });
+
+    let frame = draw(&lines, font, style, width, height);
+    Rendered {
+        frame,
+        font,
+        lines,
+        truncated,
+        replaced,
+    }
+}
+
+fn draw(lines: &[String], font: Font, style: &Style, width: u16, height: u16) -> Frame {
+    // Sizes come from the panel; a bad size is the panel's bug, so fall back to the common 128x64.
+    let mut frame = Frame::new(width, height)
+        .or_else(|_| Frame::new(128, 64))
+        .unwrap_or_else(|_| unreachable!("128x64 is a valid frame size"));
+    let mono = font.mono();
+    let cw = (mono.character_size.width + mono.character_spacing) as i32;
+    let lh = mono.character_size.height as i32;
+    let (w, h) = (i32::from(frame.width()), i32::from(frame.height()));
+    let block = lh * lines.len() as i32;
+    let top = match style.valign {
+        VAlign::Top => 0,
+        VAlign::Middle => (h - block) / 2,
+        VAlign::Bottom => h - block,
+    }
+    .max(0);
+    let text_style = MonoTextStyle::new(mono, BinaryColor::On);
+    for (i, line) in lines.iter().enumerate() {
+        let len = cw * line.chars().count() as i32;
+        let x = match style.align {
+            HAlign::Left => 0,
+            HAlign::Center => (w - len) / 2,
+            HAlign::Right => w - len,
+        }
+        .max(0);
+        let y = top + lh * i as i32;
+        // Drawing into a Frame cannot fail (its error type is Infallible).
+        let _ =
+            Text::with_baseline(line, Point::new(x, y), text_style, Baseline::Top).draw(&mut frame);
+    }
+    if style.invert {
+        frame.invert();
+    }
+    frame
+}
+
+/// A dark frame of the panel's size.
+pub fn blank(width: u16, height: u16) -> Frame {
+    Frame::new(width, height)
+        .or_else(|_| Frame::new(128, 64))
+        .unwrap_or_else(|_| unreachable!("128x64 is a valid frame size"))
+}
+
+#[cfg(test)]
+mod tests;

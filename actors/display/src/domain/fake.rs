@@ -1,0 +1,73 @@
+//! A panel that records what it was given, for tests of the use cases and the API.
+
+use super::{Panel, PanelError, PanelInfo, PresentCost};
+use std::cell::RefCell;
+
+pub struct FakePanel {
+    info: Option<PanelInfo>,
+    frames: RefCell<Vec<Vec<u8>>>,
+    fail: RefCell<Option<PanelError>>,
+}
+
+impl FakePanel {
+    pub fn new(width: u16, height: u16) -> Self {
+        Self {
+            info: Some(PanelInfo {
+                width,
+                height,
+                driver: "ssd1306".into(),
+                backend: "virtual".into(),
+                bus: "fake".into(),
+                address: 0x3C,
+                rotation: 0,
+            }),
+            frames: RefCell::default(),
+            fail: RefCell::default(),
+        }
+    }
+
+    pub fn absent() -> Self {
+        Self {
+            info: None,
+            frames: RefCell::default(),
+            fail: RefCell::default(),
+        }
+    }
+
+    pub fn fail_with(&self, e: PanelError) {
+        *self.fail.borrow_mut() = Some(e);
+    }
+
+    pub fn frames(&self) -> Vec<Vec<u8>> {
+        self.frames.borrow().clone()
+    }
+}
+
+impl Panel for &FakePanel {
+    fn info(&self) -> Result<PanelInfo, PanelError> {
+        self.info
+            .clone()
+            .ok_or_else(|| PanelError::Absent("no panel on /dev/i2c-9".into()))
+    }
+
+    fn present(&self, frame: &[u8]) -> Result<PresentCost, PanelError> {
+        if let Some(e) = self.fail.borrow().clone() {
+            return Err(e);
+        }
+        let info = self.info()?;
+        let expected = usize::from(info.width) * usize::from(info.height) / 8;
+        if frame.len() != expected {
+            return Err(PanelError::BadFrame(format!(
+                "expected {expected} bytes, got {}",
+                frame.len()
+            )));
+        }
+        self.frames.borrow_mut().push(frame.to_vec());
+        Ok(PresentCost {
+            bytes: frame.len() as u32 + 14,
+            transactions: 3,
+            pages_touched: 8,
+            full_refresh: false,
+        })
+    }
+}

@@ -1,0 +1,272 @@
+//! Use cases: what the display does, against a [`Panel`] port. The port is implemented over the lattice
+//! in `infra` and by a fake in tests; nothing here knows about WIT, wRPC or HTTP.
+
+use crate::core::{self, Font, HAlign, Style, VAlign};
+use embedded_graphics::{
+    mono_font::{iso_8859_1, MonoTextStyle},
+    pixelcolor::BinaryColor,
+    prelude::*,
+    primitives::{Line, PrimitiveStyle, RoundedRectangle},
+    text::{Alignment, Text},
+};
+use serde::Serialize;
+
+/// What the panel says about itself (mirrors `oled-lattice:panel/types.panel-info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PanelInfo {
+    pub width: u16,
+    pub height: u16,
+    pub driver: String,
+    pub backend: String,
+    pub bus: String,
+    pub address: u8,
+    pub rotation: u16,
+}
+
+/// What one update cost on the bus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PresentCost {
+    pub bytes: u32,
+    pub transactions: u32,
+    pub pages_touched: u8,
+    pub full_refresh: bool,
+}
+
+/// Why the panel refused (mirrors `oled-lattice:panel/types.panel-error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PanelError {
+    #[error("panel rejected the frame: {0}")]
+    BadFrame(String),
+    #[error("I2C bus error: {0}")]
+    Bus(String),
+    #[error("panel absent: {0}")]
+    Absent(String),
+    #[error("invalid request to the panel: {0}")]
+    Invalid(String),
+}
+
+/// The port: any panel that takes whole frames.
+pub trait Panel {
+    fn info(&self) -> Result<PanelInfo, PanelError>;
+    fn present(&self, frame: &[u8]) -> Result<PresentCost, PanelError>;
+}
+
+/// What a use case did, for the caller (HTTP body, `wash call` answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shown {
+    pub text: String,
+    pub font: &'static str,
+    pub lines: usize,
+    pub truncated: bool,
+    pub replaced: usize,
+    pub width: u16,
+    pub height: u16,
+    pub bus: PresentCost,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub component: &'static str,
+    pub version: &'static str,
+    pub panel: PanelInfo,
+    pub fonts: [&'static str; 4],
+    pub max_text_bytes: usize,
+}
+
+/// Longest text accepted, in bytes; larger requests are refused rather than cut.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
+pub struct Display<P> {
+    panel: P,
+}
+
+impl<P: Panel> Display<P> {
+    pub fn new(panel: P) -> Self {
+        Self { panel }
+    }
+
+    /// Renders `text` for the panel's own size and shows it.
+    pub fn show(&self, text: &str, style: &Style) -> Result<Shown, PanelError> {
+        let info = self.panel.info()?;
+        let r = core::render(text, style, info.width, info.height);
+        let bus = self.panel.present(r.frame.as_bytes())?;
+        Ok(Shown {
+            text: text.to_string(),
+            font: r.font.name(),
+            lines: r.lines.len(),
+            truncated: r.truncated,
+            replaced: r.replaced,
+            width: info.width,
+            height: info.height,
+            bus,
+        })
+    }
+
+    pub fn clear(&self) -> Result<PresentCost, PanelError> {
+        let info = self.panel.info()?;
+        self.panel
+            .present(core::blank(info.width, info.height).as_bytes())
+    }
+
+    pub fn status(&self) -> Result<Status, PanelError> {
+        Ok(Status {
+            component: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            panel: self.panel.info()?,
+            fonts: ["small", "medium", "large", "auto"],
+            max_text_bytes: MAX_TEXT_BYTES,
+        })
+    }
+
+    /// A screen that shows the path the pixels took: a frame, the title, and where it runs.
+    pub fn demo(&self) -> Result<PresentCost, PanelError> {
+        let info = self.panel.info()?;
+        let frame = demo_frame(&info);
+        self.panel.present(frame.as_bytes())
+    }
+}
+
+fn demo_frame(info: &PanelInfo) -> oled_frame::Frame {
+    let (w, h) = (info.width, info.height);
+    let mut f = core::blank(w, h);
+    let (wi, hi) = (i32::from(w), i32::from(h));
+    let thin = PrimitiveStyle::with_stroke(BinaryColor::On, 1);
+    // Drawing into a Frame cannot fail (Infallible); results are ignored on purpose.
+    let _ = RoundedRectangle::with_equal_corners(
+        embedded_graphics::primitives::Rectangle::new(Point::zero(), Size::new(w.into(), h.into())),
+        Size::new(6, 6),
+    )
+    .into_styled(thin)
+    .draw(&mut f);
+    let title = MonoTextStyle::new(&iso_8859_1::FONT_8X13, BinaryColor::On);
+    let small = MonoTextStyle::new(&iso_8859_1::FONT_6X10, BinaryColor::On);
+    let _ = Text::with_alignment(
+        "oled-lattice",
+        Point::new(wi / 2, 14),
+        title,
+        Alignment::Center,
+    )
+    .draw(&mut f);
+    let _ = Line::new(Point::new(8, 18), Point::new(wi - 9, 18))
+        .into_styled(thin)
+        .draw(&mut f);
+    let lines = ["wasm -> lattice", &format!("{} {}x{}", info.backend, w, h)];
+    for (i, l) in lines.iter().enumerate() {
+        let _ = Text::with_alignment(
+            l,
+            Point::new(wi / 2, 31 + 11 * i as i32),
+            small,
+            Alignment::Center,
+        )
+        .draw(&mut f);
+    }
+    if hi >= 64 {
+        let _ = Text::with_alignment(
+            "-> i2c -> OLED",
+            Point::new(wi / 2, 53),
+            small,
+            Alignment::Center,
+        )
+        .draw(&mut f);
+    }
+    f
+}
+
+/// A style built from optional request words; unknown words are errors that name the accepted ones.
+pub fn style_from(
+    font: Option<&str>,
+    align: Option<&str>,
+    valign: Option<&str>,
+    invert: Option<bool>,
+) -> Result<Style, String> {
+    Ok(Style {
+        font: font.map(str::parse).transpose()?.unwrap_or(Font::Auto),
+        align: align.map(str::parse).transpose()?.unwrap_or(HAlign::Center),
+        valign: valign
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or(VAlign::Middle),
+        invert: invert.unwrap_or(false),
+    })
+}
+
+#[cfg(test)]
+pub mod fake;
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakePanel;
+    use super::*;
+
+    #[test]
+    fn show_renders_at_the_panels_size_and_presents_once() {
+        let panel = FakePanel::new(128, 32);
+        let d = Display::new(&panel);
+        let shown = d.show("Hello", &Style::default()).unwrap();
+        assert_eq!((shown.width, shown.height), (128, 32));
+        let frames = panel.frames();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].len(), 128 * 32 / 8);
+        assert_eq!(
+            frames[0],
+            core::render("Hello", &Style::default(), 128, 32)
+                .frame
+                .into_bytes()
+        );
+    }
+
+    #[test]
+    fn clear_presents_a_dark_frame() {
+        let panel = FakePanel::new(128, 64);
+        Display::new(&panel).clear().unwrap();
+        assert!(panel.frames()[0].iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn demo_draws_something_within_the_panel() {
+        for (w, h) in [(128, 64), (128, 32), (64, 128)] {
+            let panel = FakePanel::new(w, h);
+            Display::new(&panel).demo().unwrap();
+            let f = &panel.frames()[0];
+            assert_eq!(f.len(), usize::from(w) * usize::from(h) / 8);
+            assert!(f.iter().any(|b| *b != 0));
+        }
+    }
+
+    #[test]
+    fn panel_errors_reach_the_caller_untouched() {
+        let panel = FakePanel::new(128, 64);
+        panel.fail_with(PanelError::Bus("NACK at 0x3c".into()));
+        let err = Display::new(&panel)
+            .show("x", &Style::default())
+            .unwrap_err();
+        assert_eq!(err, PanelError::Bus("NACK at 0x3c".into()));
+        let panel = FakePanel::absent();
+        assert!(matches!(
+            Display::new(&panel).status(),
+            Err(PanelError::Absent(_))
+        ));
+    }
+
+    #[test]
+    fn status_reports_the_panel() {
+        let panel = FakePanel::new(128, 64);
+        let s = Display::new(&panel).status().unwrap();
+        assert_eq!(s.panel.driver, "ssd1306");
+        assert_eq!(s.max_text_bytes, MAX_TEXT_BYTES);
+    }
+
+    #[test]
+    fn style_words_are_checked() {
+        assert_eq!(
+            style_from(None, None, None, None).unwrap(),
+            Style::default()
+        );
+        let s = style_from(Some("small"), Some("left"), Some("top"), Some(true)).unwrap();
+        assert_eq!(
+            (s.font, s.align, s.valign, s.invert),
+            (Font::Small, HAlign::Left, VAlign::Top, true)
+        );
+        assert!(style_from(Some("huge"), None, None, None).is_err());
+    }
+}
