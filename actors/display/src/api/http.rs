@@ -115,34 +115,35 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
             .trim()
             .to_ascii_lowercase()
     });
-    let (text, style) =
-        match media.as_deref() {
-            None | Some("") | Some("text/plain") => match std::str::from_utf8(req.body) {
-                Ok(t) => (t.to_string(), Default::default()),
-                Err(e) => return Response::error(400, format!("body is not UTF-8 text: {e}")),
-            },
-            Some("application/json") => {
-                let parsed: ShowJson = match serde_json::from_slice(req.body) {
-                    Ok(p) => p,
-                    Err(e) => return Response::error(400, format!("bad JSON: {e}")),
-                };
-                match style_from(
-                    parsed.font.as_deref(),
-                    parsed.align.as_deref(),
-                    parsed.valign.as_deref(),
-                    parsed.invert,
-                ) {
-                    Ok(style) => (parsed.text, style),
-                    Err(reason) => return Response::error(400, reason),
-                }
+    let (text, style) = match media.as_deref() {
+        None | Some("") | Some("text/plain") => match std::str::from_utf8(req.body) {
+            Ok(t) => (t.to_string(), Default::default()),
+            Err(e) => return Response::error(400, format!("body is not UTF-8 text: {e}")),
+        },
+        Some("application/json") => {
+            let parsed: ShowJson = match serde_json::from_slice(req.body) {
+                Ok(p) => p,
+                Err(e) => return Response::error(400, format!("bad JSON: {e}")),
+            };
+            match style_from(
+                parsed.font.as_deref(),
+                parsed.align.as_deref(),
+                parsed.valign.as_deref(),
+                parsed.invert,
+            ) {
+                Ok(style) => (parsed.text, style),
+                Err(reason) => return Response::error(400, reason),
             }
-            Some(other) => return Response::error(
+        }
+        Some(other) => {
+            return Response::error(
                 415,
                 format!(
                     "content type `{other}` is not supported; use text/plain or application/json"
                 ),
-            ),
-        };
+            )
+        }
+    };
     if text.len() > MAX_TEXT_BYTES {
         return Response::error(
             413,

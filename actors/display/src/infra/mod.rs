@@ -5,6 +5,7 @@ pub mod bindings {
         path: ["../../wit/logging", "../../wit/panel", "../../wit/display"],
         world: "oled-lattice:display/component",
         pub_export_macro: true,
+        generate_all,
     });
 }
 
