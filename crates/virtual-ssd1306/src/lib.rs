@@ -1,1 +1,485 @@
-//! Placeholder: filled in by the emulator work.
+//! An SSD1306 OLED controller on an emulated I2C bus.
+//!
+//! It is the one emulated part of the product: the OLED provider drives it through the real `ssd1306`
+//! crate exactly as it drives hardware, so what the emulator shows is what the driver really sent. It
+//! decodes every write transaction like the chip (control bytes, commands with parameters, GDDRAM
+//! addressing), keeps bus statistics, can inject faults, and renders what a person would see as ASCII or
+//! as a PNG of the module.
+//!
+//! The glass is modelled as common modules are built: with segment remap on (0xA1) and COM scan reversed
+//! (0xC8), GDDRAM column 0 is the left edge and page 0 the top. See [`Mounting`] for rotated modules.
+
+#![forbid(unsafe_code)]
+
+mod controller;
+mod render;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub use controller::{AddressingMode, ControllerState, COLUMNS, GDDRAM_BYTES, PAGES, ROWS};
+pub use render::MAX_SCALE;
+
+use controller::{Controller, Effect};
+use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
+use oled_frame::Frame;
+use serde::Serialize;
+
+/// Scale the PNG is usually rendered at: big enough to read text, small enough to glance at.
+pub const DEFAULT_SCALE: u32 = 4;
+
+/// The usual 7-bit address (SA0 low).
+pub const ADDRESS_PRIMARY: u8 = 0x3C;
+/// The alternate 7-bit address (SA0 high).
+pub const ADDRESS_ALTERNATE: u8 = 0x3D;
+
+/// The glass attached to the controller. GDDRAM is 128x64 either way; the glass decides which rows show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum PanelSize {
+    W128xH64,
+    W128xH32,
+}
+
+impl PanelSize {
+    pub fn width(self) -> u16 {
+        128
+    }
+
+    pub fn height(self) -> u16 {
+        match self {
+            PanelSize::W128xH64 => 64,
+            PanelSize::W128xH32 => 32,
+        }
+    }
+
+    /// The size with these dimensions, if it is one the emulator models.
+    pub fn from_dimensions(width: u16, height: u16) -> Option<Self> {
+        match (width, height) {
+            (128, 64) => Some(PanelSize::W128xH64),
+            (128, 32) => Some(PanelSize::W128xH32),
+            _ => None,
+        }
+    }
+}
+
+/// How the module is mounted in front of the person looking at it, named like the `ssd1306` crate's
+/// `DisplayRotation`: an image drawn through that driver with `RotateN` is upright on a module mounted at
+/// `RotateN`. The glass itself does not know; this only turns [`VirtualSsd1306::visible`] and the PNG.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum Mounting {
+    /// Landscape, as the module is commonly held (header pins up).
+    #[default]
+    Rotate0,
+    /// Portrait, the module turned a quarter counter-clockwise.
+    Rotate90,
+    /// Landscape, upside down.
+    Rotate180,
+    /// Portrait, the module turned a quarter clockwise.
+    Rotate270,
+}
+
+impl Mounting {
+    /// From degrees (0, 90, 180, 270), as the panel contract carries rotation.
+    pub fn from_degrees(degrees: u16) -> Option<Self> {
+        match degrees {
+            0 => Some(Mounting::Rotate0),
+            90 => Some(Mounting::Rotate90),
+            180 => Some(Mounting::Rotate180),
+            270 => Some(Mounting::Rotate270),
+            _ => None,
+        }
+    }
+
+    pub fn degrees(self) -> u16 {
+        match self {
+            Mounting::Rotate0 => 0,
+            Mounting::Rotate90 => 90,
+            Mounting::Rotate180 => 180,
+            Mounting::Rotate270 => 270,
+        }
+    }
+}
+
+/// What went over the bus, so tests and the provider's stats can be checked to the byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BusStats {
+    /// Transactions started on the bus (address phases), acknowledged or not.
+    pub transactions: u64,
+    /// Bytes on the bus: one address byte per transaction plus the payload bytes the device accepted.
+    pub bytes: u64,
+    /// Bytes decoded as GDDRAM data (control bytes excluded).
+    pub data_bytes: u64,
+    /// Bytes decoded as commands or command parameters (control bytes excluded).
+    pub command_bytes: u64,
+    /// Display-off commands (0xAE): a driver that re-inits too often shows up here.
+    pub display_off: u64,
+    /// Transactions that were not acknowledged (wrong address, unplugged, injected).
+    pub nacks: u64,
+}
+
+/// One acknowledged write transaction as it went over the bus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Transaction {
+    /// 7-bit address.
+    pub address: u8,
+    /// Payload after the address byte: control bytes included.
+    pub bytes: Vec<u8>,
+}
+
+/// Why a bus operation failed, mapped onto embedded-hal's error kinds so drivers react as on hardware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BusError {
+    /// Nothing acknowledged the address: wrong address, or the panel is unplugged.
+    #[error("no device acknowledged address {address:#04x}")]
+    NoDevice { address: u8 },
+    /// A NACK injected by [`VirtualSsd1306::nack_next`].
+    #[error("the panel did not acknowledge (injected fault)")]
+    InjectedNack,
+    /// The SSD1306 has no read path over I2C.
+    #[error("the SSD1306 cannot be read over I2C")]
+    ReadNotSupported,
+}
+
+impl embedded_hal::i2c::Error for BusError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            BusError::NoDevice { .. } | BusError::InjectedNack => {
+                ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)
+            }
+            BusError::ReadNotSupported => ErrorKind::Other,
+        }
+    }
+}
+
+/// Where the next payload byte of a transaction goes, per the last control byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    /// A control byte is due.
+    Control,
+    /// Co=0, D/C#=0: every further byte is a command.
+    Commands,
+    /// Co=0, D/C#=1: every further byte is GDDRAM data.
+    Data,
+    /// Co=1, D/C#=0: one command byte, then a control byte.
+    OneCommand,
+    /// Co=1, D/C#=1: one data byte, then a control byte.
+    OneData,
+}
+
+/// An emulated SSD1306 at one I2C address, with its glass.
+#[derive(Clone)]
+pub struct VirtualSsd1306 {
+    size: PanelSize,
+    address: u8,
+    mounting: Mounting,
+    controller: Controller,
+    stats: BusStats,
+    logging: bool,
+    log: Vec<Transaction>,
+    nack_pending: u32,
+    present: bool,
+}
+
+impl core::fmt::Debug for VirtualSsd1306 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VirtualSsd1306")
+            .field("size", &self.size)
+            .field("address", &format_args!("{:#04x}", self.address))
+            .field("mounting", &self.mounting)
+            .field("state", &self.controller.state)
+            .field("stats", &self.stats)
+            .field("present", &self.present)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtualSsd1306 {
+    /// A panel just powered on: display off, registers at reset values, GDDRAM dark, landscape mounting.
+    /// `address` is the 7-bit address it answers (0x3C or 0x3D on real modules; any value is accepted).
+    pub fn new(size: PanelSize, address: u8) -> Self {
+        Self {
+            size,
+            address,
+            mounting: Mounting::Rotate0,
+            controller: Controller::new(),
+            stats: BusStats::default(),
+            logging: false,
+            log: Vec::new(),
+            nack_pending: 0,
+            present: true,
+        }
+    }
+
+    /// The same panel mounted differently (see [`Mounting`]).
+    pub fn with_mounting(mut self, mounting: Mounting) -> Self {
+        self.mounting = mounting;
+        self
+    }
+
+    pub fn set_mounting(&mut self, mounting: Mounting) {
+        self.mounting = mounting;
+    }
+
+    pub fn mounting(&self) -> Mounting {
+        self.mounting
+    }
+
+    pub fn address(&self) -> u8 {
+        self.address
+    }
+
+    pub fn size(&self) -> PanelSize {
+        self.size
+    }
+
+    /// The controller's memory: 1024 bytes, page-major, bit 0 the top row of a page.
+    pub fn gddram(&self) -> &[u8] {
+        &self.controller.gddram
+    }
+
+    /// The glass in its own landscape orientation (128 x panel height), all display state applied.
+    pub fn glass(&self) -> Frame {
+        render::glass(&self.controller, self.size)
+    }
+
+    /// What a person sees: the glass with every display state applied, turned by the mounting (so a
+    /// portrait mounting gives a portrait frame).
+    pub fn visible(&self) -> Frame {
+        render::mounted(&self.glass(), self.mounting)
+    }
+
+    /// [`Self::visible`] as text art, `#` lit and `.` dark.
+    pub fn ascii(&self) -> String {
+        self.visible().to_ascii()
+    }
+
+    /// A PNG of the module as a person sees it, each pixel `scale` px wide (clamped to 1..=[`MAX_SCALE`]).
+    pub fn png(&self, scale: u32) -> Vec<u8> {
+        render::module_png(&self.visible(), scale, self.controller.state.contrast)
+            .expect("encoding a correctly sized RGB image into memory cannot fail")
+    }
+
+    /// Writes [`Self::png`] to `path` through a temporary file and a rename, so a watcher never reads half
+    /// a file.
+    pub fn write_png(&self, path: &Path, scale: u32) -> std::io::Result<()> {
+        let bytes = self.png(scale);
+        let name = path.file_name().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} does not name a file", path.display()),
+            )
+        })?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    pub fn stats(&self) -> BusStats {
+        self.stats
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.stats = BusStats::default();
+    }
+
+    /// The acknowledged transactions logged since the last call (only while logging is on).
+    pub fn take_log(&mut self) -> Vec<Transaction> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// Logging is off by default so a long-running provider does not grow memory.
+    pub fn set_logging(&mut self, on: bool) {
+        self.logging = on;
+    }
+
+    /// The next `n` transactions to this address fail with an address NACK and change nothing.
+    pub fn nack_next(&mut self, n: u32) {
+        self.nack_pending = n;
+    }
+
+    /// Injected NACKs still to come.
+    pub fn pending_nacks(&self) -> u32 {
+        self.nack_pending
+    }
+
+    /// Unplugged (`false`): every transaction is NACKed until plugged back. The controller keeps its state,
+    /// like a module whose bus wires came loose; use [`Self::power_cycle`] for a module that lost power.
+    pub fn set_present(&mut self, present: bool) {
+        self.present = present;
+    }
+
+    pub fn is_present(&self) -> bool {
+        self.present
+    }
+
+    /// Power lost and back: registers at reset values (display off, page addressing), GDDRAM dark. Bus
+    /// statistics and the log are kept; they belong to the bus, not the chip.
+    pub fn power_cycle(&mut self) {
+        self.controller = Controller::new();
+    }
+
+    /// Registers as the command stream left them.
+    pub fn state(&self) -> ControllerState {
+        self.controller.state
+    }
+
+    /// One write transaction: address phase, then the payload decoded like the chip.
+    fn write_transaction(&mut self, address: u8, payload: &[u8]) -> Result<(), BusError> {
+        self.stats.transactions += 1;
+        self.stats.bytes += 1;
+        if !self.present || address != self.address {
+            self.stats.nacks += 1;
+            return Err(BusError::NoDevice { address });
+        }
+        if self.nack_pending > 0 {
+            self.nack_pending -= 1;
+            self.stats.nacks += 1;
+            return Err(BusError::InjectedNack);
+        }
+        self.stats.bytes += payload.len() as u64;
+        if self.logging {
+            self.log.push(Transaction {
+                address,
+                bytes: payload.to_vec(),
+            });
+        }
+        self.decode(payload);
+        Ok(())
+    }
+
+    /// A read: the address byte goes out, then the controller has nothing to say.
+    fn read_transaction(&mut self, address: u8) -> BusError {
+        self.stats.transactions += 1;
+        self.stats.bytes += 1;
+        if !self.present || address != self.address {
+            self.stats.nacks += 1;
+            return BusError::NoDevice { address };
+        }
+        BusError::ReadNotSupported
+    }
+
+    /// Splits a payload into control bytes, commands and data. Each transaction starts with a control byte;
+    /// a control byte with Co=1 covers one byte only.
+    fn decode(&mut self, payload: &[u8]) {
+        let mut stream = Stream::Control;
+        for &b in payload {
+            stream = match stream {
+                Stream::Control => match b & 0xC0 {
+                    0x00 => Stream::Commands,
+                    0x40 => Stream::Data,
+                    0x80 => Stream::OneCommand,
+                    _ => Stream::OneData,
+                },
+                Stream::Commands | Stream::OneCommand => {
+                    self.stats.command_bytes += 1;
+                    if self.controller.command(b) == Effect::DisplayOff {
+                        self.stats.display_off += 1;
+                    }
+                    if stream == Stream::OneCommand {
+                        Stream::Control
+                    } else {
+                        stream
+                    }
+                }
+                Stream::Data | Stream::OneData => {
+                    self.stats.data_bytes += 1;
+                    self.controller.data(b);
+                    if stream == Stream::OneData {
+                        Stream::Control
+                    } else {
+                        stream
+                    }
+                }
+            };
+        }
+    }
+}
+
+impl ErrorType for VirtualSsd1306 {
+    type Error = BusError;
+}
+
+impl I2c for VirtualSsd1306 {
+    /// Adjacent writes are one bus transaction (embedded-hal puts no restart between operations of the
+    /// same kind); a read gets its own address phase and fails. Writes before a read have been applied,
+    /// as they would be on a real bus.
+    fn transaction(
+        &mut self,
+        address: u8,
+        operations: &mut [Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        if operations.is_empty() {
+            // An address-only probe, as `i2cdetect` sends.
+            return self.write_transaction(address, &[]);
+        }
+        let mut payload: Vec<u8> = Vec::new();
+        let mut writing = false;
+        for op in operations.iter() {
+            match op {
+                Operation::Write(bytes) => {
+                    payload.extend_from_slice(bytes);
+                    writing = true;
+                }
+                Operation::Read(_) => {
+                    if writing {
+                        self.write_transaction(address, &payload)?;
+                    }
+                    return Err(self.read_transaction(address));
+                }
+            }
+        }
+        self.write_transaction(address, &payload)
+    }
+}
+
+/// A clonable handle so a driver can own the bus while others read the panel.
+#[derive(Clone)]
+pub struct SharedPanel(Arc<Mutex<VirtualSsd1306>>);
+
+impl core::fmt::Debug for SharedPanel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.with(|p| f.debug_tuple("SharedPanel").field(p).finish())
+    }
+}
+
+impl SharedPanel {
+    pub fn new(p: VirtualSsd1306) -> Self {
+        Self(Arc::new(Mutex::new(p)))
+    }
+
+    /// Runs `f` on the panel. A panic elsewhere while holding the lock cannot leave the emulator half
+    /// updated in a way that matters, so a poisoned lock is recovered rather than spreading the panic.
+    pub fn with<R>(&self, f: impl FnOnce(&mut VirtualSsd1306) -> R) -> R {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl ErrorType for SharedPanel {
+    type Error = BusError;
+}
+
+impl I2c for SharedPanel {
+    fn transaction(
+        &mut self,
+        address: u8,
+        operations: &mut [Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        self.with(|p| p.transaction(address, operations))
+    }
+}
+
+#[cfg(test)]
+mod tests;
