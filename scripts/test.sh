@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The project's test command: installs what it needs (idempotent, cached), then runs every check.
+#
+#   ./scripts/test.sh            all stages
+#   ./scripts/test.sh unit e2e   only those stages
+#
+# Stages: tools lint unit component provider pi lattice e2e. Each prints its time; the last line reads
+# "N passed, M failed". Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run ~45-60 min
+# on 2 cores (building wash, the host and wadm from crates.io), later runs a few minutes.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export OLED_LATTICE_HOME=${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+ALL=(tools lint unit component provider pi lattice e2e)
+if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
+
+passed=0
+failed=0
+failures=()
+
+stage_tools() { bash scripts/install-tools.sh; }
+
+stage_lint() {
+    cargo fmt --all -- --check &&
+        cargo clippy --workspace --all-targets --quiet -- -D warnings &&
+        cargo clippy -p oled-display --target wasm32-wasip2 --quiet -- -D warnings
+}
+
+stage_unit() { cargo test --workspace; }
+
+stage_component() {
+    bash scripts/build-component.sh &&
+        OLED_DISPLAY_WASM="$ROOT/actors/display/build/oled_display_s.wasm" \
+            cargo test -p oled-display --test component_shape -- --ignored --nocapture
+}
+
+stage_provider() { bash scripts/build-par.sh; }
+
+stage_pi() { bash scripts/test-pi.sh; }
+
+stage_lattice() { bash scripts/test-lattice-tools.sh; }
+
+stage_e2e() { bash scripts/test-e2e.sh; }
+
+for s in "${STAGES[@]}"; do
+    if ! declare -F "stage_$s" >/dev/null; then
+        echo "unknown stage '$s'; stages: ${ALL[*]}" >&2
+        exit 2
+    fi
+    echo
+    echo "=== stage $s ==="
+    start=$(date +%s)
+    if "stage_$s"; then
+        passed=$((passed + 1))
+        echo "=== stage $s: ok ($(($(date +%s) - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$s")
+        echo "=== stage $s: FAILED ($(($(date +%s) - start)) s)"
+        # Later stages build on the tools; without them they can only fail for the same reason.
+        if [ "$s" = tools ]; then break; fi
+    fi
+done
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed stages: ${failures[*]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
