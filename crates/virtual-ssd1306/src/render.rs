@@ -120,59 +120,83 @@ const GLASS: [u8; 3] = [7, 9, 13];
 const DARK_PIXEL: [u8; 3] = [15, 19, 27];
 const LIT_PIXEL: [u8; 3] = [205, 232, 255];
 
-/// RGB pixels of `frame` drawn as a module: bezel, glass, one square per pixel with a 1-px gap.
-/// Returns `(width, height, rgb)`.
-pub fn module_rgb(frame: &Frame, scale: u32, contrast: u8) -> (u32, u32, Vec<u8>) {
+/// Palette indices of the module picture. Six colours make an indexed PNG a few kilobytes.
+const I_BEZEL_EDGE: u8 = 0;
+const I_BEZEL: u8 = 1;
+const I_GLASS: u8 = 2;
+const I_DARK: u8 = 3;
+const I_LIT: u8 = 4;
+
+/// The module picture as palette indices plus its palette: bezel, glass, one square per pixel with a
+/// 1-px gap. Returns `(width, height, indices, rgb palette)`.
+fn module_indexed(frame: &Frame, scale: u32, contrast: u8) -> (u32, u32, Vec<u8>, Vec<u8>) {
     let s = scale.clamp(1, MAX_SCALE) as usize;
     let bezel = 3 * s;
     let margin = 2 * s;
     let (fw, fh) = (usize::from(frame.width()), usize::from(frame.height()));
     let w = fw * s + 2 * (bezel + margin);
     let h = fh * s + 2 * (bezel + margin);
-    // Contrast dims a little, as on the real panel: 0 gives 70% of full brightness.
-    let level = 0.7 + 0.3 * f32::from(contrast) / 255.0;
-    let lit = LIT_PIXEL.map(|v| (f32::from(v) * level).round() as u8);
-    let mut rgb = Vec::with_capacity(w * h * 3);
+    let mut idx = Vec::with_capacity(w * h);
     for y in 0..h {
         for x in 0..w {
-            let colour = if x < bezel || y < bezel || x >= w - bezel || y >= h - bezel {
+            let i = if x < bezel || y < bezel || x >= w - bezel || y >= h - bezel {
                 if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
-                    BEZEL_EDGE
+                    I_BEZEL_EDGE
                 } else {
-                    BEZEL
+                    I_BEZEL
                 }
             } else {
                 let (gx, gy) = (x - bezel, y - bezel);
                 if gx < margin || gy < margin || gx >= fw * s + margin || gy >= fh * s + margin {
-                    GLASS
+                    I_GLASS
                 } else {
                     let (px, py) = ((gx - margin) / s, (gy - margin) / s);
                     let (ix, iy) = ((gx - margin) % s, (gy - margin) % s);
                     if s > 1 && (ix == s - 1 || iy == s - 1) {
-                        GLASS
+                        I_GLASS
                     } else if frame.pixel(px as u16, py as u16) {
-                        lit
+                        I_LIT
                     } else {
-                        DARK_PIXEL
+                        I_DARK
                     }
                 }
             };
-            rgb.extend_from_slice(&colour);
+            idx.push(i);
         }
     }
-    (w as u32, h as u32, rgb)
+    // Contrast dims a little, as on the real panel: 0 gives 70% of full brightness.
+    let level = 0.7 + 0.3 * f32::from(contrast) / 255.0;
+    let lit = LIT_PIXEL.map(|v| (f32::from(v) * level).round() as u8);
+    let palette = [BEZEL_EDGE, BEZEL, GLASS, DARK_PIXEL, lit].concat();
+    (w as u32, h as u32, idx, palette)
 }
 
-/// PNG bytes of `frame` drawn as a module.
+/// RGB pixels of `frame` drawn as a module. Returns `(width, height, rgb)`.
+#[cfg(test)]
+fn module_rgb(frame: &Frame, scale: u32, contrast: u8) -> (u32, u32, Vec<u8>) {
+    let (w, h, idx, palette) = module_indexed(frame, scale, contrast);
+    let rgb = idx
+        .iter()
+        .flat_map(|i| {
+            let i = usize::from(*i) * 3;
+            [palette[i], palette[i + 1], palette[i + 2]]
+        })
+        .collect();
+    (w, h, rgb)
+}
+
+/// PNG bytes of `frame` drawn as a module (indexed colour).
 pub fn module_png(frame: &Frame, scale: u32, contrast: u8) -> Result<Vec<u8>, png::EncodingError> {
-    let (w, h, rgb) = module_rgb(frame, scale, contrast);
+    let (w, h, idx, palette) = module_indexed(frame, scale, contrast);
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
+        enc.set_color(png::ColorType::Indexed);
         enc.set_depth(png::BitDepth::Eight);
+        enc.set_palette(palette);
+        enc.set_compression(png::Compression::Best);
         let mut writer = enc.write_header()?;
-        writer.write_image_data(&rgb)?;
+        writer.write_image_data(&idx)?;
         writer.finish()?;
     }
     Ok(out)

@@ -447,7 +447,8 @@ fn ascii_is_the_frame_format_of_visible() {
 }
 
 fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let dec = png::Decoder::new(bytes);
+    let mut dec = png::Decoder::new(bytes);
+    dec.set_transformations(png::Transformations::EXPAND);
     let mut reader = dec.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
