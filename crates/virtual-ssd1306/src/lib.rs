@@ -8,6 +8,28 @@
 //!
 //! The glass is modelled as common modules are built: with segment remap on (0xA1) and COM scan reversed
 //! (0xC8), GDDRAM column 0 is the left edge and page 0 the top. See [`Mounting`] for rotated modules.
+//!
+//! ```
+//! use embedded_graphics::{pixelcolor::BinaryColor, prelude::*, primitives::{PrimitiveStyle, Rectangle}};
+//! use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
+//! use virtual_ssd1306::{Mounting, PanelSize, SharedPanel, VirtualSsd1306};
+//!
+//! // The driver owns one handle (the bus); the test or the provider keeps another to look at the panel.
+//! let panel = SharedPanel::new(
+//!     VirtualSsd1306::new(PanelSize::W128xH64, 0x3C).with_mounting(Mounting::Rotate0),
+//! );
+//! let interface = I2CDisplayInterface::new_custom_address(panel.clone(), 0x3C);
+//! let mut display = Ssd1306::new(interface, DisplaySize128x64, DisplayRotation::Rotate0)
+//!     .into_buffered_graphics_mode();
+//! display.init().unwrap();
+//! Rectangle::new(Point::zero(), Size::new(128, 64))
+//!     .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 1))
+//!     .draw(&mut display)
+//!     .unwrap();
+//! display.flush().unwrap();
+//! assert_eq!(panel.with(|p| p.visible().lit_pixels()), 2 * 128 + 2 * 62);
+//! assert!(panel.with(|p| p.ascii()).starts_with(&"#".repeat(128)));
+//! ```
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +38,7 @@ mod render;
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use controller::{AddressingMode, ControllerState, COLUMNS, GDDRAM_BYTES, PAGES, ROWS};
@@ -270,9 +293,15 @@ impl VirtualSsd1306 {
                 format!("{} does not name a file", path.display()),
             )
         })?;
+        // Unique per process and call, so two writers never share a temporary file.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
-        tmp_name.push(format!(".{}.tmp", std::process::id()));
+        tmp_name.push(format!(
+            ".{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let tmp = path.with_file_name(tmp_name);
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
