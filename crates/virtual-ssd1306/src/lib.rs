@@ -280,7 +280,7 @@ impl VirtualSsd1306 {
     /// A PNG of the module as a person sees it, each pixel `scale` px wide (clamped to 1..=[`MAX_SCALE`]).
     pub fn png(&self, scale: u32) -> Vec<u8> {
         render::module_png(&self.visible(), scale, self.controller.state.contrast)
-            .expect("encoding a correctly sized RGB image into memory cannot fail")
+            .expect("encoding a correctly sized indexed image into memory cannot fail")
     }
 
     /// Writes [`Self::png`] to `path` through a temporary file and a rename, so a watcher never reads half
