@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Build and deploy helpers shared by scripts/demo.sh, scripts/test-e2e.sh and scripts/bench.sh.
+# Source after scripts/lib/common.sh.
+
+APP_NAME=oled-lattice
+APP_BUILD="$OLED_REPO/build"
+APP_MANIFEST_LOCAL="$OLED_REPO/wadm/oled-lattice.local.yaml"
+APP_SNAPSHOT="$APP_BUILD/oled-panel.png"
+
+# app_build: the three artefacts the manifests name, in build/ (read by the hosts as file://./build/...).
+app_build() {
+    mkdir -p "$APP_BUILD"
+    bash "$OLED_REPO/scripts/build-component.sh"
+    cp "$OLED_REPO/actors/display/build/oled_display_s.wasm" "$APP_BUILD/oled_display_s.wasm"
+    bash "$OLED_REPO/scripts/build-par.sh"
+    # shellcheck source=/dev/null
+    source "$OLED_TOOLS/env.sh"
+    cp "$OLED_HTTP_SERVER_PAR" "$APP_BUILD/http-server.par.gz"
+    log "artefacts: $(cd "$APP_BUILD" && ls -1 ./*.wasm ./*.par.gz | tr '\n' ' ')"
+}
+
+# app_env: use wash against the running local lattice (isolated config, hub NATS).
+app_env() {
+    local envfile
+    envfile="$(bash "$OLED_REPO/scripts/lattice.sh" env)"
+    # shellcheck source=/dev/null
+    source "$envfile"
+}
+
+# app_status_is WORD: true when `wash app status` reports WORD (deployed, undeployed, ...).
+app_status_is() {
+    wash app status "$APP_NAME" --output json 2>/dev/null |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d).lower())' 2>/dev/null |
+        grep -q "\"type\": \"$1\""
+}
+
+# app_deploy MANIFEST [TIMEOUT_S]: replace any earlier deployment, deploy, wait until deployed.
+app_deploy() {
+    local manifest="$1" timeout="${2:-180}" deadline
+    wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
+    wash app delete "$APP_NAME" --all-versions >/dev/null 2>&1 || wash app delete "$APP_NAME" >/dev/null 2>&1 || true
+    log "wash app deploy $manifest"
+    wash app deploy "$manifest"
+    deadline=$((SECONDS + timeout))
+    until app_status_is deployed; do
+        if ((SECONDS >= deadline)); then
+            wash app status "$APP_NAME" || true
+            log "not deployed after ${timeout}s; host logs: $OLED_LATTICE_STATE/logs/"
+            return 1
+        fi
+        sleep 2
+    done
+    log "deployed: $APP_NAME"
+}
+
+# panel_ascii: the panel's current contents, as the provider reports it to anyone on the lattice.
+panel_ascii() {
+    wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$'
+}

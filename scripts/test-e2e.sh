@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# End-to-end tests against the real lattice: NATS hub + leaf, a laptop host and a pi host, wadm,
+# `wash app deploy`, `wash call`, HTTP through the HTTP server provider, undeploy, teardown.
+# Only the Pi's panel is virtual. Everything is torn down on exit, also when a check fails.
+set -uo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/app.sh
+source "$OLED_REPO/scripts/lib/app.sh"
+cd "$OLED_REPO"
+
+# A state dir and ports of our own, so a running demo lattice is left alone.
+export OLED_LATTICE_STATE="${OLED_E2E_STATE:-$OLED_REPO/.state/e2e}"
+export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
+export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223 OLED_LATTICE_NAME=e2e
+HTTP="http://127.0.0.1:8080"
+
+passed=0
+failed=0
+check() { # check NAME COMMAND...: run one check, count it, show why it failed
+    local name="$1" out
+    shift
+    if out="$("$@" 2>&1)"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+        printf '%s\n' "$out" | tail -n 25 | sed 's/^/     /'
+    fi
+}
+
+teardown() {
+    bash scripts/lattice.sh down >/dev/null 2>&1 || true
+    echo
+    echo "e2e: $passed passed, $failed failed"
+}
+trap teardown EXIT
+
+expected_ascii() { cargo run -q -p oled-display --example render -- "$1"; }
+
+# panel_shows TEXT: the pi host's panel shows exactly what the core renders for TEXT (retried briefly:
+# the provider answers as soon as the frame is on the bus, inspect reads it back over the lattice).
+panel_shows() {
+    local want got i
+    want="$(expected_ascii "$1")"
+    for i in 1 2 3 4 5; do
+        got="$(panel_ascii)"
+        [[ "$got" == "$want" ]] && return 0
+        sleep 1
+    done
+    echo "panel shows:"; echo "$got"; echo "expected:"; echo "$want"
+    return 1
+}
+
+panel_blank() { ! panel_ascii | grep -q '#'; }
+panel_lit() { panel_ascii | grep -q '#'; }
+
+http_status() { # http_status EXPECTED curl-args...
+    local want="$1" got
+    shift
+    got="$(curl -s -o /tmp/oled-e2e-body -w '%{http_code}' "$@" "$HTTP")"
+    [[ "$got" == "$want" ]] || { echo "HTTP $got, wanted $want: $(cat /tmp/oled-e2e-body)"; return 1; }
+}
+
+inventory_has() { # inventory_has DEVICE ID: the host labelled DEVICE runs ID
+    wash get inventory --output json 2>/dev/null | python3 -c '
+import json, sys
+device, wanted = sys.argv[1], sys.argv[2]
+data = json.load(sys.stdin)
+invs = data.get("inventories", data if isinstance(data, list) else [data])
+for inv in invs:
+    if inv.get("labels", {}).get("device") != device:
+        continue
+    ids = [c.get("id") for c in inv.get("components", [])] + [p.get("id") for p in inv.get("providers", [])]
+    sys.exit(0 if wanted in ids else 1)
+sys.exit(1)' "$1" "$2"
+}
+
+none_left() { # no process of ours outlives teardown
+    bash scripts/lattice.sh down >/dev/null 2>&1
+    ! pgrep -f "$OLED_LATTICE_STATE" >/dev/null && ! pgrep -f 'oled-wasmcloud-host|oled-wadm|oled-panel|oled-http-server' >/dev/null
+}
+
+wait_gone() { # wait_gone DEVICE ID
+    local i
+    for i in $(seq 1 60); do inventory_has "$1" "$2" || return 0; sleep 1; done
+    return 1
+}
+
+app_build || { echo "build failed"; failed=$((failed + 1)); exit 1; }
+bash scripts/lattice.sh up || { echo "lattice did not come up"; failed=$((failed + 1)); exit 1; }
+app_env
+check "wash app deploy reaches deployed" app_deploy "$APP_MANIFEST_LOCAL" 240
+check "display component runs on the laptop host" inventory_has laptop oled-display
+check "OLED provider runs on the pi host" inventory_has pi oled-panel
+check "HTTP server provider runs on the laptop host" inventory_has laptop http-server
+
+check "wash call http handle shows the text" \
+    bash -c 'wash call oled-display wasi:http/incoming-handler.handle --http-body "Hello from the lattice" | grep -q "\"shown\""'
+check "pi panel shows the core's rendering" panel_shows "Hello from the lattice"
+check "PNG snapshot written" test -s "$APP_SNAPSHOT"
+check "invoke.status reports the virtual ssd1306" \
+    bash -c 'wash call oled-display oled-lattice:display/invoke.status | grep -q "\"backend\":\"virtual\""'
+check "invoke.clear" bash -c 'wash call oled-display oled-lattice:display/invoke.clear | grep -q "\"cleared\":true"'
+check "panel blank after clear" panel_blank
+check "invoke.demo" bash -c 'wash call oled-display oled-lattice:display/invoke.demo | grep -q "\"demo\":true"'
+check "panel lit after demo" panel_lit
+check "inspect.stats counts updates" bash -c 'wash call oled-panel oled-lattice:panel/inspect.stats | grep -q "updates"'
+
+check "HTTP POST text/plain -> 200" http_status 200 -X POST -H 'content-type: text/plain' -d 'Via HTTP'
+check "pi panel shows the HTTP text" panel_shows "Via HTTP"
+check "HTTP GET -> 200 status" http_status 200
+check "HTTP POST JSON -> 200" http_status 200 -X POST -H 'content-type: application/json' -d '{"text":"JSON","font":"large"}'
+check "HTTP DELETE -> 200" http_status 200 -X DELETE
+check "panel blank after DELETE" panel_blank
+check "HTTP bad JSON -> 400" http_status 400 -X POST -H 'content-type: application/json' -d '{"text":'
+check "HTTP unknown field -> 400" http_status 400 -X POST -H 'content-type: application/json' -d '{"text":"a","colour":"red"}'
+check "HTTP 5000 bytes -> 413" http_status 413 -X POST -H 'content-type: text/plain' --data-binary "$(head -c 5000 /dev/zero | tr '\0' a)"
+check "HTTP PATCH -> 405" http_status 405 -X PATCH -d 'x'
+check "panel untouched by bad requests" panel_blank
+
+check "wash app undeploy" wash app undeploy "$APP_NAME"
+check "component gone after undeploy" wait_gone laptop oled-display
+check "provider gone after undeploy" wait_gone pi oled-panel
+check "no process left after teardown" none_left
+
+[[ "$failed" -eq 0 ]]
