@@ -1,0 +1,400 @@
+//! The two backends behind one trait: a real SSD1306 on a Linux I2C bus, and the virtual SSD1306 with PNG
+//! snapshots. Both drive the panel through the same [`Panel`] update path; the backend only decides where
+//! the bus comes from and what a person can look at.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tracing::{error, info, warn};
+use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
+
+use crate::config::{BackendKind, PanelConfig};
+use crate::panel::{Panel, PanelError, PanelGeometry, PanelSize, PanelStats, PresentCost};
+
+/// What `info` reports about a panel, whatever the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    pub width: u16,
+    pub height: u16,
+    pub driver: &'static str,
+    pub backend: &'static str,
+    /// Bus device (`i2c`) or snapshot path (`virtual`).
+    pub bus: String,
+    pub address: u8,
+    pub rotation: u16,
+}
+
+impl BackendInfo {
+    fn new(g: PanelGeometry, backend: &'static str, bus: String) -> Self {
+        Self {
+            width: g.width,
+            height: g.height,
+            driver: "ssd1306",
+            backend,
+            bus,
+            address: g.address,
+            rotation: g.rotation.degrees(),
+        }
+    }
+}
+
+/// One panel as the owner task sees it. Every method runs on the owner's thread, one at a time.
+pub trait PanelBackend: Send + 'static {
+    fn info(&self) -> BackendInfo;
+    /// Brings the panel up at start: initialise and show a dark frame. Failing here is logged, not fatal:
+    /// every later call tries again.
+    fn start(&mut self) -> Result<PresentCost, PanelError>;
+    fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError>;
+    fn set_contrast(&mut self, level: u8) -> Result<(), PanelError>;
+    fn set_power(&mut self, on: bool) -> Result<(), PanelError>;
+    fn set_invert(&mut self, inverted: bool) -> Result<(), PanelError>;
+    /// The panel's contents as text art.
+    fn ascii(&self) -> String;
+    fn stats(&self) -> PanelStats;
+    /// Leaves the panel showing its last frame, or switched off if `blank`.
+    fn shutdown(&mut self, blank: bool) -> Result<(), PanelError>;
+    /// Forgets what the panel holds: the next call re-initialises it and sends the whole frame.
+    fn forget(&mut self);
+}
+
+/// Builds the backend a configuration asks for. Never falls back from one backend to the other: an `i2c`
+/// backend whose bus is missing stays `i2c` and answers `absent`.
+pub fn build(config: &PanelConfig) -> Box<dyn PanelBackend> {
+    match config.backend {
+        BackendKind::Virtual => Box::new(VirtualBackend::new(config)),
+        BackendKind::I2c => build_i2c(config),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn build_i2c(config: &PanelConfig) -> Box<dyn PanelBackend> {
+    Box::new(I2cBackend::new(config, linux::open))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn build_i2c(config: &PanelConfig) -> Box<dyn PanelBackend> {
+    Box::new(I2cBackend::<NoBus>::new(config, |path: &Path| {
+        Err(format!(
+            "{}: I2C bus devices are only supported on Linux",
+            path.display()
+        ))
+    }))
+}
+
+/// A dark frame for `start`, in text art as `ascii` shows it when nothing is known.
+fn unknown_ascii(g: PanelGeometry, why: &str) -> String {
+    format!(
+        "(panel content unknown: {why}; {}x{} logical)\n",
+        g.width, g.height
+    )
+}
+
+/// Ascii of what the panel was last sent, in its logical orientation.
+fn panel_ascii<I: embedded_hal::i2c::I2c>(panel: &Panel<I>) -> String {
+    match panel.shown() {
+        Some(frame) => frame.to_ascii(),
+        None => unknown_ascii(
+            panel.geometry(),
+            "nothing presented since the last (re)initialisation",
+        ),
+    }
+}
+
+fn start_panel<I: embedded_hal::i2c::I2c>(panel: &mut Panel<I>) -> Result<PresentCost, PanelError> {
+    let init = panel.init()?;
+    let dark = panel.blank_frame();
+    let mut cost = panel.present(&dark)?;
+    cost.bytes += init.bytes;
+    cost.transactions += init.transactions;
+    cost.initialised = true;
+    Ok(cost)
+}
+
+fn shutdown_panel<I: embedded_hal::i2c::I2c>(
+    panel: &mut Panel<I>,
+    blank: bool,
+) -> Result<(), PanelError> {
+    if blank {
+        panel.set_power(false)?;
+    }
+    Ok(())
+}
+
+/// Opens a bus device; the error says why it is absent.
+pub type Opener<I> = fn(&Path) -> Result<I, String>;
+
+/// A real panel on a Linux I2C bus device (`/dev/i2c-N`). While the device cannot be opened every call
+/// answers `absent` (and opening is tried again on each call, so a bus that appears later is picked up).
+pub struct I2cBackend<I> {
+    config: PanelConfig,
+    open: Opener<I>,
+    panel: Result<Panel<I>, String>,
+    /// Calls refused because the bus is absent, counted into stats.
+    absent_calls: u64,
+}
+
+impl<I: embedded_hal::i2c::I2c + Send + 'static> I2cBackend<I> {
+    pub fn new(config: &PanelConfig, open: Opener<I>) -> Self {
+        let mut b = Self {
+            config: config.clone(),
+            open,
+            panel: Err(String::new()),
+            absent_calls: 0,
+        };
+        b.panel = b.try_open();
+        b
+    }
+
+    fn try_open(&self) -> Result<Panel<I>, String> {
+        let path = PathBuf::from(&self.config.bus);
+        match (self.open)(&path) {
+            Ok(i2c) => {
+                info!(bus = %self.config.bus, address = self.config.address, "opened I2C bus");
+                Ok(Panel::new(i2c, self.config.settings()))
+            }
+            Err(why) => {
+                error!(
+                    backend = "i2c",
+                    bus = %self.config.bus,
+                    reason = %why,
+                    "I2C bus is absent; every present will answer `absent` (no fallback to another backend)"
+                );
+                Err(why)
+            }
+        }
+    }
+
+    /// The panel, opening the bus if it was absent.
+    fn panel(&mut self) -> Result<&mut Panel<I>, PanelError> {
+        if self.panel.is_err() {
+            let path = PathBuf::from(&self.config.bus);
+            if let Ok(i2c) = (self.open)(&path) {
+                info!(bus = %self.config.bus, "I2C bus appeared");
+                self.panel = Ok(Panel::new(i2c, self.config.settings()));
+            }
+        }
+        match &mut self.panel {
+            Ok(p) => Ok(p),
+            Err(why) => {
+                self.absent_calls += 1;
+                Err(PanelError::Absent(format!(
+                    "I2C bus {} cannot be used: {why}",
+                    self.config.bus
+                )))
+            }
+        }
+    }
+
+    fn geometry(&self) -> PanelGeometry {
+        self.config.settings().geometry()
+    }
+}
+
+impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> {
+    fn info(&self) -> BackendInfo {
+        BackendInfo::new(self.geometry(), "i2c", self.config.bus.clone())
+    }
+
+    fn start(&mut self) -> Result<PresentCost, PanelError> {
+        start_panel(self.panel()?)
+    }
+
+    fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError> {
+        self.panel()?.present_bytes(frame)
+    }
+
+    fn set_contrast(&mut self, level: u8) -> Result<(), PanelError> {
+        self.panel()?.set_contrast(level).map(drop)
+    }
+
+    fn set_power(&mut self, on: bool) -> Result<(), PanelError> {
+        self.panel()?.set_power(on).map(drop)
+    }
+
+    fn set_invert(&mut self, inverted: bool) -> Result<(), PanelError> {
+        self.panel()?.set_invert(inverted).map(drop)
+    }
+
+    fn ascii(&self) -> String {
+        match &self.panel {
+            Ok(p) => panel_ascii(p),
+            Err(why) => unknown_ascii(
+                self.geometry(),
+                &format!("I2C bus {} absent: {why}", self.config.bus),
+            ),
+        }
+    }
+
+    fn stats(&self) -> PanelStats {
+        match &self.panel {
+            Ok(p) => p.stats().clone(),
+            Err(why) => PanelStats {
+                errors: self.absent_calls,
+                last_error: Some(format!("panel absent: I2C bus {}: {why}", self.config.bus)),
+                ..PanelStats::default()
+            },
+        }
+    }
+
+    fn shutdown(&mut self, blank: bool) -> Result<(), PanelError> {
+        match &mut self.panel {
+            Ok(p) => shutdown_panel(p, blank),
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn forget(&mut self) {
+        if let Ok(p) = &mut self.panel {
+            p.mark_unknown();
+        }
+    }
+}
+
+/// The emulated panel. A clone of its [`SharedPanel`] goes to the driver; this backend keeps another to
+/// render the ASCII view and the PNG snapshot written after every change.
+pub struct VirtualBackend {
+    config: PanelConfig,
+    panel: Panel<SharedPanel>,
+    shared: SharedPanel,
+}
+
+impl VirtualBackend {
+    pub fn new(config: &PanelConfig) -> Self {
+        let size = match config.size {
+            PanelSize::W128xH64 => virtual_ssd1306::PanelSize::W128xH64,
+            PanelSize::W128xH32 => virtual_ssd1306::PanelSize::W128xH32,
+        };
+        let mounting =
+            Mounting::from_degrees(config.rotation.degrees()).unwrap_or(Mounting::Rotate0);
+        // The emulated module answers at the configured address, like the real one.
+        let emulator = VirtualSsd1306::new(size, config.address).with_mounting(mounting);
+        Self::with_shared(config, SharedPanel::new(emulator))
+    }
+
+    /// Over an emulator made elsewhere (tests inject faults through their own clone).
+    pub fn with_shared(config: &PanelConfig, shared: SharedPanel) -> Self {
+        Self {
+            config: config.clone(),
+            panel: Panel::new(shared.clone(), config.settings()),
+            shared,
+        }
+    }
+
+    pub fn shared(&self) -> &SharedPanel {
+        &self.shared
+    }
+
+    fn snapshot(&self) {
+        let Some(path) = &self.config.snapshot else {
+            return;
+        };
+        if let Err(e) = self.shared.with(|p| p.write_png(path, DEFAULT_SCALE)) {
+            warn!(path = %path.display(), error = %e, "could not write the panel snapshot");
+        }
+    }
+
+    /// Snapshots after a call that may have changed what the panel shows (also after a failed one: a fault
+    /// can leave a half-drawn frame, and that is what a person should see).
+    fn after<T>(
+        &self,
+        r: Result<T, PanelError>,
+        changed: impl FnOnce(&T) -> bool,
+    ) -> Result<T, PanelError> {
+        if r.as_ref().map_or(true, changed) {
+            self.snapshot();
+        }
+        r
+    }
+}
+
+impl PanelBackend for VirtualBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo::new(self.panel.geometry(), "virtual", self.config.location())
+    }
+
+    fn start(&mut self) -> Result<PresentCost, PanelError> {
+        let r = start_panel(&mut self.panel);
+        self.after(r, |_| true)
+    }
+
+    fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError> {
+        let r = self.panel.present_bytes(frame);
+        if matches!(r, Err(PanelError::BadFrame(_))) {
+            return r;
+        }
+        self.after(r, |c| c.windows > 0)
+    }
+
+    fn set_contrast(&mut self, level: u8) -> Result<(), PanelError> {
+        let r = self.panel.set_contrast(level).map(drop);
+        self.after(r, |_| true)
+    }
+
+    fn set_power(&mut self, on: bool) -> Result<(), PanelError> {
+        let r = self.panel.set_power(on).map(drop);
+        self.after(r, |_| true)
+    }
+
+    fn set_invert(&mut self, inverted: bool) -> Result<(), PanelError> {
+        let r = self.panel.set_invert(inverted).map(drop);
+        self.after(r, |_| true)
+    }
+
+    fn ascii(&self) -> String {
+        self.shared.with(|p| p.ascii())
+    }
+
+    fn stats(&self) -> PanelStats {
+        self.panel.stats().clone()
+    }
+
+    fn shutdown(&mut self, blank: bool) -> Result<(), PanelError> {
+        let r = shutdown_panel(&mut self.panel, blank);
+        self.after(r, |_| blank)
+    }
+
+    fn forget(&mut self) {
+        self.panel.mark_unknown();
+    }
+}
+
+/// A bus that is never there, for builds without Linux I2C.
+#[cfg(not(target_os = "linux"))]
+pub struct NoBus;
+
+#[cfg(not(target_os = "linux"))]
+impl embedded_hal::i2c::ErrorType for NoBus {
+    type Error = embedded_hal::i2c::ErrorKind;
+}
+
+#[cfg(not(target_os = "linux"))]
+impl embedded_hal::i2c::I2c for NoBus {
+    fn transaction(
+        &mut self,
+        _address: u8,
+        _operations: &mut [embedded_hal::i2c::Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        Err(embedded_hal::i2c::ErrorKind::NoAcknowledge(
+            embedded_hal::i2c::NoAcknowledgeSource::Address,
+        ))
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub mod linux {
+    //! The Linux I2C bus device.
+    use std::path::Path;
+
+    pub use linux_embedded_hal::I2cdev;
+
+    /// Opens `/dev/i2c-N`; a missing or unusable device is the reason the panel is absent.
+    pub fn open(path: &Path) -> Result<I2cdev, String> {
+        if !path.exists() {
+            return Err(format!(
+                "{} does not exist (is I2C enabled, e.g. dtparam=i2c_arm=on, and i2c-dev loaded?)",
+                path.display()
+            ));
+        }
+        I2cdev::new(path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

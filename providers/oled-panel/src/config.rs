@@ -1,0 +1,379 @@
+//! Configuration the wasmCloud way: string maps from named config (read at `init`) and from link config
+//! (which may override any key for the linked component).
+//!
+//! | key                 | accepted                         | default               |
+//! |---------------------|----------------------------------|-----------------------|
+//! | `backend`           | `i2c`, `virtual`                 | `i2c`                 |
+//! | `bus`               | a device path                    | `/dev/i2c-1`          |
+//! | `address`           | `0x3C`, `0x3D` (or 60, 61)       | `0x3C`                |
+//! | `size`              | `128x64`, `128x32`               | `128x64`              |
+//! | `rotation`          | `0`, `90`, `180`, `270`          | `0`                   |
+//! | `contrast`          | `0`-`255` (or `0x00`-`0xFF`)     | `95` (0x5F)           |
+//! | `snapshot`          | a PNG path, empty for none       | `/tmp/oled-panel.png` |
+//! | `blank_on_shutdown` | `true`, `false`                  | `false`               |
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::panel::{PanelSettings, PanelSize, Rotation, DEFAULT_CONTRAST};
+
+pub const DEFAULT_BUS: &str = "/dev/i2c-1";
+pub const DEFAULT_ADDRESS: u8 = 0x3C;
+pub const DEFAULT_SNAPSHOT: &str = "/tmp/oled-panel.png";
+
+/// Every key this provider reads.
+pub const KEYS: [&str; 8] = [
+    "backend",
+    "bus",
+    "address",
+    "size",
+    "rotation",
+    "contrast",
+    "snapshot",
+    "blank_on_shutdown",
+];
+
+/// Where the panel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// A real SSD1306 on a Linux I2C bus device.
+    I2c,
+    /// The emulated SSD1306, with PNG snapshots.
+    Virtual,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::I2c => "i2c",
+            BackendKind::Virtual => "virtual",
+        }
+    }
+}
+
+/// A configuration value that is not accepted; the message names the key and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config key `{key}`: {value:?} is not accepted; accepted values: {accepted}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub value: String,
+    pub accepted: &'static str,
+}
+
+/// Everything that decides one panel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PanelConfig {
+    pub backend: BackendKind,
+    /// Bus device for `i2c` (ignored by `virtual`).
+    pub bus: String,
+    pub address: u8,
+    pub size: PanelSize,
+    pub rotation: Rotation,
+    pub contrast: u8,
+    /// PNG written after each change by the `virtual` backend; `None` writes nothing.
+    pub snapshot: Option<PathBuf>,
+    pub blank_on_shutdown: bool,
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        Self {
+            backend: BackendKind::I2c,
+            bus: DEFAULT_BUS.to_string(),
+            address: DEFAULT_ADDRESS,
+            size: PanelSize::W128xH64,
+            rotation: Rotation::Deg0,
+            contrast: DEFAULT_CONTRAST,
+            snapshot: Some(PathBuf::from(DEFAULT_SNAPSHOT)),
+            blank_on_shutdown: false,
+        }
+    }
+}
+
+/// Identifies one physical (or emulated) panel: two configs with the same key drive the same device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceKey {
+    pub backend: &'static str,
+    /// Bus device for `i2c`, snapshot path for `virtual`.
+    pub location: String,
+    pub address: u8,
+}
+
+impl std::fmt::Display for DeviceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} @ {:#04x}",
+            self.backend, self.location, self.address
+        )
+    }
+}
+
+impl PanelConfig {
+    /// Parses a configuration map over the defaults.
+    pub fn from_map(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::default().overlay(values)
+    }
+
+    /// This configuration with the keys present in `values` replaced (link config over named config).
+    pub fn overlay(&self, values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut c = self.clone();
+        for (key, raw) in values {
+            let value = raw.trim();
+            match normalise_key(key).as_str() {
+                "backend" => c.backend = parse_backend(value)?,
+                "bus" => {
+                    if value.is_empty() {
+                        return Err(err("bus", raw, "a bus device path such as /dev/i2c-1"));
+                    }
+                    c.bus = value.to_string();
+                }
+                "address" => c.address = parse_address(value)?,
+                "size" => c.size = parse_size(value)?,
+                "rotation" => c.rotation = parse_rotation(value)?,
+                "contrast" => c.contrast = parse_contrast(value)?,
+                "snapshot" => {
+                    c.snapshot = (!value.is_empty()).then(|| PathBuf::from(value));
+                }
+                "blank_on_shutdown" => c.blank_on_shutdown = parse_bool(value)?,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// Keys in `values` this provider does not read (worth a warning: likely a typo).
+    pub fn unknown_keys(values: &HashMap<String, String>) -> Vec<String> {
+        let mut unknown: Vec<String> = values
+            .keys()
+            .filter(|k| !KEYS.contains(&normalise_key(k).as_str()))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown
+    }
+
+    pub fn settings(&self) -> PanelSettings {
+        PanelSettings {
+            size: self.size,
+            rotation: self.rotation,
+            address: self.address,
+            contrast: self.contrast,
+        }
+    }
+
+    /// Where the panel is: what `info` reports as `bus`.
+    pub fn location(&self) -> String {
+        match self.backend {
+            BackendKind::I2c => self.bus.clone(),
+            BackendKind::Virtual => self
+                .snapshot
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn device_key(&self) -> DeviceKey {
+        DeviceKey {
+            backend: self.backend.name(),
+            location: self.location(),
+            address: self.address,
+        }
+    }
+}
+
+fn normalise_key(key: &str) -> String {
+    key.trim().to_ascii_lowercase().replace('-', "_")
+}
+
+fn err(key: &'static str, value: &str, accepted: &'static str) -> ConfigError {
+    ConfigError {
+        key,
+        value: value.to_string(),
+        accepted,
+    }
+}
+
+fn parse_backend(v: &str) -> Result<BackendKind, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "i2c" => Ok(BackendKind::I2c),
+        "virtual" => Ok(BackendKind::Virtual),
+        _ => Err(err("backend", v, "i2c, virtual")),
+    }
+}
+
+fn parse_address(v: &str) -> Result<u8, ConfigError> {
+    const ACCEPTED: &str = "0x3C, 0x3D (decimal 60, 61)";
+    let lower = v.to_ascii_lowercase();
+    let parsed = match lower.strip_prefix("0x") {
+        Some(hex) => u8::from_str_radix(hex, 16).ok(),
+        None => lower.parse::<u8>().ok(),
+    };
+    match parsed {
+        Some(a @ (0x3C | 0x3D)) => Ok(a),
+        _ => Err(err("address", v, ACCEPTED)),
+    }
+}
+
+fn parse_size(v: &str) -> Result<PanelSize, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "128x64" => Ok(PanelSize::W128xH64),
+        "128x32" => Ok(PanelSize::W128xH32),
+        _ => Err(err("size", v, "128x64, 128x32")),
+    }
+}
+
+fn parse_rotation(v: &str) -> Result<Rotation, ConfigError> {
+    v.parse::<u16>()
+        .ok()
+        .and_then(Rotation::from_degrees)
+        .ok_or_else(|| err("rotation", v, "0, 90, 180, 270"))
+}
+
+fn parse_contrast(v: &str) -> Result<u8, ConfigError> {
+    let lower = v.to_ascii_lowercase();
+    match lower.strip_prefix("0x") {
+        Some(hex) => u8::from_str_radix(hex, 16).ok(),
+        None => lower.parse::<u8>().ok(),
+    }
+    .ok_or_else(|| err("contrast", v, "an integer 0-255 (or 0x00-0xFF)"))
+}
+
+fn parse_bool(v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(err("blank_on_shutdown", v, "true, false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = PanelConfig::from_map(&HashMap::new()).unwrap();
+        assert_eq!(c, PanelConfig::default());
+        assert_eq!(c.backend, BackendKind::I2c);
+        assert_eq!(c.bus, "/dev/i2c-1");
+        assert_eq!(c.address, 0x3C);
+        assert_eq!(c.size, PanelSize::W128xH64);
+        assert_eq!(c.rotation, Rotation::Deg0);
+        assert_eq!(c.contrast, 0x5F);
+        assert_eq!(c.snapshot, Some(PathBuf::from("/tmp/oled-panel.png")));
+        assert!(!c.blank_on_shutdown);
+    }
+
+    #[test]
+    fn every_key_parses() {
+        let c = PanelConfig::from_map(&map(&[
+            ("backend", "virtual"),
+            ("bus", "/dev/i2c-3"),
+            ("address", "0x3d"),
+            ("size", "128X32"),
+            ("rotation", "270"),
+            ("contrast", "0xff"),
+            ("snapshot", "/var/tmp/panel.png"),
+            ("blank_on_shutdown", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c,
+            PanelConfig {
+                backend: BackendKind::Virtual,
+                bus: "/dev/i2c-3".into(),
+                address: 0x3D,
+                size: PanelSize::W128xH32,
+                rotation: Rotation::Deg270,
+                contrast: 255,
+                snapshot: Some(PathBuf::from("/var/tmp/panel.png")),
+                blank_on_shutdown: true,
+            }
+        );
+        assert_eq!(c.location(), "/var/tmp/panel.png");
+        assert_eq!(
+            PanelConfig::from_map(&map(&[("address", "60"), ("contrast", "7")]))
+                .unwrap()
+                .address,
+            0x3C
+        );
+        assert!(
+            PanelConfig::from_map(&map(&[("blank-on-shutdown", "yes")]))
+                .unwrap()
+                .blank_on_shutdown
+        );
+        assert_eq!(
+            PanelConfig::from_map(&map(&[("snapshot", "")]))
+                .unwrap()
+                .snapshot,
+            None
+        );
+    }
+
+    #[test]
+    fn rejections_name_the_key_and_accepted_values() {
+        let cases = [
+            ("address", "0xZZ", "0x3C, 0x3D"),
+            ("address", "0x3E", "0x3C, 0x3D"),
+            ("address", "", "0x3C, 0x3D"),
+            ("size", "100x7", "128x64, 128x32"),
+            ("size", "64x48", "128x64, 128x32"),
+            ("rotation", "45", "0, 90, 180, 270"),
+            ("rotation", "-90", "0, 90, 180, 270"),
+            ("contrast", "256", "0-255"),
+            ("contrast", "bright", "0-255"),
+            ("backend", "spi", "i2c, virtual"),
+            ("backend", "", "i2c, virtual"),
+            ("blank_on_shutdown", "maybe", "true, false"),
+            ("bus", "  ", "bus device path"),
+        ];
+        for (key, value, accepted) in cases {
+            let e = PanelConfig::from_map(&map(&[(key, value)])).unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+            let msg = e.to_string();
+            assert!(msg.contains(&format!("`{key}`")), "{msg}");
+            assert!(msg.contains(&format!("{value:?}")), "{msg}");
+            assert!(msg.contains(accepted), "{msg}");
+        }
+        assert_eq!(
+            PanelConfig::from_map(&map(&[("address", "0xZZ")]))
+                .unwrap_err()
+                .to_string(),
+            "config key `address`: \"0xZZ\" is not accepted; accepted values: 0x3C, 0x3D (decimal 60, 61)"
+        );
+    }
+
+    #[test]
+    fn link_config_overrides_named_config() {
+        let base =
+            PanelConfig::from_map(&map(&[("backend", "virtual"), ("rotation", "90")])).unwrap();
+        let linked = base.overlay(&map(&[("address", "0x3D")])).unwrap();
+        assert_eq!(linked.backend, BackendKind::Virtual);
+        assert_eq!(linked.rotation, Rotation::Deg90);
+        assert_eq!(linked.address, 0x3D);
+        assert_ne!(linked.device_key(), base.device_key());
+        assert_eq!(base.overlay(&HashMap::new()).unwrap(), base);
+        assert!(base.overlay(&map(&[("rotation", "45")])).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_reported() {
+        assert_eq!(
+            PanelConfig::unknown_keys(&map(&[("rotaton", "90"), ("size", "128x64")])),
+            vec!["rotaton".to_string()]
+        );
+        assert!(PanelConfig::unknown_keys(&map(&[("Blank-On-Shutdown", "1")])).is_empty());
+    }
+}

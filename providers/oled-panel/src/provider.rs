@@ -1,0 +1,434 @@
+//! The wasmCloud side: wRPC exports of `oled-lattice:panel` (world `provider`), named config at `init`,
+//! link config per component, clean shutdown.
+//!
+//! Panels are kept per device (backend + bus or snapshot path + address), each behind its own owner task.
+//! Calls from a component go to the panel its link config selects; calls without a link (e.g. `wash call`)
+//! go to the panel of the provider's own config.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use tokio::sync::Mutex;
+use tracing::{debug, error, info, warn};
+use wasmcloud_provider_sdk::{
+    get_connection, load_host_data, run_provider, serve_provider_exports, Context, LinkConfig,
+    LinkDeleteInfo, Provider, ProviderConfigUpdate, ProviderInitConfig,
+};
+
+use crate::backend;
+use crate::config::{ConfigError, DeviceKey, PanelConfig};
+use crate::owner::{self, PanelHandle};
+use crate::panel;
+
+wit_bindgen_wrpc::generate!({
+    world: "provider",
+    path: "../../wit/panel",
+});
+
+use exports::oled_lattice::panel::inspect::Handler as InspectHandler;
+use exports::oled_lattice::panel::panel::Handler as PanelHandler;
+use oled_lattice::panel::types::{PanelError, PanelInfo, PresentCost};
+
+/// Name the provider gives itself on the lattice (NATS connection name, logs).
+pub const NAME: &str = "oled-panel-provider";
+
+/// The wRPC instances this provider serves.
+pub const PANEL_INSTANCE: &str = "oled-lattice:panel/panel@0.1.0";
+pub const INSPECT_INSTANCE: &str = "oled-lattice:panel/inspect@0.1.0";
+
+/// The provider: cheap to clone, all clones share one state.
+#[derive(Clone, Default)]
+pub struct OledPanelProvider {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The provider's own configuration; `None` until `init`.
+    base: Option<PanelConfig>,
+    /// Link config of every component linked to this provider.
+    links: BTreeMap<String, HashMap<String, String>>,
+    /// Which panel each linked component draws on, or why it cannot.
+    routes: HashMap<String, Result<DeviceKey, String>>,
+    default_key: Option<DeviceKey>,
+    devices: HashMap<DeviceKey, Device>,
+}
+
+struct Device {
+    config: PanelConfig,
+    handle: PanelHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl From<panel::PanelError> for PanelError {
+    fn from(e: panel::PanelError) -> Self {
+        match e {
+            panel::PanelError::BadFrame(m) => PanelError::BadFrame(m),
+            panel::PanelError::Bus(m) => PanelError::Bus(m),
+            panel::PanelError::Absent(m) => PanelError::Absent(m),
+            panel::PanelError::Invalid(m) => PanelError::Invalid(m),
+        }
+    }
+}
+
+impl From<panel::PresentCost> for PresentCost {
+    fn from(c: panel::PresentCost) -> Self {
+        PresentCost {
+            bytes: c.bytes,
+            transactions: c.transactions,
+            pages_touched: c.pages_touched,
+            full_refresh: c.full_refresh,
+        }
+    }
+}
+
+impl From<backend::BackendInfo> for PanelInfo {
+    fn from(i: backend::BackendInfo) -> Self {
+        PanelInfo {
+            width: i.width,
+            height: i.height,
+            driver: i.driver.to_string(),
+            backend: i.backend.to_string(),
+            bus: i.bus,
+            address: i.address,
+            rotation: i.rotation,
+        }
+    }
+}
+
+fn component_of(cx: &Option<Context>) -> Option<&str> {
+    cx.as_ref().and_then(|c| c.component.as_deref())
+}
+
+impl OledPanelProvider {
+    /// Runs the provider as the host starts it: host data from stdin, lattice connection, exports served
+    /// until the host says shut down.
+    pub async fn run() -> anyhow::Result<()> {
+        let host_data = tokio::task::spawn_blocking(load_host_data)
+            .await
+            .context("reading host data")?
+            .context("reading host data from stdin (this binary is started by a wasmCloud host)")?;
+        crate::logging::init(host_data.log_level.as_ref(), host_data.structured_logging);
+
+        let provider = Self::default();
+        let shutdown = run_provider(provider.clone(), NAME)
+            .await
+            .context("failed to start the provider")?;
+        let connection = get_connection();
+        let wrpc = connection
+            .get_wrpc_client(connection.provider_key())
+            .await
+            .context("failed to create the wRPC client")?;
+        info!(
+            provider_id = connection.provider_key(),
+            exports = ?[PANEL_INSTANCE, INSPECT_INSTANCE],
+            "serving exports"
+        );
+        serve_provider_exports(&wrpc, provider, shutdown, serve)
+            .await
+            .context("failed to serve exports")
+    }
+
+    /// Applies the provider's own configuration (what `init` does), without a lattice.
+    pub async fn configure(&self, values: &HashMap<String, String>) -> Result<(), ConfigError> {
+        warn_unknown("named config", values);
+        let config = PanelConfig::from_map(values).inspect_err(|e| {
+            error!(error = %e, "provider configuration rejected");
+        })?;
+        let mut state = self.state.lock().await;
+        state.base = Some(config);
+        reconcile(&mut state).await;
+        Ok(())
+    }
+
+    /// Records a component's link config (what a link put does); the error says why its calls will fail.
+    pub async fn link(
+        &self,
+        component: &str,
+        values: &HashMap<String, String>,
+    ) -> Result<(), String> {
+        warn_unknown("link config", values);
+        let mut state = self.state.lock().await;
+        state.links.insert(component.to_string(), values.clone());
+        reconcile(&mut state).await;
+        match state.routes.get(component) {
+            Some(Err(why)) => {
+                error!(component, reason = %why, "link config rejected; this component's calls answer `invalid`");
+                Err(why.clone())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets a component's link (what a link delete does).
+    pub async fn unlink(&self, component: &str) {
+        let mut state = self.state.lock().await;
+        state.links.remove(component);
+        reconcile(&mut state).await;
+    }
+
+    /// Stops every panel owner: each panel keeps its last frame, or is switched off if so configured.
+    pub async fn stop(&self) {
+        let mut state = self.state.lock().await;
+        let devices: Vec<(DeviceKey, Device)> = state.devices.drain().collect();
+        state.routes.clear();
+        state.default_key = None;
+        drop(state);
+        for (key, device) in devices {
+            stop_device(&key, device, None).await;
+        }
+    }
+
+    /// The panel a call from `component` goes to.
+    pub async fn handle_for(
+        &self,
+        component: Option<&str>,
+    ) -> Result<PanelHandle, panel::PanelError> {
+        let state = self.state.lock().await;
+        let key = match component.and_then(|c| state.routes.get(c)) {
+            Some(Ok(key)) => key,
+            Some(Err(why)) => return Err(panel::PanelError::Invalid(why.clone())),
+            None => state.default_key.as_ref().ok_or_else(|| {
+                panel::PanelError::Absent("the provider has not been initialised".to_string())
+            })?,
+        };
+        state
+            .devices
+            .get(key)
+            .map(|d| d.handle.clone())
+            .ok_or_else(|| panel::PanelError::Absent(format!("no panel is running for {key}")))
+    }
+
+    /// The panel for an invocation, logged with the calling component.
+    async fn route(
+        &self,
+        cx: &Option<Context>,
+        op: &'static str,
+    ) -> Result<PanelHandle, PanelError> {
+        let component = component_of(cx);
+        debug!(component, op, "invocation");
+        Ok(self.handle_for(component).await?)
+    }
+}
+
+fn warn_unknown(source: &str, values: &HashMap<String, String>) {
+    let unknown = PanelConfig::unknown_keys(values);
+    if !unknown.is_empty() {
+        warn!(source, ?unknown, accepted = ?crate::config::KEYS, "ignoring unknown configuration keys");
+    }
+}
+
+/// Brings the running panels in line with the configuration: one owner per device in use, restarted if its
+/// configuration changed, stopped when nothing uses it any more.
+async fn reconcile(state: &mut State) {
+    let Some(base) = state.base.clone() else {
+        return;
+    };
+    let mut wanted: BTreeMap<DeviceKey, PanelConfig> = BTreeMap::new();
+    let default_key = base.device_key();
+    wanted.insert(default_key.clone(), base.clone());
+    let mut routes = HashMap::new();
+    for (component, values) in &state.links {
+        let route = match base.overlay(values) {
+            Err(e) => Err(format!("link config of {component} rejected: {e}")),
+            Ok(config) => {
+                let key = config.device_key();
+                match wanted.get(&key) {
+                    Some(existing) if *existing != config => Err(format!(
+                        "link config of {component} conflicts with the panel already configured at {key}: \
+                         one device cannot be driven with two configurations"
+                    )),
+                    Some(_) => Ok(key),
+                    None => {
+                        wanted.insert(key.clone(), config);
+                        Ok(key)
+                    }
+                }
+            }
+        };
+        routes.insert(component.clone(), route);
+    }
+
+    let stale: Vec<DeviceKey> = state
+        .devices
+        .iter()
+        .filter(|(key, device)| wanted.get(*key) != Some(&device.config))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in stale {
+        if let Some(device) = state.devices.remove(&key) {
+            // A device that stays in use is only being reconfigured: leave its picture alone.
+            let blank = if wanted.contains_key(&key) {
+                Some(false)
+            } else {
+                None
+            };
+            stop_device(&key, device, blank).await;
+        }
+    }
+    for (key, config) in wanted {
+        if state.devices.contains_key(&key) {
+            continue;
+        }
+        match owner::spawn(&key.to_string(), backend::build(&config)) {
+            Ok((handle, thread)) => {
+                info!(device = %key, ?config, "panel owner started");
+                state.devices.insert(
+                    key,
+                    Device {
+                        config,
+                        handle,
+                        thread: Some(thread),
+                    },
+                );
+            }
+            Err(e) => error!(device = %key, error = %e, "could not start the panel owner thread"),
+        }
+    }
+    state.routes = routes;
+    state.default_key = Some(default_key);
+}
+
+/// Stops one owner and waits for its thread; `blank` overrides the device's own `blank_on_shutdown`.
+async fn stop_device(key: &DeviceKey, mut device: Device, blank: Option<bool>) {
+    let blank = blank.unwrap_or(device.config.blank_on_shutdown);
+    if let Err(e) = device.handle.shutdown(blank).await {
+        warn!(device = %key, error = %e, "panel did not shut down cleanly");
+    }
+    if let Some(thread) = device.thread.take() {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
+}
+
+impl PanelHandler<Option<Context>> for OledPanelProvider {
+    async fn info(&self, cx: Option<Context>) -> anyhow::Result<Result<PanelInfo, PanelError>> {
+        Ok(match self.route(&cx, "info").await {
+            Ok(h) => h
+                .info()
+                .await
+                .map(PanelInfo::from)
+                .map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn present(
+        &self,
+        cx: Option<Context>,
+        frame: wit_bindgen_wrpc::bytes::Bytes,
+    ) -> anyhow::Result<Result<PresentCost, PanelError>> {
+        Ok(match self.route(&cx, "present").await {
+            Ok(h) => h
+                .present(frame.to_vec())
+                .await
+                .map(PresentCost::from)
+                .map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set_contrast(
+        &self,
+        cx: Option<Context>,
+        level: u8,
+    ) -> anyhow::Result<Result<(), PanelError>> {
+        Ok(match self.route(&cx, "set-contrast").await {
+            Ok(h) => h.set_contrast(level).await.map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set_power(
+        &self,
+        cx: Option<Context>,
+        on: bool,
+    ) -> anyhow::Result<Result<(), PanelError>> {
+        Ok(match self.route(&cx, "set-power").await {
+            Ok(h) => h.set_power(on).await.map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set_invert(
+        &self,
+        cx: Option<Context>,
+        inverted: bool,
+    ) -> anyhow::Result<Result<(), PanelError>> {
+        Ok(match self.route(&cx, "set-invert").await {
+            Ok(h) => h.set_invert(inverted).await.map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl InspectHandler<Option<Context>> for OledPanelProvider {
+    async fn ascii(&self, cx: Option<Context>) -> anyhow::Result<String> {
+        Ok(match self.route(&cx, "ascii").await {
+            Ok(h) => h.ascii().await,
+            Err(e) => format!("({e:?})\n"),
+        })
+    }
+
+    async fn stats(&self, cx: Option<Context>) -> anyhow::Result<String> {
+        let report = match self.route(&cx, "stats").await {
+            Ok(h) => h
+                .stats()
+                .await
+                .ok_or_else(|| PanelError::Absent("the panel owner has stopped".to_string())),
+            Err(e) => Err(e),
+        };
+        Ok(match report {
+            Ok(r) => r.to_json(),
+            Err(e) => serde_json::json!({ "error": format!("{e:?}") }).to_string(),
+        })
+    }
+}
+
+impl Provider for OledPanelProvider {
+    async fn init(&self, config: impl ProviderInitConfig) -> anyhow::Result<()> {
+        let values = config.get_config();
+        info!(
+            provider_id = config.get_provider_id(),
+            ?values,
+            "initialising"
+        );
+        self.configure(values)
+            .await
+            .context("invalid provider configuration")
+    }
+
+    async fn on_config_update(&self, update: impl ProviderConfigUpdate) -> anyhow::Result<()> {
+        let values = update.get_values();
+        info!(?values, "configuration update");
+        self.configure(values)
+            .await
+            .context("configuration update rejected; keeping the previous configuration")
+    }
+
+    async fn receive_link_config_as_target(&self, link: LinkConfig<'_>) -> anyhow::Result<()> {
+        info!(
+            component = link.source_id,
+            link_name = link.link_name,
+            config = ?link.config,
+            "component linked"
+        );
+        self.link(link.source_id, link.config)
+            .await
+            .map_err(anyhow::Error::msg)
+    }
+
+    async fn delete_link_as_target(&self, info: impl LinkDeleteInfo) -> anyhow::Result<()> {
+        let component = info.get_source_id();
+        info!(component, "component unlinked");
+        self.unlink(component).await;
+        Ok(())
+    }
+
+    async fn shutdown(&self) -> anyhow::Result<()> {
+        info!("shutting down");
+        self.stop().await;
+        Ok(())
+    }
+}

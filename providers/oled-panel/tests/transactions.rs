@@ -1,0 +1,441 @@
+//! Exact I2C transactions of the update path, against embedded-hal-mock's eh1 I2C mock: every byte the
+//! provider puts on the bus is listed here.
+
+use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
+use embedded_hal_mock::eh1::i2c::{Mock, Transaction as T};
+use oled_frame::WINDOW_OVERHEAD_BYTES;
+use oled_panel_provider::{
+    Frame, Panel, PanelError, PanelSettings, PanelSize, PresentCost, Rotation,
+};
+
+const ADDR: u8 = 0x3C;
+
+fn cmd_at(addr: u8, bytes: &[u8]) -> T {
+    let mut v = vec![0x00];
+    v.extend_from_slice(bytes);
+    T::write(addr, v)
+}
+
+fn cmd(bytes: &[u8]) -> T {
+    cmd_at(ADDR, bytes)
+}
+
+fn data_at(addr: u8, bytes: &[u8]) -> T {
+    let mut v = vec![0x40];
+    v.extend_from_slice(bytes);
+    T::write(addr, v)
+}
+
+fn data(bytes: &[u8]) -> T {
+    data_at(ADDR, bytes)
+}
+
+fn init_sequence(size: PanelSize, rotation: Rotation) -> Vec<T> {
+    init_sequence_at(ADDR, size, rotation)
+}
+
+/// The `ssd1306` crate's init sequence in horizontal addressing, one transaction per command.
+fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
+    let cmd = |b: &[u8]| cmd_at(addr, b);
+    let (mux, compins) = match size {
+        PanelSize::W128xH64 => (0x3F, 0x12),
+        PanelSize::W128xH32 => (0x1F, 0x02),
+    };
+    let (remap, comscan) = match rotation {
+        Rotation::Deg0 => (0xA1, 0xC8),
+        Rotation::Deg90 => (0xA0, 0xC8),
+        Rotation::Deg180 => (0xA0, 0xC0),
+        Rotation::Deg270 => (0xA1, 0xC0),
+    };
+    vec![
+        cmd(&[0xAE]),       // display off (init only)
+        cmd(&[0xD5, 0x80]), // clock
+        cmd(&[0xA8, mux]),  // multiplex
+        cmd(&[0xD3, 0x00]), // offset
+        cmd(&[0x40]),       // start line
+        cmd(&[0x8D, 0x14]), // charge pump
+        cmd(&[0x20, 0x00]), // horizontal addressing
+        cmd(&[0xDA, compins]),
+        cmd(&[remap]),
+        cmd(&[comscan]),
+        cmd(&[0xD9, 0x21]), // pre-charge
+        cmd(&[0x81, 0x5F]), // contrast
+        cmd(&[0xDB, 0x40]), // vcomh
+        cmd(&[0xA4]),       // resume from RAM
+        cmd(&[0xA6]),       // not inverted
+        cmd(&[0x2E]),       // scroll off
+        cmd(&[0xAF]),       // display on
+    ]
+}
+
+/// One window: column range, page range, data.
+fn window(cols: (u8, u8), pages: (u8, u8), bytes: &[u8]) -> Vec<T> {
+    vec![
+        cmd(&[0x21, cols.0, cols.1]),
+        cmd(&[0x22, pages.0, pages.1]),
+        data(bytes),
+    ]
+}
+
+fn settings(size: PanelSize, rotation: Rotation) -> PanelSettings {
+    PanelSettings {
+        size,
+        rotation,
+        ..PanelSettings::default()
+    }
+}
+
+/// A 5x7 glyph in one page: what a one-character change of a small font looks like on the bus.
+const GLYPH_A: [u8; 5] = [0x7E, 0x11, 0x11, 0x11, 0x7E];
+const GLYPH_B: [u8; 5] = [0x7F, 0x49, 0x49, 0x49, 0x36];
+
+fn with_glyph(base: &Frame, x: u16, page: u16, glyph: &[u8; 5]) -> Frame {
+    let mut bytes = base.as_bytes().to_vec();
+    let w = usize::from(base.width());
+    for (i, g) in glyph.iter().enumerate() {
+        bytes[usize::from(page) * w + usize::from(x) + i] = *g;
+    }
+    Frame::from_bytes(base.width(), base.height(), bytes).unwrap()
+}
+
+#[test]
+fn init_once_then_full_frame_then_only_changed_runs_then_nothing() {
+    let dark = Frame::new(128, 64).unwrap();
+    let text = with_glyph(&with_glyph(&dark, 10, 0, &GLYPH_A), 16, 0, &GLYPH_A);
+    let changed = with_glyph(&text, 16, 0, &GLYPH_B);
+
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 7), text.as_bytes()));
+    // One character changed: only its columns, in one window of one page.
+    expected.extend(window((16, 20), (0, 0), &GLYPH_B));
+    let mut mock = Mock::new(&expected);
+
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    let init = panel.init().unwrap();
+    assert_eq!(init.transactions, 17);
+    assert_eq!(init.bytes, 17 * 2 + 26);
+
+    let full = panel.present(&text).unwrap();
+    assert_eq!(
+        full,
+        PresentCost {
+            bytes: (5 + 5 + 2 + 1024) as u32,
+            transactions: 3,
+            pages_touched: 8,
+            windows: 1,
+            full_refresh: true,
+            initialised: false,
+        }
+    );
+    assert_eq!(full.bytes as usize, WINDOW_OVERHEAD_BYTES + 1024);
+
+    let one = panel.present(&changed).unwrap();
+    assert_eq!(one.bytes as usize, WINDOW_OVERHEAD_BYTES + 5);
+    assert_eq!(
+        (one.transactions, one.pages_touched, one.windows),
+        (3, 1, 1)
+    );
+    assert!(!one.full_refresh);
+
+    // The same frame again: nothing on the bus.
+    let same = panel.present(&changed.clone()).unwrap();
+    assert_eq!(same, PresentCost::default());
+
+    let stats = panel.stats();
+    assert_eq!(
+        (
+            stats.inits,
+            stats.updates,
+            stats.unchanged,
+            stats.full_refreshes
+        ),
+        (1, 3, 1, 1)
+    );
+    assert_eq!(stats.errors, 0);
+    mock.done();
+}
+
+#[test]
+fn the_first_present_initialises_by_itself() {
+    let frame = Frame::new(128, 64).unwrap();
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 7), frame.as_bytes()));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    let cost = panel.present(&frame).unwrap();
+    assert!(cost.initialised && cost.full_refresh);
+    assert_eq!((cost.transactions, cost.bytes), (17 + 3, 60 + 1036));
+    mock.done();
+}
+
+#[test]
+fn separate_changes_on_one_page_are_separate_windows_unless_merging_is_cheaper() {
+    let dark = Frame::new(128, 64).unwrap();
+    let mut far = dark.clone();
+    far.set_pixel(0, 0, true);
+    far.set_pixel(100, 0, true);
+    let mut near = far.clone();
+    near.set_pixel(3, 0, true);
+    near.set_pixel(6, 0, true); // gap of two columns: one window beats two
+
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
+    expected.extend(window((0, 0), (0, 0), &[0x01]));
+    expected.extend(window((100, 100), (0, 0), &[0x01]));
+    expected.extend(window((3, 6), (0, 0), &[0x01, 0x00, 0x00, 0x01]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    panel.present(&dark).unwrap();
+    let two = panel.present(&far).unwrap();
+    assert_eq!((two.windows, two.transactions, two.bytes), (2, 6, 2 * 13));
+    let merged = panel.present(&near).unwrap();
+    assert_eq!((merged.windows, merged.bytes), (1, 12 + 4));
+    mock.done();
+}
+
+#[test]
+fn a_change_across_pages_is_one_window() {
+    let dark = Frame::new(128, 64).unwrap();
+    let mut tall = dark.clone();
+    for y in 6..12 {
+        tall.set_pixel(40, y, true);
+    }
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
+    expected.extend(window((40, 40), (0, 1), &[0xC0, 0x0F]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    panel.present(&dark).unwrap();
+    let cost = panel.present(&tall).unwrap();
+    assert_eq!((cost.pages_touched, cost.windows), (2, 1));
+    mock.done();
+}
+
+#[test]
+fn rotation_90_transposes_the_logical_frame_into_gddram() {
+    let dark = Frame::new(64, 128).unwrap();
+    let mut dot = dark.clone();
+    dot.set_pixel(3, 100, true); // logical (x=3, y=100) lands in GDDRAM column 100, page 0, bit 3
+
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg90);
+    expected.extend(window((0, 127), (0, 7), &[0u8; 1024]));
+    expected.extend(window((100, 100), (0, 0), &[0x08]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH64, Rotation::Deg90));
+    let g = panel.geometry();
+    assert_eq!((g.width, g.height), (64, 128));
+    panel.present(&dark).unwrap();
+    panel.present(&dot).unwrap();
+    assert_eq!(panel.shown().unwrap(), dot);
+    // A landscape frame is refused on a portrait panel, and nothing is sent.
+    assert!(matches!(
+        panel.present(&Frame::new(128, 64).unwrap()),
+        Err(PanelError::BadFrame(_))
+    ));
+    mock.done();
+}
+
+#[test]
+fn rotations_180_and_270_set_the_remap_and_keep_the_diff() {
+    for rotation in [Rotation::Deg180, Rotation::Deg270] {
+        let portrait = rotation == Rotation::Deg270;
+        let (w, h) = if portrait { (64, 128) } else { (128, 64) };
+        let dark = Frame::new(w, h).unwrap();
+        let mut dot = dark.clone();
+        dot.set_pixel(5, 9, true);
+        let mut expected = init_sequence(PanelSize::W128xH64, rotation);
+        expected.extend(window((0, 127), (0, 7), &[0u8; 1024]));
+        if portrait {
+            // (5, 9) -> column 9, page 0, bit 5
+            expected.extend(window((9, 9), (0, 0), &[0x20]));
+        } else {
+            // (5, 9) -> column 5, page 1, bit 1
+            expected.extend(window((5, 5), (1, 1), &[0x02]));
+        }
+        let mut mock = Mock::new(&expected);
+        let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH64, rotation));
+        panel.present(&dark).unwrap();
+        panel.present(&dot).unwrap();
+        mock.done();
+    }
+}
+
+#[test]
+fn panel_128x32_has_four_pages() {
+    let dark = Frame::new(128, 32).unwrap();
+    let mut dot = dark.clone();
+    dot.set_pixel(127, 31, true);
+    let mut expected = init_sequence(PanelSize::W128xH32, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 3), &[0u8; 512]));
+    expected.extend(window((127, 127), (3, 3), &[0x80]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH32, Rotation::Deg0));
+    let full = panel.present(&dark).unwrap();
+    assert_eq!(full.bytes, 60 + 12 + 512);
+    assert_eq!(full.pages_touched, 4);
+    panel.present(&dot).unwrap();
+    assert!(matches!(
+        panel.present(&Frame::new(128, 64).unwrap()),
+        Err(PanelError::BadFrame(_))
+    ));
+    mock.done();
+}
+
+#[test]
+fn panel_128x32_rotated_90_is_32_wide() {
+    let mut expected = init_sequence(PanelSize::W128xH32, Rotation::Deg90);
+    let dark = Frame::new(32, 128).unwrap();
+    let mut dot = dark.clone();
+    dot.set_pixel(31, 127, true); // -> column 127, page 3, bit 7
+    expected.extend(window((0, 127), (0, 3), &[0u8; 512]));
+    expected.extend(window((127, 127), (3, 3), &[0x80]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH32, Rotation::Deg90));
+    assert_eq!((panel.geometry().width, panel.geometry().height), (32, 128));
+    panel.present(&dark).unwrap();
+    panel.present(&dot).unwrap();
+    mock.done();
+}
+
+#[test]
+fn a_nack_mid_update_is_a_bus_error_and_recovery_resends_everything() {
+    let dark = Frame::new(128, 64).unwrap();
+    let mut a = dark.clone();
+    a.set_pixel(10, 10, true);
+    let mut b = a.clone();
+    b.set_pixel(20, 20, true);
+
+    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.extend(window((0, 127), (0, 7), a.as_bytes()));
+    // The update to `b` gets its address window through, then the data transaction is not acknowledged.
+    expected.push(cmd(&[0x21, 20, 20]));
+    expected.push(cmd(&[0x22, 2, 2]));
+    expected.push(data(&[0x10]).with_error(nack));
+    // Still unplugged: the recovery's first command fails too.
+    expected.push(cmd(&[0xAE]).with_error(nack));
+    // Back: re-initialise once and send the whole frame.
+    expected.extend(init_sequence(PanelSize::W128xH64, Rotation::Deg0));
+    expected.extend(window((0, 127), (0, 7), b.as_bytes()));
+    // And from then on, diffs again.
+    expected.extend(window((10, 10), (1, 1), &[0x00]));
+    let mut mock = Mock::new(&expected);
+
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    panel.present(&a).unwrap();
+    let err = panel.present(&b).unwrap_err();
+    match &err {
+        PanelError::Bus(msg) => assert!(msg.contains("0x3c"), "{msg}"),
+        other => panic!("expected a bus error, got {other:?}"),
+    }
+    assert!(!panel.is_initialised());
+    assert!(panel.shown().is_none());
+    assert!(matches!(panel.present(&b), Err(PanelError::Bus(_))));
+
+    let recovered = panel.present(&b).unwrap();
+    assert!(recovered.initialised && recovered.full_refresh);
+    assert_eq!(recovered.bytes, 60 + 1036);
+    let mut c = b.clone();
+    c.set_pixel(10, 10, false);
+    let next = panel.present(&c).unwrap();
+    assert!(!next.full_refresh && !next.initialised);
+
+    let stats = panel.stats();
+    assert_eq!(stats.errors, 2);
+    assert_eq!(stats.inits, 3);
+    assert_eq!(stats.full_refreshes, 2);
+    assert!(stats
+        .last_error
+        .as_deref()
+        .unwrap()
+        .starts_with("bus error"));
+    mock.done();
+}
+
+#[test]
+fn a_frame_of_the_wrong_length_is_bad_frame_and_sends_nothing() {
+    let mut mock = Mock::new(&[]);
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    for len in [0usize, 1, 512, 1023, 1025, 4096] {
+        match panel.present_bytes(&vec![0xFF; len]) {
+            Err(PanelError::BadFrame(msg)) => {
+                assert!(msg.contains("1024"), "{msg}");
+            }
+            other => panic!("expected bad-frame for {len} bytes, got {other:?}"),
+        }
+    }
+    assert_eq!(panel.stats().errors, 0);
+    mock.done();
+}
+
+#[test]
+fn contrast_power_and_invert_are_single_commands_and_survive_reinit() {
+    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    let dark = Frame::new(128, 64).unwrap();
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.push(cmd(&[0xD9, 0x21]));
+    expected.push(cmd(&[0x81, 0xC0]));
+    expected.push(cmd(&[0xA7]));
+    expected.push(cmd(&[0xAE]));
+    expected.push(cmd(&[0xAF]).with_error(nack));
+    // Recovery on the next call re-applies contrast and inversion; power was last asked on, which the
+    // init sequence already leaves it.
+    expected.extend(init_sequence(PanelSize::W128xH64, Rotation::Deg0));
+    expected.push(cmd(&[0xD9, 0x21]));
+    expected.push(cmd(&[0x81, 0xC0]));
+    expected.push(cmd(&[0xA7]));
+    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
+    expected.push(cmd(&[0xA6]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(mock.clone(), PanelSettings::default());
+    panel.init().unwrap();
+    let c = panel.set_contrast(0xC0).unwrap();
+    assert_eq!((c.transactions, c.bytes), (2, 8));
+    let i = panel.set_invert(true).unwrap();
+    assert_eq!((i.transactions, i.bytes), (1, 3));
+    panel.set_power(false).unwrap();
+    assert!(!panel.is_on());
+    assert!(matches!(panel.set_power(true), Err(PanelError::Bus(_))));
+    let r = panel.present(&dark).unwrap();
+    assert!(r.initialised && r.full_refresh);
+    assert_eq!(r.bytes, 60 + 8 + 3 + 1036);
+    panel.set_invert(false).unwrap();
+    assert!(panel.is_on() && !panel.is_inverted() && panel.contrast() == 0xC0);
+    mock.done();
+}
+
+#[test]
+fn configured_contrast_is_part_of_init() {
+    let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
+    expected.push(cmd(&[0xD9, 0x21]));
+    expected.push(cmd(&[0x81, 0xFF]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(
+        mock.clone(),
+        PanelSettings {
+            contrast: 0xFF,
+            ..PanelSettings::default()
+        },
+    );
+    panel.init().unwrap();
+    mock.done();
+}
+
+#[test]
+fn address_0x3d_is_used_on_the_wire() {
+    let mut expected = init_sequence_at(0x3D, PanelSize::W128xH64, Rotation::Deg0);
+    expected.push(cmd_at(0x3D, &[0x21, 0, 127]));
+    expected.push(cmd_at(0x3D, &[0x22, 0, 7]));
+    expected.push(data_at(0x3D, &[0u8; 1024]));
+    let mut mock = Mock::new(&expected);
+    let mut panel = Panel::new(
+        mock.clone(),
+        PanelSettings {
+            address: 0x3D,
+            ..PanelSettings::default()
+        },
+    );
+    panel.present(&Frame::new(128, 64).unwrap()).unwrap();
+    let _bus: Mock = panel.release();
+    mock.done();
+}
