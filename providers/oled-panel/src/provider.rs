@@ -18,7 +18,7 @@ use wasmcloud_provider_sdk::{
 };
 
 use crate::backend;
-use crate::config::{ConfigError, DeviceKey, PanelConfig};
+use crate::config::{BackendKind, ConfigError, DeviceKey, PanelConfig};
 use crate::owner::{self, PanelHandle};
 use crate::panel;
 
@@ -235,7 +235,17 @@ async fn reconcile(state: &mut State) {
             Err(e) => Err(format!("link config of {component} rejected: {e}")),
             Ok(config) => {
                 let key = config.device_key();
+                let snapshot_taken = config.backend == BackendKind::Virtual
+                    && config.snapshot.is_some()
+                    && wanted
+                        .iter()
+                        .any(|(k, c)| *k != key && c.snapshot == config.snapshot);
                 match wanted.get(&key) {
+                    _ if snapshot_taken => Err(format!(
+                        "link config of {component} asks for a second virtual panel writing the snapshot {}: \
+                         give it its own `snapshot` path",
+                        config.location()
+                    )),
                     Some(existing) if *existing != config => Err(format!(
                         "link config of {component} conflicts with the panel already configured at {key}: \
                          one device cannot be driven with two configurations"

@@ -1,0 +1,264 @@
+//! The single owner task: concurrent callers are served whole, one after the other; faults and panics in a
+//! call never stop it; shutdown leaves the panel as configured. No NATS.
+
+use std::path::Path;
+
+use oled_frame::{plan_windows, Frame, WINDOW_OVERHEAD_BYTES};
+use oled_panel_provider::backend::{I2cBackend, VirtualBackend};
+use oled_panel_provider::config::{BackendKind, PanelConfig};
+use oled_panel_provider::owner;
+use oled_panel_provider::PanelError;
+use virtual_ssd1306::{SharedPanel, Transaction, VirtualSsd1306};
+
+fn virtual_config() -> PanelConfig {
+    PanelConfig {
+        backend: BackendKind::Virtual,
+        snapshot: None,
+        ..PanelConfig::default()
+    }
+}
+
+fn logged_emulator() -> SharedPanel {
+    let mut p = VirtualSsd1306::new(virtual_ssd1306::PanelSize::W128xH64, 0x3C);
+    p.set_logging(true);
+    SharedPanel::new(p)
+}
+
+/// Task `k`'s frame number `i`: a few marks that differ from every other task's and iteration's frames.
+fn frame_for(k: u16, i: u16) -> Frame {
+    let mut f = Frame::new(128, 64).unwrap();
+    for j in 0..4 {
+        f.set_pixel((k * 13 + i * 5 + j * 31) % 128, (k * 7 + j * 17) % 64, true);
+    }
+    f.set_pixel(k, 63, true);
+    f.set_pixel(127 - i, 0, true);
+    f
+}
+
+/// The transactions a present from `old` to `new` must produce, window by window.
+fn expected_transactions(old: &Frame, new: &Frame) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for w in plan_windows(old, new, WINDOW_OVERHEAD_BYTES) {
+        out.push(vec![0x00, 0x21, w.col_start as u8, w.col_end as u8]);
+        out.push(vec![0x00, 0x22, w.page_start as u8, w.page_end as u8]);
+        let mut data = vec![0x40];
+        data.extend(w.data(new));
+        out.push(data);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_presents_are_served_whole_never_interleaved() {
+    const TASKS: u16 = 8;
+    const EACH: u16 = 15;
+    let shared = logged_emulator();
+    let backend = VirtualBackend::with_shared(&virtual_config(), shared.clone());
+    let (handle, thread) = owner::spawn("test", Box::new(backend)).unwrap();
+
+    let mut tasks = Vec::new();
+    for k in 0..TASKS {
+        let h = handle.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut costs = Vec::new();
+            for i in 0..EACH {
+                let frame = frame_for(k, i);
+                let cost = h.present(frame.as_bytes().to_vec()).await.unwrap();
+                costs.push((frame, cost));
+                tokio::task::yield_now().await;
+            }
+            costs
+        }));
+    }
+    let mut pending: Vec<(Frame, oled_panel_provider::PresentCost)> = Vec::new();
+    for t in tasks {
+        pending.extend(t.await.unwrap());
+    }
+    handle.shutdown(false).await.unwrap();
+    tokio::task::spawn_blocking(move || thread.join().unwrap())
+        .await
+        .unwrap();
+
+    let log: Vec<Transaction> = shared.with(|p| p.take_log());
+    // The owner started the panel: init (17 command transactions) and a dark full frame.
+    assert!(log[..17].iter().all(|t| t.bytes[0] == 0x00));
+    let dark = Frame::new(128, 64).unwrap();
+    assert_eq!(log[17].bytes, vec![0x00, 0x21, 0, 127]);
+    assert_eq!(log[18].bytes, vec![0x00, 0x22, 0, 7]);
+    assert_eq!(log[19].bytes.len(), 1025);
+    let mut pos = 20;
+    let mut state = dark;
+    let total = pending.len();
+
+    // Replay: each next stretch of the log must be exactly one caller's whole update from the state the
+    // panel was in. An interleaving would leave a stretch that no single present explains.
+    while !pending.is_empty() {
+        let found = pending.iter().position(|(frame, cost)| {
+            let want = expected_transactions(&state, frame);
+            want.len() == cost.transactions as usize
+                && log.len() >= pos + want.len()
+                && log[pos..pos + want.len()]
+                    .iter()
+                    .zip(&want)
+                    .all(|(t, w)| t.bytes == *w)
+        });
+        let Some(idx) = found else {
+            panic!(
+                "log position {pos}: no single present explains the next transactions ({} of {total} matched)",
+                total - pending.len()
+            );
+        };
+        let (frame, cost) = pending.remove(idx);
+        pos += cost.transactions as usize;
+        state = frame;
+    }
+    assert_eq!(pos, log.len(), "nothing else went on the bus");
+    assert_eq!(shared.with(|p| p.visible()), state);
+}
+
+#[tokio::test]
+async fn the_owner_reports_info_ascii_and_stats() {
+    let shared = logged_emulator();
+    let backend = VirtualBackend::with_shared(&virtual_config(), shared.clone());
+    let (handle, _thread) = owner::spawn("test", Box::new(backend)).unwrap();
+    let info = handle.info().await.unwrap();
+    assert_eq!(
+        (info.width, info.height, info.backend, info.driver),
+        (128, 64, "virtual", "ssd1306")
+    );
+
+    let mut f = Frame::new(128, 64).unwrap();
+    f.set_pixel(1, 0, true);
+    let cost = handle.present(f.as_bytes().to_vec()).await.unwrap();
+    assert_eq!(cost.bytes, 12 + 1);
+    assert!(handle.ascii().await.starts_with(".#...."));
+
+    let bad = handle.present(vec![0; 3]).await.unwrap_err();
+    assert!(matches!(bad, PanelError::BadFrame(_)));
+
+    let stats = handle.stats().await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stats.to_json()).unwrap();
+    for key in [
+        "updates",
+        "bytes",
+        "transactions",
+        "errors",
+        "last_error",
+        "backend",
+        "full_refreshes",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing in {json}");
+    }
+    assert_eq!(json["backend"], "virtual");
+    // The start's dark frame and our present.
+    assert_eq!(json["updates"], 2);
+    assert_eq!(json["full_refreshes"], 1);
+    assert_eq!(json["bytes"], 60 + 1036 + 13);
+    assert_eq!(json["errors"], 0);
+
+    handle.shutdown(false).await.unwrap();
+    assert!(matches!(
+        handle.present(f.as_bytes().to_vec()).await,
+        Err(PanelError::Absent(_))
+    ));
+}
+
+#[tokio::test]
+async fn faults_come_back_typed_and_the_owner_keeps_going() {
+    let shared = logged_emulator();
+    let backend = VirtualBackend::with_shared(&virtual_config(), shared.clone());
+    let (handle, _thread) = owner::spawn("test", Box::new(backend)).unwrap();
+    handle.info().await.unwrap(); // the start has run
+
+    let mut f = Frame::new(128, 64).unwrap();
+    f.set_pixel(3, 3, true);
+    shared.with(|p| p.set_present(false));
+    let err = handle.present(f.as_bytes().to_vec()).await.unwrap_err();
+    assert!(matches!(err, PanelError::Bus(_)), "{err:?}");
+    assert!(matches!(
+        handle.set_contrast(1).await,
+        Err(PanelError::Bus(_))
+    ));
+
+    shared.with(|p| p.set_present(true));
+    let cost = handle.present(f.as_bytes().to_vec()).await.unwrap();
+    assert!(cost.full_refresh);
+    assert_eq!(shared.with(|p| p.visible()), f);
+    let stats = handle.stats().await.unwrap();
+    assert_eq!(stats.panel.errors, 2);
+    assert!(stats.panel.last_error.unwrap().contains("bus error"));
+}
+
+/// A bus that panics on any transaction longer than a command: a driver bug, as far as the owner knows.
+struct PanickyBus;
+
+impl embedded_hal::i2c::ErrorType for PanickyBus {
+    type Error = embedded_hal::i2c::ErrorKind;
+}
+
+impl embedded_hal::i2c::I2c for PanickyBus {
+    fn transaction(
+        &mut self,
+        _address: u8,
+        operations: &mut [embedded_hal::i2c::Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        let len: usize = operations
+            .iter()
+            .map(|o| match o {
+                embedded_hal::i2c::Operation::Write(b) => b.len(),
+                embedded_hal::i2c::Operation::Read(b) => b.len(),
+            })
+            .sum();
+        assert!(len < 100, "boom");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panic_inside_a_call_is_a_bus_error_not_a_dead_provider() {
+    let config = PanelConfig::default();
+    let backend = I2cBackend::<PanickyBus>::new(&config, |_: &Path| Ok(PanickyBus));
+    let (handle, _thread) = owner::spawn("panicky", Box::new(backend)).unwrap();
+    let err = handle.present(vec![0; 1024]).await.unwrap_err();
+    match err {
+        PanelError::Bus(msg) => assert!(msg.contains("boom"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    // Still serving, and small calls (re-init included) work.
+    handle.set_contrast(3).await.unwrap();
+    handle.info().await.unwrap();
+    assert!(!handle.is_closed());
+}
+
+#[tokio::test]
+async fn shutdown_keeps_the_last_frame_or_blanks_when_asked() {
+    for blank in [false, true] {
+        let shared = logged_emulator();
+        let backend = VirtualBackend::with_shared(&virtual_config(), shared.clone());
+        let (handle, thread) = owner::spawn("test", Box::new(backend)).unwrap();
+        let mut f = Frame::new(128, 64).unwrap();
+        f.fill(true);
+        handle.present(f.as_bytes().to_vec()).await.unwrap();
+        handle.shutdown(blank).await.unwrap();
+        tokio::task::spawn_blocking(move || thread.join().unwrap())
+            .await
+            .unwrap();
+        let visible = shared.with(|p| p.visible());
+        if blank {
+            assert_eq!(visible.lit_pixels(), 0);
+            assert!(!shared.with(|p| p.state()).display_on);
+            // GDDRAM is kept.
+            assert!(shared.with(|p| p.gddram().iter().all(|b| *b == 0xFF)));
+        } else {
+            assert_eq!(visible, f);
+        }
+    }
+}
+
+#[test]
+fn dropping_every_handle_stops_the_owner() {
+    let backend = VirtualBackend::with_shared(&virtual_config(), logged_emulator());
+    let (handle, thread) = owner::spawn("test", Box::new(backend)).unwrap();
+    drop(handle);
+    thread.join().unwrap();
+}
