@@ -83,8 +83,8 @@ fn main() -> Result<()> {
     shared.with(|p| p.reset_stats());
 
     println!(
-        "{:>4}  {:>6} {:>5} {:>7} {:>9} {:>9} {:>4}  {}",
-        "step", "bytes", "txns", "floor", "@100kHz", "@400kHz", "off", "update"
+        "{:>4}  {:>6} {:>5} {:>7} {:>9} {:>9} {:>4}  update",
+        "step", "bytes", "txns", "floor", "@100kHz", "@400kHz", "off"
     );
     let (mut bytes, mut txns, mut floor, mut off) = (0u64, 0u64, 0usize, 0u64);
     let mut shown: Option<Frame> = None;
