@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds and signs the display component with wash, then shows its claims.
-# Keys are kept outside the repo: $WASH_KEYS, default ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/keys.
+# Keys are kept outside the repo: $WASH_KEYS, default ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/wash/keys.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export OLED_LATTICE_HOME=${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}
-export WASH_KEYS=${WASH_KEYS:-$OLED_LATTICE_HOME/keys}
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+ROOT="$OLED_REPO"
 export PATH="$HOME/.cargo/bin:$PATH"
-mkdir -p "$WASH_KEYS"
+# wash keeps its config, caches and signing keys in the cache folder, never in the user's home.
+keys_override="${WASH_KEYS:-}"
+wash_isolate "$OLED_HOME/wash"
+[ -z "$keys_override" ] || export WASH_KEYS="$keys_override"
 if ! command -v wash >/dev/null; then
     echo "wash is missing: run ./scripts/install-tools.sh (cargo install wash --version 0.43.0 --locked)" >&2
     exit 1
@@ -22,3 +25,11 @@ wash build --skip-fetch
 out="$ROOT/actors/display/build/oled_display_s.wasm"
 echo "signed component: $out ($(stat -c %s "$out") bytes)"
 wash claims inspect "$out"
+# The claims must name the component and carry its WIT; a signing failure would not.
+wash claims inspect "$out" --output json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+flat = json.dumps(c).lower()
+assert "oled-display" in flat, "claims do not name oled-display: %s" % c
+print("claims ok: component", c.get("component") or c.get("module") or "?")
+'
