@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Latency through the lattice: a wRPC client on the hub invokes the display component on the laptop host,
+# which draws on the pi host's panel through the leaf NATS. Uses a running local lattice (./scripts/demo.sh)
+# or brings one up with the app deployed, and takes down only what it started.
+#
+#   ./scripts/bench.sh lattice [N]          last line: lattice: p50 X ms, p99 Y ms, R updates/s
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/app.sh
+source "$OLED_REPO/scripts/lib/app.sh"
+cd "$OLED_REPO"
+N="${1:-200}"
+
+cargo build -q --release -p oled-bench --bin lattice
+started=0
+if ! bash scripts/lattice.sh status >/dev/null 2>&1; then
+    bash scripts/install-tools.sh >/dev/null
+    app_build >/dev/null
+    bash scripts/lattice.sh up >/dev/null
+    started=1
+fi
+cleanup() { if [[ "$started" == 1 ]]; then bash scripts/lattice.sh down >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+app_env
+app_status_is deployed || app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
+"$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N"
