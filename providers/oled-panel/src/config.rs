@@ -186,6 +186,29 @@ impl PanelConfig {
     }
 }
 
+/// `key=value` arguments (as `oled-panel --check-config address=0x3d size=128x32` takes them) parsed like
+/// named config. The error names the offending argument or key.
+pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<PanelConfig, String> {
+    let mut values = HashMap::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        let Some((key, value)) = arg.split_once('=') else {
+            return Err(format!(
+                "argument {arg:?} is not key=value; keys: {}",
+                KEYS.join(", ")
+            ));
+        };
+        values.insert(key.to_string(), value.to_string());
+    }
+    if let Some(unknown) = PanelConfig::unknown_keys(&values).first() {
+        return Err(format!(
+            "config key `{unknown}` is not known; keys: {}",
+            KEYS.join(", ")
+        ));
+    }
+    PanelConfig::from_map(&values).map_err(|e| e.to_string())
+}
+
 fn normalise_key(key: &str) -> String {
     key.trim().to_ascii_lowercase().replace('-', "_")
 }
@@ -366,6 +389,18 @@ mod tests {
         assert_ne!(linked.device_key(), base.device_key());
         assert_eq!(base.overlay(&HashMap::new()).unwrap(), base);
         assert!(base.overlay(&map(&[("rotation", "45")])).is_err());
+    }
+
+    #[test]
+    fn command_line_pairs() {
+        let c = from_args(&["address=0x3d", "size=128x32"]).unwrap();
+        assert_eq!((c.address, c.size), (0x3D, PanelSize::W128xH32));
+        assert!(from_args(&["address=0x99"])
+            .unwrap_err()
+            .contains("`address`"));
+        assert!(from_args(&["rotation"]).unwrap_err().contains("key=value"));
+        assert!(from_args(&["colour=red"]).unwrap_err().contains("`colour`"));
+        assert_eq!(from_args::<&str>(&[]).unwrap(), PanelConfig::default());
     }
 
     #[test]

@@ -1,9 +1,41 @@
-//! `oled-panel`: the OLED capability provider. Started by a wasmCloud host, which passes its host data on
-//! stdin; see the crate docs and `wadm.yaml`.
+//! `oled-panel`: the OLED capability provider. A wasmCloud host starts it and passes its host data on stdin.
+//!
+//! For people and scripts, without a host:
+//! - `oled-panel --version` prints `oled-panel <version>`;
+//! - `oled-panel --check-config key=value…` parses configuration as the provider would: `config ok: …` and
+//!   exit 0, or `config error: …` naming the key and exit 2.
+
+use std::process::ExitCode;
+
+use oled_panel_provider::{config, provider::OledPanelProvider};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    oled_panel_provider::provider::OledPanelProvider::run().await?;
-    eprintln!("oled-panel provider exiting");
-    Ok(())
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            println!("oled-panel {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some("--check-config") => match config::from_args(&args[1..]) {
+            Ok(c) => {
+                println!("config ok: {c:?}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("config error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        _ => match OledPanelProvider::run().await {
+            Ok(()) => {
+                eprintln!("oled-panel provider exiting");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("oled-panel: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }
