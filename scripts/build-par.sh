@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Package the oled-panel provider as ONE multi-arch provider archive: build/oled-panel.par.gz with
+#   x86_64-linux   always (cargo build --release -p oled-panel-provider, for the laptop's host)
+#   aarch64-linux  when the aarch64 binary is built and current (scripts/build-pi.sh), or with
+#                  --aarch64, which builds it first
+# then prints `wash par inspect` of the result. A host picks the binary of its own ARCH-OS.
+#
+# usage: scripts/build-par.sh [--aarch64 | --no-aarch64] [--help]
+#
+# Signing keys: wash generates an account and a service key on first use, named after the binary
+# (oled-panel_account.nk / oled-panel_service.nk), in WASH_KEYS =
+# ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/pi/wash/keys: never in the repository or ~/.wash.
+# Both arches are signed with the same keys, so the archive keeps one identity.
+set -euo pipefail
+
+# shellcheck source=scripts/pi/dev-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pi/dev-lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+aarch64_mode="auto"
+for arg in "$@"; do
+    case "$arg" in
+        --aarch64) aarch64_mode="build" ;;
+        --no-aarch64) aarch64_mode="skip" ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; pi_die "unknown option: $arg" ;;
+    esac
+done
+
+wash="$(pi_find_wash)"
+pi_wash_isolate "$PI_CACHE/wash"
+cd "$PI_REPO"
+version="$(pi_provider_version)"
+out_dir="$PI_REPO/build"
+par="$out_dir/oled-panel.par.gz"
+mkdir -p "$out_dir"
+
+pi_log "==> cargo build --release -p $PI_PACKAGE   (x86_64-linux)"
+start=$SECONDS
+cargo build --release -p "$PI_PACKAGE" >&2
+x86_bin="$(pi_x86_64_bin)"
+[[ -x "$x86_bin" ]] || pi_die "no $x86_bin after the build (is the binary still named $PI_BIN_NAME?)"
+pi_log "    $x86_bin ($(stat -c %s "$x86_bin") bytes, $((SECONDS - start))s)"
+
+if [[ "$aarch64_mode" == "build" ]]; then
+    "$PI_REPO/scripts/build-pi.sh" >/dev/null
+fi
+arm_bin="$(pi_aarch64_bin)"
+include_arm=0
+if [[ "$aarch64_mode" != "skip" && -x "$arm_bin" ]]; then
+    # Stale when any provider source, the lock file or a workspace crate changed after the build.
+    newer="$(find providers/oled-panel crates Cargo.lock Cargo.toml -newer "$arm_bin" -type f \
+        \( -name '*.rs' -o -name '*.toml' -o -name 'Cargo.lock' \) 2>/dev/null | head -n1)"
+    if [[ -n "$newer" ]]; then
+        pi_log "WARNING: $arm_bin is older than $newer: leaving aarch64 out."
+        pi_log "         Rebuild it with scripts/build-pi.sh, or run: scripts/build-par.sh --aarch64"
+    else
+        pi_check_aarch64_static "$arm_bin"
+        include_arm=1
+    fi
+elif [[ "$aarch64_mode" != "skip" ]]; then
+    pi_log "note: no aarch64 binary ($arm_bin): the archive gets x86_64-linux only."
+    pi_log "      For the Pi: scripts/build-pi.sh, then this script again (or --aarch64)."
+fi
+
+rm -f "$par"
+pi_log "==> wash par create --arch x86_64-linux --binary $x86_bin --name oled-panel --vendor oled-lattice --version $version --destination $par --compress"
+"$wash" par create --arch x86_64-linux --binary "$x86_bin" --name oled-panel \
+    --vendor oled-lattice --version "$version" --revision 0 \
+    --destination "$par" --compress >&2
+if ((include_arm)); then
+    pi_log "==> wash par insert $par --arch aarch64-linux --binary $arm_bin"
+    "$wash" par insert "$par" --arch aarch64-linux --binary "$arm_bin" >&2
+fi
+pi_log "    keys: $WASH_KEYS"
+pi_log "==> wash par inspect $par"
+"$wash" par inspect "$par"
+printf 'built %s (%s bytes): x86_64-linux%s\n' "$par" "$(stat -c %s "$par")" \
+    "$( ((include_arm)) && echo ', aarch64-linux')"
