@@ -17,7 +17,8 @@
 #      leaf-remote.conf (the credentials from the laptop, mode 600, owner nats) and
 #      wasmcloud-host.env (NATS 127.0.0.1:4222, JetStream domain core, label device=pi)
 #   7. installs and starts the systemd units nats-leaf.service and wasmcloud-host.service
-#   8. creates /opt/oled-lattice/artifacts (owned by the sudo user) for file:// artefacts
+#   8. creates /opt/oled-lattice/build (owned by the sudo user): the host's working directory is
+#      /opt/oled-lattice, so the manifests' file://./build/... images are read from there
 #
 # options:
 #   --leaf-remote FILE   leaf-remote.conf from `scripts/pi/setup-laptop.sh` on the laptop (needed
@@ -267,9 +268,11 @@ step_config() {
     chmod 0644 "$OLED_ETC/nats-leaf.conf" "$OLED_ETC/wasmcloud-host.env"
     # nats-server -t parses the config (and the included credentials) as the service user would.
     runuser -u "$OLED_NATS_USER" -- /usr/local/bin/nats-server -c "$OLED_ETC/nats-leaf.conf" -t
+    # The host runs in $OLED_OPT, so the manifests' file://./build/... images are read from
+    # $OLED_OPT/build; it belongs to the user who ran sudo, so scp can write there directly.
     install -d -m 0755 "$OLED_OPT"
-    install -d -m 0755 -o "${SUDO_USER:-root}" "$OLED_OPT/artifacts"
-    echo "artefacts folder for file:// paths: $OLED_OPT/artifacts (owner ${SUDO_USER:-root})"
+    install -d -m 0755 -o "${SUDO_USER:-root}" "$OLED_OPT/build"
+    echo "artefacts folder for file://./build/... images: $OLED_OPT/build (owner ${SUDO_USER:-root})"
 }
 
 step_units() {
