@@ -115,23 +115,52 @@ pub fn diff_runs(old: &Frame, new: &Frame) -> Vec<Run> {
     runs
 }
 
-/// The windows to send so the panel goes from `old` to `new`, at the least bus cost this greedy plan finds
-/// for a fixed `overhead` per window. Identical frames give no window.
-pub fn plan_windows(old: &Frame, new: &Frame, overhead: usize) -> Vec<Window> {
-    let mut windows: Vec<Window> = diff_runs(old, new)
-        .into_iter()
-        .map(|r| Window {
-            col_start: r.start,
-            col_end: r.end,
-            page_start: r.page,
-            page_end: r.page,
-        })
-        .collect();
+/// Above this many windows the pairwise search is skipped: a scattered (noisy) frame would make it
+/// quadratic per step, and the owner of the bus must never stall on what a caller sends.
+const PAIRWISE_LIMIT: usize = 48;
 
-    // Merge the pair that saves most, until no merge saves anything. Windows are few (a handful per page),
-    // so the quadratic search per step is cheap next to a single bus byte.
+/// The windows to send so the panel goes from `old` to `new`, at the least bus cost this greedy plan finds
+/// for a fixed `overhead` per window. Identical frames give no window; the plan never costs more than
+/// sending the whole frame as one window.
+pub fn plan_windows(old: &Frame, new: &Frame, overhead: usize) -> Vec<Window> {
+    let runs = diff_runs(old, new);
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    // Within a page, a gap shorter than a window's overhead is cheaper to resend than to skip.
+    let mut windows: Vec<Window> = Vec::with_capacity(runs.len());
+    for r in runs {
+        match windows.last_mut() {
+            Some(w)
+                if w.page_start == r.page && usize::from(r.start - w.col_end - 1) < overhead =>
+            {
+                w.col_end = r.end;
+            }
+            _ => windows.push(Window {
+                col_start: r.start,
+                col_end: r.end,
+                page_start: r.page,
+                page_end: r.page,
+            }),
+        }
+    }
+
+    if windows.len() <= PAIRWISE_LIMIT {
+        merge_pairwise(&mut windows, overhead);
+    }
+    windows.sort_by_key(|w| (w.page_start, w.col_start));
+
+    let full = Window::full(new);
+    if plan_cost(&windows, overhead) > full.area() + overhead {
+        return vec![full];
+    }
+    windows
+}
+
+/// Merges the pair that saves most, until no merge saves anything.
+fn merge_pairwise(windows: &mut Vec<Window>, overhead: usize) {
     loop {
-        let mut best: Option<(usize, usize, Window, usize)> = None;
+        let mut best: Option<(Window, usize)> = None;
         for i in 0..windows.len() {
             for j in i + 1..windows.len() {
                 let u = windows[i].union(&windows[j]);
@@ -146,18 +175,16 @@ pub fn plan_windows(old: &Frame, new: &Frame, overhead: usize) -> Vec<Window> {
                 let after = u.area() + overhead;
                 if after < before {
                     let saving = before - after;
-                    if best.is_none_or(|b| saving > b.3) {
-                        best = Some((i, j, u, saving));
+                    if best.is_none_or(|b| saving > b.1) {
+                        best = Some((u, saving));
                     }
                 }
             }
         }
-        let Some((_, _, u, _)) = best else { break };
+        let Some((u, _)) = best else { break };
         windows.retain(|w| !u.contains(w));
         windows.push(u);
     }
-    windows.sort_by_key(|w| (w.page_start, w.col_start));
-    windows
 }
 
 /// Total bytes the plan puts on the bus at `overhead` per window (data plus overhead).
@@ -239,6 +266,25 @@ mod tests {
             }]
         );
         assert_eq!(w[0].data(&b).len(), 30);
+    }
+
+    #[test]
+    fn noise_is_planned_quickly_and_never_above_a_full_frame() {
+        let mut a = frame();
+        let mut b = frame();
+        let mut x: u32 = 12345;
+        for _ in 0..4000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let (px, py) = (((x >> 8) % 128) as u16, ((x >> 16) % 64) as u16);
+            if x & 1 == 0 {
+                a.set_pixel(px, py, true)
+            } else {
+                b.set_pixel(px, py, true)
+            }
+        }
+        // Thousands of scattered runs: the pairwise search is skipped (it would take minutes here).
+        let plan = plan_windows(&a, &b, WINDOW_OVERHEAD_BYTES);
+        assert!(plan_cost(&plan, WINDOW_OVERHEAD_BYTES) <= 1024 + WINDOW_OVERHEAD_BYTES);
     }
 
     #[test]
