@@ -8,9 +8,14 @@ fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let text = args.next().ok_or("usage: render TEXT [WIDTH HEIGHT]")?;
     let mut dim = |d: u16| -> Result<u16, String> {
-        args.next().map_or(Ok(d), |v| v.parse().map_err(|e| format!("bad size {v}: {e}")))
+        args.next().map_or(Ok(d), |v| {
+            v.parse().map_err(|e| format!("bad size {v}: {e}"))
+        })
     };
     let (w, h) = (dim(128)?, dim(64)?);
-    print!("{}", render(&text, &Style::default(), w, h).frame.to_ascii());
+    print!(
+        "{}",
+        render(&text, &Style::default(), w, h).frame.to_ascii()
+    );
     Ok(())
 }
