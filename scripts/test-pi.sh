@@ -133,7 +133,7 @@ check() { # check DESCRIPTION CMD...: run CMD, print ok/FAIL, keep going on fail
 
 # ---------------------------------------------------------------------------------------------
 t_lint() {
-    pi_need shellcheck "Install it: apt-get install shellcheck"
+    pi_ensure_tool shellcheck shellcheck
     cd "$PI_REPO"
     echo "  shellcheck $(shellcheck --version | sed -n 's/^version: //p') on: ${MY_SCRIPTS[*]}"
     shellcheck -x "${MY_SCRIPTS[@]}"
@@ -142,7 +142,7 @@ t_lint() {
 
 # ---------------------------------------------------------------------------------------------
 t_units() {
-    pi_need systemd-analyze "Install it: apt-get install systemd"
+    pi_ensure_tool systemd-analyze systemd
     local root="$TMP/sysroot" units="$PI_REPO/scripts/pi/systemd" out rc=0 b sysdir
     mkdir -p "$root/etc/systemd/system" "$root/usr/local/bin" "$root/bin" "$root/usr/lib/systemd"
     # The temporary root needs systemd's own units (sysinit.target, ...) to resolve dependencies.
@@ -320,6 +320,30 @@ t_setup() {
     nats="$(pi_find_nats_server)"
     check "hub config valid (nats-server -t)" "$nats" -c "$d/hub/nats-hub.conf" -t || fails=1
     check "leaf config valid (nats-server -t)" "$nats" -c "$d/pi/nats-leaf.conf" -t || fails=1
+    # setup-laptop.sh as a person runs it (into a temporary config dir): init, init again with
+    # another hub address (keeps the password, updates the Pi's URL), --rotate (new password).
+    local cfg="$d/laptop-cfg" laptop="$PI_REPO/scripts/pi/setup-laptop.sh" pw1 pw2 pw3
+    remote_pw() { sed -n 's#.*nats-leaf://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$cfg/pi/leaf-remote.conf"; }
+    OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.1 >"$d/laptop1.log" 2>&1
+    pw1="$(remote_pw)"
+    OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.2 >"$d/laptop2.log" 2>&1
+    pw2="$(remote_pw)"
+    OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.2 --rotate >"$d/laptop3.log" 2>&1
+    pw3="$(remote_pw)"
+    sed -n '/^Next steps/,$p' "$d/laptop1.log" | sed 's/^/    | /'
+    if [[ ${#pw1} -eq 32 && "$pw1" == "$pw2" && "$pw3" != "$pw1" ]] &&
+        grep -q "@127.0.0.2:7422\"" "$cfg/pi/leaf-remote.conf" &&
+        grep -q "$pw3" "$cfg/hub/leaf-auth.conf"; then
+        ok "setup-laptop.sh: init keeps the password, follows --hub-host, --rotate renews it"
+    else
+        bad "setup-laptop.sh: init keeps the password, follows --hub-host, --rotate renews it"
+    fi
+    if [[ "$(stat -c %a "$cfg")" == 700 && "$(stat -c %a "$cfg/hub/leaf-auth.conf" "$cfg/pi/leaf-remote.conf" | sort -u)" == 600 ]]; then
+        ok "setup-laptop.sh: config dir 700, secrets 600"
+    else
+        bad "setup-laptop.sh: config dir 700, secrets 600"
+    fi
+
     local env="$d/pi/wasmcloud-host.env"
     if grep -qx WASMCLOUD_JS_DOMAIN=core "$env" && grep -qx WASMCLOUD_LABEL_device=pi "$env" &&
         grep -qx WASMCLOUD_NATS_HOST=127.0.0.1 "$env"; then
@@ -344,7 +368,7 @@ count_in() { grep -c "$2" "$1" 2>/dev/null || true; }
 more_in_log() { (($(count_in "$1" "$2") > $3)); }
 
 t_leaf() {
-    pi_need curl "Install it: apt-get install curl"
+    pi_ensure_tool curl curl
     local d="$TMP/leaf" nats fails=0 hub_port hub_http leaf_port
     nats="$(pi_find_nats_server)"
     echo "  nats-server: $nats ($("$nats" --version))"
@@ -426,6 +450,7 @@ t_cross() {
     fi
     start=$SECONDS
     echo "  cargo-zigbuild test -p $PI_PACKAGE --target $PI_TRIPLE ${targets[*]} --no-run"
+    export CARGO_TARGET_DIR="$PI_TARGET_DIR"
     cargo-zigbuild test -p "$PI_PACKAGE" --target "$PI_TRIPLE" "${targets[@]}" --no-run >"$log" 2>&1 || rc=$?
     grep -E '^ +Executable ' "$log" | sed 's/^ */    /' || true
     if ((rc)); then

@@ -21,6 +21,10 @@ PI_CACHE="$PI_HOME_DIR/pi"
 PI_TRIPLE="aarch64-unknown-linux-musl"
 PI_PACKAGE="oled-panel-provider"
 PI_BIN_NAME="oled-panel"
+# aarch64 builds get their own target dir in the cache, so the cross-compiled dependency tree
+# (tokio, async-nats, rustls, ring, ...) survives a fresh clone: only the workspace's own crates
+# rebuild. Override with OLED_PI_TARGET_DIR.
+PI_TARGET_DIR="${OLED_PI_TARGET_DIR:-$PI_CACHE/target}"
 
 # Pinned tool versions (PyPI). cargo-zigbuild's wheel carries the cargo-zigbuild binary; ziglang's
 # carries zig itself.
@@ -37,6 +41,22 @@ pi_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # pi_need TOOL HOW: die with HOW (how to get TOOL) when TOOL is not on PATH.
 pi_need() {
     command -v "$1" >/dev/null 2>&1 || pi_die "'$1' not found. $2"
+}
+
+# pi_ensure_tool COMMAND DEBIAN_PACKAGE: make COMMAND available. When it is missing and we are
+# root with apt-get (a fresh dev or CI machine), install the package and say so; otherwise stop
+# with the command that installs it.
+pi_ensure_tool() {
+    local cmd="$1" pkg="$2"
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        pi_log "'$cmd' missing: apt-get install -y $pkg"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2 || {
+            apt-get update -qq >&2
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+        } || true
+    fi
+    command -v "$cmd" >/dev/null 2>&1 || pi_die "'$cmd' not found. Install it: apt-get install $pkg"
 }
 
 # pi_version_ge A B: true when dotted version A >= B.
@@ -73,9 +93,11 @@ pi_ensure_cross_toolchain() {
     pi_log "  cargo-zigbuild $(cargo-zigbuild --version 2>/dev/null | awk '{print $2}'), zig $(python-zig version 2>/dev/null)"
 }
 
-# pi_find_qemu: print the path of a qemu-aarch64 user-mode emulator.
+# pi_find_qemu: print the path of a qemu-aarch64 user-mode emulator (Debian qemu-user-static
+# installs it as qemu-aarch64-static, qemu-user as qemu-aarch64).
 pi_find_qemu() {
     local q
+    command -v qemu-aarch64 >/dev/null 2>&1 || pi_ensure_tool qemu-aarch64-static qemu-user-static
     for q in qemu-aarch64 qemu-aarch64-static; do
         if command -v "$q" >/dev/null 2>&1; then
             command -v "$q"
@@ -85,7 +107,8 @@ pi_find_qemu() {
     pi_die "qemu-aarch64 not found. Install it: apt-get install qemu-user-static (gives qemu-aarch64-static)"
 }
 
-# pi_target_dir: cargo's target directory for the workspace (honours CARGO_TARGET_DIR).
+# pi_target_dir: cargo's target directory for the workspace's native builds (honours
+# CARGO_TARGET_DIR).
 pi_target_dir() {
     if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
         printf '%s\n' "$CARGO_TARGET_DIR"
@@ -107,7 +130,7 @@ pi_provider_is_stub() {
 }
 
 # pi_aarch64_bin / pi_x86_64_bin: where the release binaries land.
-pi_aarch64_bin() { printf '%s/%s/release/%s\n' "$(pi_target_dir)" "$PI_TRIPLE" "$PI_BIN_NAME"; }
+pi_aarch64_bin() { printf '%s/%s/release/%s\n' "$PI_TARGET_DIR" "$PI_TRIPLE" "$PI_BIN_NAME"; }
 pi_x86_64_bin() { printf '%s/release/%s\n' "$(pi_target_dir)" "$PI_BIN_NAME"; }
 
 # pi_check_aarch64_static FILE: die unless FILE is a static aarch64 ELF executable.
@@ -165,10 +188,13 @@ pi_find_wash() {
 # `wash par create` generates, under DIR: never in the repository or ~/.wash.
 pi_wash_isolate() {
     local d="$1"
-    mkdir -p "$d/config" "$d/data" "$d/cache" "$d/keys"
+    mkdir -p "$d/config" "$d/data" "$d/cache" "$d/state" "$d/keys"
     chmod 700 "$d" "$d/keys"
     export WASH_CONFIG_DIR="$d/config" WASH_DATA_DIR="$d/data" WASH_CACHE_DIR="$d/cache"
     export WASH_KEYS="$d/keys"
+    # and the XDG folders, for anything wash resolves without a variable of its own
+    export XDG_CONFIG_HOME="$d/config" XDG_DATA_HOME="$d/data" XDG_CACHE_HOME="$d/cache"
+    export XDG_STATE_HOME="$d/state"
 }
 
 # pi_rss_kib PID: VmRSS of PID in KiB (0 when gone).
