@@ -8,7 +8,9 @@
 #        scripts/pi/setup-laptop.sh show                 print the paths and the copy step again
 #
 # options for init:
-#   --hub-host ADDR      address the Pi reaches the laptop at (default: $(hostname).local)
+#   --hub-host ADDR      address the Pi reaches the laptop at (default: the laptop's first IP
+#                        address from `hostname -I`; a name.local needs mDNS, which the static
+#                        nats-server binary does not do, so prefer an IP or a DNS name)
 #   --leaf-listen H:P    where the hub accepts leaf nodes (default 0.0.0.0:7422: the LAN)
 #   --client-listen H:P  where local clients (wadm, the laptop host, wash) connect (127.0.0.1:4222)
 #   --http-listen H:P    monitoring endpoint, /leafz shows the Pi (default 127.0.0.1:8222)
@@ -119,16 +121,17 @@ Leaf remote (Pi):  $remote   (secret, mode 600)
 Remote URL host:   $(sed -n 's/.*@\([^"]*\)".*/\1/p' "$remote" 2>/dev/null)
 
 Next steps
-  1. Copy the Pi's credentials to the Pi (replace pi@raspberrypi.local with your Pi):
+  1. Copy the setup scripts and the Pi's credentials to the Pi (replace pi@raspberrypi.local):
+       scp -r scripts/pi pi@raspberrypi.local:oled-setup
        scp $remote pi@raspberrypi.local:leaf-remote.conf
-     then on the Pi:
-       sudo scripts/pi/setup-pi.sh --leaf-remote ~/leaf-remote.conf [--host-bin PATH]
+     then on the Pi (--host-bin: the aarch64 wasmCloud host you copied there, docs/raspberry-pi.md):
+       sudo ~/oled-setup/setup-pi.sh --leaf-remote ~/leaf-remote.conf --host-bin ~/oled-wasmcloud-host --i2c-fast
        rm ~/leaf-remote.conf          # setup-pi.sh keeps its own copy in /etc/oled-lattice
   2. Start the hub here (foreground; or run it under your own service manager):
        scripts/pi/setup-laptop.sh run-hub
   3. Start wadm and the laptop's host against nats://127.0.0.1:4222 with JetStream domain core
      (docs/raspberry-pi.md, "On the laptop").
-  Open TCP port of the leafnode listener (default 7422) in the laptop's firewall for the Pi.
+  Open the leafnode listener's TCP port (default 7422) in the laptop's firewall for the Pi.
 EOF
 }
 
@@ -145,7 +148,11 @@ cmd_init() {
             *) echo "error: unknown option: $1" >&2; exit 2 ;;
         esac
     done
-    [[ -n "$hub_host" ]] || hub_host="$(hostname).local"
+    if [[ -z "$hub_host" ]]; then
+        hub_host="$(hostname -I 2>/dev/null | awk '{print $1}')"
+        [[ -n "$hub_host" ]] || hub_host="$(hostname).local"
+        echo "==> the Pi will reach the hub at $hub_host (not right? rerun with --hub-host ADDR)"
+    fi
     local leaf_port="${leaf_listen##*:}"
     local auth="$OLED_CONFIG_DIR/hub/leaf-auth.conf" remote="$OLED_CONFIG_DIR/pi/leaf-remote.conf"
     local conf="$OLED_CONFIG_DIR/hub/nats-hub.conf"

