@@ -4,11 +4,16 @@
 //! with the `cli` feature), e.g. `WADM_NATS_SERVER=127.0.0.1:4222 WADM_JETSTREAM_DOMAIN=core`.
 //! Logs go to stderr; `RUST_LOG` refines the filter. SIGINT/SIGTERM end the process.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use clap::Parser as _;
 use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 use wadm::config::WadmConfig;
+
+/// The wadm release this binary runs (the exact version pinned in tools/Cargo.toml).
+const WADM_VERSION: &str = "0.21.1";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,7 +21,10 @@ async fn main() -> anyhow::Result<()> {
 
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,async_nats=warn"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     if config.structured_logging {
         logs.json().init();
     } else {
@@ -29,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     info!(
         nats = %config.nats_server,
         domain = config.domain.as_deref().unwrap_or("-"),
-        "starting wadm {}",
+        "starting wadm {WADM_VERSION} (oled-wadm {})",
         env!("CARGO_PKG_VERSION")
     );
     let mut tasks = wadm::start_wadm(config).await.context("failed to start wadm")?;

