@@ -53,7 +53,11 @@ panel_shows() {
     return 1
 }
 
-panel_blank() { ! panel_ascii | grep -q '#'; }
+panel_blank() { # answered, and nothing lit
+    local a
+    a="$(panel_ascii)"
+    [[ -n "$a" ]] && ! grep -q '#' <<<"$a"
+}
 panel_lit() { panel_ascii | grep -q '#'; }
 
 http_status() { # http_status EXPECTED curl-args...
@@ -77,9 +81,17 @@ for inv in invs:
 sys.exit(1)' "$1" "$2"
 }
 
-none_left() { # no process of ours outlives teardown
+none_left() { # no process of the lattice's process groups (services and the providers they started) outlives teardown
+    local f groups=() g left=0
+    for f in "$OLED_LATTICE_STATE"/run/*.pid; do [[ -s "$f" ]] && groups+=("$(<"$f")"); done
+    [[ ${#groups[@]} -gt 0 ]] || { echo "no pid files in $OLED_LATTICE_STATE/run"; return 1; }
     bash scripts/lattice.sh down >/dev/null 2>&1
-    ! pgrep -f "$OLED_LATTICE_STATE" >/dev/null && ! pgrep -f 'oled-wasmcloud-host|oled-wadm|oled-panel|oled-http-server' >/dev/null
+    for g in "${groups[@]}"; do
+        if pgrep -g "$g" >/dev/null 2>&1; then
+            echo "left in group $g:"; ps -o pid,args -g "$g"; left=1
+        fi
+    done
+    ! pgrep -f "$OLED_LATTICE_STATE" >/dev/null && [[ "$left" == 0 ]]
 }
 
 wait_gone() { # wait_gone DEVICE ID

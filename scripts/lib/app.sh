@@ -25,6 +25,10 @@ app_env() {
     envfile="$(bash "$OLED_REPO/scripts/lattice.sh" env)"
     # shellcheck source=/dev/null
     source "$envfile"
+    # `wash call` reads the RPC connection, `wash app`/`wash get` the control one: both are the hub here.
+    export WASMCLOUD_RPC_HOST="${WASMCLOUD_CTL_HOST:-127.0.0.1}" WASMCLOUD_RPC_PORT="${WASMCLOUD_CTL_PORT:-4222}"
+    # The first call instantiates the component and reaches the pi over the leaf: allow for it.
+    export WASMCLOUD_RPC_TIMEOUT_MS="${WASMCLOUD_RPC_TIMEOUT_MS:-10000}"
 }
 
 # app_status_is WORD: true when `wash app status` reports WORD (deployed, undeployed, ...).

@@ -116,10 +116,13 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
             .to_ascii_lowercase()
     });
     let (text, style) = match media.as_deref() {
-        None | Some("") | Some("text/plain") => match std::str::from_utf8(req.body) {
-            Ok(t) => (t.to_string(), Default::default()),
-            Err(e) => return Response::error(400, format!("body is not UTF-8 text: {e}")),
-        },
+        // `curl -d TEXT` labels its raw body as a form; people mean plain text.
+        None | Some("") | Some("text/plain") | Some("application/x-www-form-urlencoded") => {
+            match std::str::from_utf8(req.body) {
+                Ok(t) => (t.to_string(), Default::default()),
+                Err(e) => return Response::error(400, format!("body is not UTF-8 text: {e}")),
+            }
+        }
         Some("application/json") => {
             let parsed: ShowJson = match serde_json::from_slice(req.body) {
                 Ok(p) => p,
@@ -192,7 +195,17 @@ mod tests {
         }
         let (s, _) = call(&p, req(Method::Post, None, b"no content type"));
         assert_eq!(s, 200);
-        assert_eq!(p.frames().len(), 4);
+        let (s, v) = call(
+            &p,
+            req(
+                Method::Post,
+                Some("application/x-www-form-urlencoded"),
+                b"curl -d",
+            ),
+        );
+        assert_eq!(s, 200, "curl -d's default content type is plain text to us");
+        assert_eq!(v["shown"]["text"], "curl -d");
+        assert_eq!(p.frames().len(), 5);
     }
 
     #[test]
