@@ -48,6 +48,16 @@ WASH="$BIN/wash"
 SERVICES=(nats-hub nats-leaf wadm host-laptop host-pi)
 
 pidfile() { echo "$STATE/run/$1.pid"; }
+# What the command line of each service's process contains.
+program_of() {
+    case "$1" in
+        nats-*) echo "nats-server" ;;
+        wadm) echo "oled-wadm" ;;
+        host-*) echo "oled-wasmcloud-host" ;;
+    esac
+}
+# running SERVICE: true when the service's pid file names its live process.
+running() { pid_alive "$(pidfile "$1")" "$(program_of "$1")"; }
 logfile() { echo "$STATE/logs/$1.log"; }
 
 usage() {
@@ -138,7 +148,7 @@ EOF
 died_service() {
     local name
     for name in "${SERVICES[@]}"; do
-        if [[ -s "$(pidfile "$name")" ]] && ! pid_alive "$(pidfile "$name")"; then
+        if [[ -s "$(pidfile "$name")" ]] && ! running "$name"; then
             echo "$name"
             return 0
         fi
@@ -198,7 +208,7 @@ EOF
 start_service() {
     local name="$1"
     shift
-    if pid_alive "$(pidfile "$name")"; then
+    if running "$name"; then
         log "$name is already running (pid $(<"$(pidfile "$name")"))"
         return 0
     fi
@@ -230,7 +240,7 @@ cmd_up() {
     write_env_file
     local up_start=$SECONDS
 
-    if ! pid_alive "$(pidfile nats-hub)"; then
+    if ! running nats-hub; then
         check_port_free "$HUB_PORT" "hub NATS"
         check_port_free "$LEAFNODE_PORT" "hub leafnode listener"
         check_port_free "$HUB_HTTP_PORT" "hub NATS monitoring"
@@ -239,7 +249,7 @@ cmd_up() {
     start_service nats-hub "$NATS_SERVER" -c "$STATE/nats-hub.conf"
     wait_for "hub NATS JetStream on 127.0.0.1:$HUB_PORT" "$(logfile nats-hub)" jetstream_ready "$HUB_HTTP_PORT"
 
-    if ! pid_alive "$(pidfile nats-leaf)"; then
+    if ! running nats-leaf; then
         check_port_free "$LEAF_PORT" "leaf NATS"
         check_port_free "$LEAF_HTTP_PORT" "leaf NATS monitoring"
         write_nats_configs
@@ -295,18 +305,18 @@ cmd_down() {
     fi
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
         name="${SERVICES[i]}"
-        stop_group "$(pidfile "$name")" "$name" "$STOP_TIMEOUT"
+        stop_group "$(pidfile "$name")" "$name" "$STOP_TIMEOUT" "$(program_of "$name")"
     done
     log "lattice down"
 }
 
 cmd_status() {
-    local name pf running=0
+    local name pf count=0
     echo "state: $STATE   lattice: $LATTICE"
     for name in "${SERVICES[@]}"; do
         pf="$(pidfile "$name")"
-        if pid_alive "$pf"; then
-            running=$((running + 1))
+        if running "$name"; then
+            count=$((count + 1))
             printf '  %-12s running  pid %-7s %s\n' "$name" "$(<"$pf")" \
                 "$(group_pids "$(<"$pf")" | wc -l | tr -d ' ') process(es) in its group"
         elif [[ -s "$pf" ]]; then
@@ -316,13 +326,13 @@ cmd_status() {
         fi
     done
     echo "ports: hub $HUB_PORT, leaf $LEAF_PORT, leafnode $LEAFNODE_PORT, monitoring $HUB_HTTP_PORT/$LEAF_HTTP_PORT"
-    if ((running)) && pid_alive "$(pidfile nats-hub)" && [[ -x "$WASH" ]]; then
+    if running nats-hub && [[ -x "$WASH" ]]; then
         echo
         lwash get hosts 2>&1 || true
     fi
-    if ((running == ${#SERVICES[@]})); then
+    if ((count == ${#SERVICES[@]})); then
         return 0
-    elif ((running == 0)); then
+    elif ((count == 0)); then
         return 3
     fi
     return 1

@@ -67,12 +67,20 @@ proc_alive() {
     [[ -n "$stat" && "$stat" != Z* ]]
 }
 
-# pid_alive PIDFILE: true when PIDFILE names a running process.
+# proc_is PID PATTERN: true when PID's command line contains PATTERN (guards against a pid
+# file whose process is long gone and whose pid now belongs to something else).
+proc_is() {
+    [[ -z "${2:-}" ]] && return 0
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# pid_alive PIDFILE [PATTERN]: true when PIDFILE names a running process (whose command line
+# contains PATTERN, when given).
 pid_alive() {
     local pid
     [[ -s "$1" ]] || return 1
     pid="$(<"$1")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && proc_alive "$pid"
+    [[ "$pid" =~ ^[0-9]+$ ]] && proc_alive "$pid" && proc_is "$pid" "${2:-}"
 }
 
 # group_pids PGID: the running (non-zombie) processes of process group PGID, one per line.
@@ -94,11 +102,12 @@ matching_pids() {
     return 0
 }
 
-# stop_group PIDFILE NAME [TIMEOUT_S]: SIGTERM the process group that PIDFILE names (each service
-# is started as the leader of its own group, so the group also holds the providers a host
-# started), wait up to TIMEOUT_S seconds, then SIGKILL what is left. Removes PIDFILE.
+# stop_group PIDFILE NAME [TIMEOUT_S] [PATTERN]: SIGTERM the process group that PIDFILE names
+# (each service is started as the leader of its own group, so the group also holds the
+# providers a host started), wait up to TIMEOUT_S seconds, then SIGKILL what is left. A leader
+# whose command line lacks PATTERN is not ours (reused pid): it is left alone. Removes PIDFILE.
 stop_group() {
-    local pidfile="$1" name="$2" timeout="${3:-15}" pgid waited=0
+    local pidfile="$1" name="$2" timeout="${3:-15}" pattern="${4:-}" pgid waited=0
     if [[ ! -s "$pidfile" ]]; then
         return 0
     fi
@@ -109,6 +118,11 @@ stop_group() {
     fi
     if ! group_alive "$pgid"; then
         log "$name (pid $pgid) is not running"
+        rm -f "$pidfile"
+        return 0
+    fi
+    if proc_alive "$pgid" && ! proc_is "$pgid" "$pattern"; then
+        log "$name: pid $pgid now belongs to another program; not touching it"
         rm -f "$pidfile"
         return 0
     fi
