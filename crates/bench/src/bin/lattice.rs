@@ -16,6 +16,19 @@ mod bindings {
 }
 use bindings::oled_lattice::{display::invoke, panel::inspect};
 
+/// A call that takes longer than this is reported as a failure, never waited on forever.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn timed<T>(
+    what: &str,
+    f: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(CALL_TIMEOUT, f)
+        .await
+        .with_context(|| format!("{what}: no answer within {CALL_TIMEOUT:?}"))?
+        .with_context(|| what.to_string())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -27,7 +40,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Bytes the panel has put on its bus so far, from the provider's `inspect.stats` JSON.
 async fn bus_bytes(panel: &wrpc_transport_nats::Client) -> Result<u64> {
-    let stats = inspect::stats(panel, None).await.context("inspect.stats")?;
+    let stats = timed("inspect.stats", inspect::stats(panel, None)).await?;
     let v: serde_json::Value = serde_json::from_str(&stats).context("stats JSON")?;
     v["bytes"]
         .as_u64()
@@ -66,9 +79,9 @@ async fn main() -> Result<()> {
     for i in 0..n {
         let t = Instant::now();
         let answer = if i % 2 == 0 {
-            invoke::demo(&display, None).await
+            timed("invoke.demo", invoke::demo(&display, None)).await
         } else {
-            invoke::clear(&display, None).await
+            timed("invoke.clear", invoke::clear(&display, None)).await
         }
         .with_context(|| format!("call {i}"))?;
         lat.push(t.elapsed());
