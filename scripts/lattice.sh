@@ -221,6 +221,9 @@ start_host() {
     local name="$1" device="$2" port="$3"
     local tmp="$STATE/$name/tmp"
     mkdir -p "$tmp"
+    # Hosts (and the providers they start) work in the repo root, so relative paths in provider config,
+    # such as the virtual panel's `snapshot: build/oled-panel.png`, mean the same wherever `up` was run.
+    cd "$OLED_REPO"
     start_service "$name" env \
         TMPDIR="$tmp" \
         WASMCLOUD_LATTICE="$LATTICE" \

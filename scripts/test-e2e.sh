@@ -7,7 +7,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=scripts/lib/app.sh
 source "$OLED_REPO/scripts/lib/app.sh"
-cd "$OLED_REPO"
+cd "$OLED_REPO" || exit 1
 
 # A state dir and ports of our own, so a running demo lattice is left alone.
 export OLED_LATTICE_STATE="${OLED_E2E_STATE:-$OLED_REPO/.state/e2e}"
@@ -92,6 +92,7 @@ none_left() { # no process of the lattice's process groups (services and the pro
     bash scripts/lattice.sh down >/dev/null 2>&1
     for g in "${groups[@]}"; do
         # Zombies (state Z) are dead already; reaping them is the container's init's job.
+        # shellcheck disable=SC2009 # pgrep cannot tell zombies apart
         if ps -o stat= -g "$g" 2>/dev/null | grep -qv '^Z'; then
             echo "left in group $g:"; ps -o pid,args -g "$g"; left=1
         fi

@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 export OLED_LATTICE_HOME=${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Build and deploy helpers shared by scripts/demo.sh, scripts/test-e2e.sh and scripts/bench.sh.
 # Source after scripts/lib/common.sh.
+# shellcheck disable=SC2034 # the APP_* variables are used by the scripts that source this file
 
 APP_NAME=oled-lattice
 APP_BUILD="$OLED_REPO/build"
@@ -16,7 +17,7 @@ app_build() {
     # shellcheck source=/dev/null
     source "$OLED_TOOLS/env.sh"
     cp "$OLED_HTTP_SERVER_PAR" "$APP_BUILD/http-server.par.gz"
-    log "artefacts: $(cd "$APP_BUILD" && ls -1 ./*.wasm ./*.par.gz | tr '\n' ' ')"
+    log "artefacts in $APP_BUILD: oled_display_s.wasm oled-panel.par.gz http-server.par.gz"
 }
 
 # app_env: use wash against the running local lattice (isolated config, hub NATS).
