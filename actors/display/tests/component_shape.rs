@@ -72,9 +72,7 @@ fn signed_component_imports_the_panel_and_exports_http_and_invoke() {
     assert!(exports
         .iter()
         .any(|e| e.starts_with("wasi:http/incoming-handler@0.2")));
-    assert!(exports
-        .iter()
-        .any(|e| *e == "oled-lattice:display/invoke"));
+    assert!(exports.iter().any(|e| *e == "oled-lattice:display/invoke"));
     // The display talks to hardware only through the panel: no filesystem, no sockets.
     assert!(!imports
         .iter()
