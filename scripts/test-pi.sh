@@ -10,6 +10,10 @@
 #   leaf        LOOPBACK: hub NATS with the generated leaf authorization, a leaf with the
 #               credentials is accepted (/leafz: 1), with wrong / no credentials refused
 #               (/leafz: 0, "authentication error" in the hub log)
+#   pihost      the aarch64 wasmCloud host (scripts/build-pi.sh --host) under qemu-aarch64, with
+#               setup-pi.sh's host environment, joins through a leaf with the generated
+#               credentials: `wash get hosts` on the hub shows device=pi, aarch64, JS domain core;
+#               SIGTERM stops it cleanly. Skipped when that binary is not built.
 #   cross       the provider's unit tests built for aarch64-unknown-linux-musl and run under
 #               qemu-aarch64 (cargo runner)
 #   qemu        the aarch64 release binary under qemu-aarch64: --version, --check-config (good
@@ -28,7 +32,7 @@ source "$PI_REPO/scripts/pi/setup-laptop.sh"
 # shellcheck source=scripts/pi/setup-pi.sh
 source "$PI_REPO/scripts/pi/setup-pi.sh"
 
-ALL_TESTS=(lint units setup leaf cross qemu par)
+ALL_TESTS=(lint units setup leaf pihost cross qemu par)
 FAST_TESTS=(lint units setup leaf)
 MY_SCRIPTS=(scripts/build-pi.sh scripts/build-par.sh scripts/test-pi.sh scripts/bench-pi.sh
     scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh)
@@ -416,6 +420,73 @@ t_leaf() {
         stop_bg "leaf-$v"
     done
     grep -h 'authentication error\|Authentication Failure' "$d/hub.log" | sed 's/^/    hub: /' | cut -c1-140
+    stop_bg hub
+    return "$fails"
+}
+
+# ---------------------------------------------------------------------------------------------
+t_pihost() {
+    local hostbin="$PI_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"
+    if [[ ! -x "$hostbin" ]]; then
+        echo "  skip  no aarch64 host binary at $hostbin"
+        echo "        (scripts/build-pi.sh --host builds it: ~20 min on 2 cores)"
+        return 77
+    fi
+    local d="$TMP/pihost" qemu nats wash fails=0 hub_port hub_http leaf_port leaf_client leaf_http
+    qemu="$(pi_find_qemu)"
+    nats="$(pi_find_nats_server)"
+    wash="$(pi_find_wash)"
+    pi_wash_isolate "$d/wash"
+    hub_port="$(free_port)"
+    hub_http="$(free_port)"
+    leaf_port="$(free_port)"
+    leaf_client="$(free_port)"
+    leaf_http="$(free_port)"
+    mkdir -p "$d/hub" "$d/pi"
+    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 "$leaf_port"
+    oled_render_hub_conf "$d/hub/nats-hub.conf" "127.0.0.1:$hub_port" "127.0.0.1:$hub_http" \
+        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf"
+    oled_render_leaf_conf "$d/pi/nats-leaf.conf" "127.0.0.1:$leaf_client" "127.0.0.1:$leaf_http" \
+        "$d/pi/js" "$d/pi/leaf-remote.conf"
+    oled_render_host_env "$d/pi/wasmcloud-host.env" default "$leaf_client"
+
+    start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
+    wait_until 20 leafz_is "$hub_http" 0 || { tail -n 20 "$d/hub.log"; return 1; }
+    start_bg leaf "$d/leaf.log" "$nats" -c "$d/pi/nats-leaf.conf"
+    check "leaf joined the hub with the generated credentials" wait_until 20 leafz_is "$hub_http" 1 || return 1
+
+    # The host environment exactly as wasmcloud-host.service loads it (EnvironmentFile), plus,
+    # for qemu-user only, a small component pool: wasmtime's pooling allocator reserves address
+    # space per slot, which costs nothing on the Pi but real memory under user-mode emulation.
+    echo "  starting $hostbin under qemu-aarch64 with the settings of $OLED_ETC/wasmcloud-host.env"
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    start_bg pihost "$d/host.log" env WASMCLOUD_MAX_COMPONENTS=8 WASMCLOUD_MAX_CORE_INSTANCES_PER_COMPONENT=8 \
+        bash -c 'set -a; . "$1"; set +a; exec "$2" "$3"' host-env "$d/pi/wasmcloud-host.env" "$qemu" "$hostbin"
+    hosts_json() { "$wash" get hosts --ctl-host 127.0.0.1 --ctl-port "$hub_port" -o json 2>/dev/null; }
+    # shellcheck disable=SC2317 # called through wait_until
+    pi_host_seen() { hosts_json | grep -q '"device": "pi"'; }
+    if check "the aarch64 host appears in \`wash get hosts\` on the hub" wait_until 90 pi_host_seen; then
+        local json
+        json="$(hosts_json)"
+        grep -E '"(device|hostcore.arch|js_domain|lattice)"' <<<"$json" | sed 's/^ */    /'
+        if grep -q '"hostcore.arch": "aarch64"' <<<"$json" && grep -q '"js_domain": "core"' <<<"$json"; then
+            ok "  labels: device=pi, hostcore.arch=aarch64; JetStream domain core"
+        else
+            bad "  labels: device=pi, hostcore.arch=aarch64; JetStream domain core"
+        fi
+    else
+        fails=1
+        tail -n 15 "$d/host.log"
+    fi
+    local pid
+    pid="$(<"$TMP/pids/pihost")"
+    kill -TERM "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2317 # called through wait_until
+    host_gone() { ! kill -0 "$pid" 2>/dev/null; }
+    check "SIGTERM (systemctl stop) stops the host cleanly" wait_until 20 host_gone || fails=1
+    grep -q 'host stopped' "$d/host.log" || { bad "  'host stopped' in its log"; }
+    stop_bg pihost
+    stop_bg leaf
     stop_bg hub
     return "$fails"
 }
