@@ -49,9 +49,8 @@ fi
 arm_bin="$(pi_aarch64_bin)"
 include_arm=0
 if [[ "$aarch64_mode" != "skip" && -x "$arm_bin" ]]; then
-    # Stale when any provider source, the lock file or a workspace crate changed after the build.
-    newer="$(find providers/oled-panel crates Cargo.lock Cargo.toml -newer "$arm_bin" -type f \
-        \( -name '*.rs' -o -name '*.toml' -o -name 'Cargo.lock' \) 2>/dev/null | head -n1)"
+    # Stale when a source it was built from changed after the build (cargo's dep-info).
+    newer="$(pi_stale_source "$arm_bin")"
     if [[ -n "$newer" ]]; then
         pi_log "WARNING: $arm_bin is older than $newer: leaving aarch64 out."
         pi_log "         Rebuild it with scripts/build-pi.sh, or run: scripts/build-par.sh --aarch64"

@@ -145,6 +145,24 @@ pi_check_aarch64_static() {
     fi
 }
 
+# pi_stale_source BIN: print the first source of BIN changed after BIN was linked (nothing when
+# BIN is current). The sources are the ones cargo recorded in BIN.d (the workspace files it was
+# built from) plus the Cargo.toml of each workspace crate among them.
+pi_stale_source() {
+    local bin="$1" f
+    if [[ ! -f "$bin.d" ]]; then
+        printf '%s\n' "$bin.d (missing)"
+        return
+    fi
+    for f in $(sed 's/^[^:]*: //' "$bin.d" | tr ' ' '\n' |
+        sed -n '/^\//p; s#^\(/.*\)/src/.*#\1/Cargo.toml#p' | sort -u); do
+        if [[ -e "$f" && "$f" -nt "$bin" ]]; then
+            printf '%s\n' "$f"
+            return
+        fi
+    done
+}
+
 # pi_nats_version BIN: the version number that BIN --version reports.
 pi_nats_version() { "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9.]*\).*/\1/p' | head -n1; }
 
