@@ -17,8 +17,8 @@
 #      leaf-remote.conf (the credentials from the laptop, mode 600, owner nats) and
 #      wasmcloud-host.env (NATS 127.0.0.1:4222, JetStream domain core, label device=pi)
 #   7. installs and starts the systemd units nats-leaf.service and wasmcloud-host.service
-#   8. creates /opt/oled-lattice/build (owned by the sudo user): the host's working directory is
-#      /opt/oled-lattice, so the manifests' file://./build/... images are read from there
+#   8. creates /opt/oled-lattice/build (owned by the sudo user): wadm/oled-lattice.pi.yaml names the
+#      provider archive file:///opt/oled-lattice/build/oled-panel.par.gz, on the Pi's own disk
 #
 # options:
 #   --leaf-remote FILE   leaf-remote.conf from `scripts/pi/setup-laptop.sh` on the laptop (needed
