@@ -97,6 +97,9 @@ export XDG_CACHE_HOME="$STATE/wash/cache"
 export XDG_STATE_HOME="$STATE/wash/state"
 export WASMCLOUD_CTL_HOST=127.0.0.1
 export WASMCLOUD_CTL_PORT=$HUB_PORT
+# \`wash call\` reads the RPC connection; here it is the hub too.
+export WASMCLOUD_RPC_HOST=127.0.0.1
+export WASMCLOUD_RPC_PORT=$HUB_PORT
 export WASMCLOUD_LATTICE=$LATTICE
 export WASMCLOUD_JS_DOMAIN=$JS_DOMAIN
 export OLED_LATTICE_STATE="$STATE"
