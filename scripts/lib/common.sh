@@ -47,14 +47,23 @@ version_ge() {
 wash_isolate() {
     local dir="$1"
     mkdir -p "$dir"/{config,data,cache,state,keys}
-    export WASH_CONFIG_DIR="$dir/config"
-    export WASH_DATA_DIR="$dir/data"
-    export WASH_CACHE_DIR="$dir/cache"
-    export WASH_KEYS="$dir/keys"
-    export XDG_CONFIG_HOME="$dir/config"
-    export XDG_DATA_HOME="$dir/data"
-    export XDG_CACHE_HOME="$dir/cache"
-    export XDG_STATE_HOME="$dir/state"
+    eval "$(wash_isolate_env "$dir")"
+}
+
+# wash_isolate_env DIR: the settings of wash_isolate as `export` lines, for an env file to source.
+# The one list of what keeps wash out of the home folder.
+wash_isolate_env() {
+    local dir="$1"
+    cat <<EOF
+export WASH_CONFIG_DIR="$dir/config"
+export WASH_DATA_DIR="$dir/data"
+export WASH_CACHE_DIR="$dir/cache"
+export WASH_KEYS="$dir/keys"
+export XDG_CONFIG_HOME="$dir/config"
+export XDG_DATA_HOME="$dir/data"
+export XDG_CACHE_HOME="$dir/cache"
+export XDG_STATE_HOME="$dir/state"
+EOF
 }
 
 # Zombies count as gone everywhere below: a stopped service's parent is init, and on some

