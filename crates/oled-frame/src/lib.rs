@@ -7,8 +7,10 @@
 #![forbid(unsafe_code)]
 
 mod diff;
+mod size;
 
 pub use diff::{diff_runs, plan_cost, plan_windows, Run, Window, WINDOW_OVERHEAD_BYTES};
+pub use size::PanelSize;
 
 use embedded_graphics_core::{
     draw_target::DrawTarget,

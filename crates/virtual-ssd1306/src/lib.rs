@@ -57,34 +57,8 @@ pub const ADDRESS_PRIMARY: u8 = 0x3C;
 /// The alternate 7-bit address (SA0 high).
 pub const ADDRESS_ALTERNATE: u8 = 0x3D;
 
-/// The glass attached to the controller. GDDRAM is 128x64 either way; the glass decides which rows show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum PanelSize {
-    W128xH64,
-    W128xH32,
-}
-
-impl PanelSize {
-    pub fn width(self) -> u16 {
-        128
-    }
-
-    pub fn height(self) -> u16 {
-        match self {
-            PanelSize::W128xH64 => 64,
-            PanelSize::W128xH32 => 32,
-        }
-    }
-
-    /// The size with these dimensions, if it is one the emulator models.
-    pub fn from_dimensions(width: u16, height: u16) -> Option<Self> {
-        match (width, height) {
-            (128, 64) => Some(PanelSize::W128xH64),
-            (128, 32) => Some(PanelSize::W128xH32),
-            _ => None,
-        }
-    }
-}
+/// The glass attached to the controller, shared with the provider through `oled-frame`.
+pub use oled_frame::PanelSize;
 
 /// How the module is mounted in front of the person looking at it, named like the `ssd1306` crate's
 /// `DisplayRotation`: an image drawn through that driver with `RotateN` is upright on a module mounted at

@@ -9,7 +9,7 @@ use tracing::{error, info, warn};
 use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
 
 use crate::config::{BackendKind, PanelConfig};
-use crate::panel::{Panel, PanelError, PanelGeometry, PanelSize, PanelStats, PresentCost};
+use crate::panel::{Panel, PanelError, PanelGeometry, PanelStats, PresentCost};
 
 /// What `info` reports about a panel, whatever the backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -260,10 +260,7 @@ pub struct VirtualBackend {
 
 impl VirtualBackend {
     pub fn new(config: &PanelConfig) -> Self {
-        let size = match config.size {
-            PanelSize::W128xH64 => virtual_ssd1306::PanelSize::W128xH64,
-            PanelSize::W128xH32 => virtual_ssd1306::PanelSize::W128xH32,
-        };
+        let size = config.size;
         let mounting =
             Mounting::from_degrees(config.rotation.degrees()).unwrap_or(Mounting::Rotate0);
         // The emulated module answers at the configured address, like the real one.

@@ -243,11 +243,7 @@ fn parse_address(v: &str) -> Result<u8, ConfigError> {
 }
 
 fn parse_size(v: &str) -> Result<PanelSize, ConfigError> {
-    match v.to_ascii_lowercase().as_str() {
-        "128x64" => Ok(PanelSize::W128xH64),
-        "128x32" => Ok(PanelSize::W128xH32),
-        _ => Err(err("size", v, "128x64, 128x32")),
-    }
+    PanelSize::from_name(v).ok_or_else(|| err("size", v, "128x64, 128x32"))
 }
 
 fn parse_rotation(v: &str) -> Result<Rotation, ConfigError> {

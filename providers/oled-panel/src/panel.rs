@@ -31,37 +31,8 @@ pub const DEFAULT_CONTRAST: u8 = 0x5F;
 /// Pre-charge phase 2 sent with every contrast change, as the driver's predefined levels use.
 const PRECHARGE: u8 = 2;
 
-/// The glass sizes this provider drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum PanelSize {
-    #[serde(rename = "128x64")]
-    W128xH64,
-    #[serde(rename = "128x32")]
-    W128xH32,
-}
-
-impl PanelSize {
-    /// GDDRAM columns in use.
-    pub fn width(self) -> u16 {
-        128
-    }
-
-    /// Rows of the glass.
-    pub fn height(self) -> u16 {
-        match self {
-            PanelSize::W128xH64 => 64,
-            PanelSize::W128xH32 => 32,
-        }
-    }
-
-    /// As written in configuration: `128x64` or `128x32`.
-    pub fn name(self) -> &'static str {
-        match self {
-            PanelSize::W128xH64 => "128x64",
-            PanelSize::W128xH32 => "128x32",
-        }
-    }
-}
+/// The glass sizes this provider drives: one list with the emulator's (`oled-frame`).
+pub use oled_frame::PanelSize;
 
 /// Hardware rotation, as the `ssd1306` crate applies it (segment remap and COM scan direction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
