@@ -51,6 +51,8 @@ pub trait PanelBackend: Send + 'static {
     /// The panel's contents as text art.
     fn ascii(&self) -> String;
     fn stats(&self) -> PanelStats;
+    /// `Err(reason)` while the panel is absent or its last contact failed; never touches the bus.
+    fn health(&self) -> Result<(), String>;
     /// Leaves the panel showing its last frame, or switched off if `blank`.
     fn shutdown(&mut self, blank: bool) -> Result<(), PanelError>;
     /// Forgets what the panel holds: the next call re-initialises it and sends the whole frame.
@@ -236,6 +238,13 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> 
         }
     }
 
+    fn health(&self) -> Result<(), String> {
+        match &self.panel {
+            Ok(p) => p.health(),
+            Err(why) => Err(format!("I2C bus {} absent: {why}", self.config.bus)),
+        }
+    }
+
     fn shutdown(&mut self, blank: bool) -> Result<(), PanelError> {
         match &mut self.panel {
             Ok(p) => shutdown_panel(p, blank),
@@ -343,6 +352,10 @@ impl PanelBackend for VirtualBackend {
 
     fn stats(&self) -> PanelStats {
         self.panel.stats().clone()
+    }
+
+    fn health(&self) -> Result<(), String> {
+        self.panel.health()
     }
 
     fn shutdown(&mut self, blank: bool) -> Result<(), PanelError> {

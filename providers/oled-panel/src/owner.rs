@@ -28,6 +28,7 @@ enum Request {
     SetInvert(bool, Reply<()>),
     Ascii(oneshot::Sender<String>),
     Stats(oneshot::Sender<StatsReport>),
+    Health(oneshot::Sender<Result<(), String>>),
     Shutdown(bool, Reply<()>),
 }
 
@@ -117,6 +118,13 @@ impl PanelHandle {
 
     pub async fn stats(&self) -> Option<StatsReport> {
         self.ask(Request::Stats).await
+    }
+
+    /// `Err(reason)` while the panel is absent, its last contact failed or the owner has stopped.
+    pub async fn health(&self) -> Result<(), String> {
+        self.ask(Request::Health)
+            .await
+            .unwrap_or_else(|| Err(stopped().to_string()))
     }
 
     /// Leaves the panel showing its last frame (or switched off if `blank`) and stops the owner. Requests
@@ -245,6 +253,9 @@ fn run(label: String, mut backend: Box<dyn PanelBackend>, mut rx: mpsc::Receiver
                     rotation: info.rotation,
                     panel: backend.stats(),
                 });
+            }
+            Request::Health(reply) => {
+                let _ = reply.send(backend.health());
             }
             Request::Shutdown(blank, reply) => {
                 let r = guarded(&label, &mut backend, |b| b.shutdown(blank));

@@ -352,6 +352,19 @@ impl<I: I2c> Panel<I> {
         self.initialised
     }
 
+    /// Whether the last contact with the panel went well, without touching the bus (health checks
+    /// come every few seconds and must not add traffic). After a bus fault it is the fault, until a
+    /// call re-initialises the panel.
+    pub fn health(&self) -> Result<(), String> {
+        if self.initialised {
+            return Ok(());
+        }
+        match &self.stats.last_error {
+            Some(e) => Err(e.clone()),
+            None => Err("not initialised yet".to_string()),
+        }
+    }
+
     /// The frame the panel holds in its logical orientation, if known.
     pub fn shown(&self) -> Option<Frame> {
         let g = self.gddram.as_ref()?;

@@ -17,8 +17,9 @@ use tokio::sync::Mutex;
 use tracing::{debug, error, info, warn};
 use wasmcloud_provider_sdk::provider::{InvocationStreams, WrpcClient};
 use wasmcloud_provider_sdk::{
-    get_connection, load_host_data, run_provider, serve_provider_exports, Context, LinkConfig,
-    LinkDeleteInfo, Provider, ProviderConfigUpdate, ProviderInitConfig,
+    get_connection, load_host_data, run_provider, serve_provider_exports, Context,
+    HealthCheckRequest, HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider,
+    ProviderConfigUpdate, ProviderInitConfig,
 };
 use wit_bindgen_wrpc::futures::TryStreamExt as _;
 use wit_bindgen_wrpc::wrpc_transport::ServeExt as _;
@@ -179,6 +180,47 @@ impl OledPanelProvider {
     }
 
     /// Stops every panel owner: each panel keeps its last frame, or is switched off if so configured.
+    /// The host's periodic health check: healthy while every panel in use answered its last contact.
+    /// Asks the owners only (no bus traffic); an absent bus or a failed write shows up in the message,
+    /// so `wash get inventory` and the host's health events tell a person what is wrong.
+    pub async fn health(&self) -> HealthCheckResponse {
+        let panels: Vec<(String, PanelHandle)> = {
+            let state = self.state.lock().await;
+            let mut v: Vec<_> = state
+                .devices
+                .iter()
+                .map(|(key, d)| (key.to_string(), d.handle.clone()))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        if panels.is_empty() {
+            return HealthCheckResponse {
+                healthy: true,
+                message: Some("no panel in use yet".to_string()),
+            };
+        }
+        let mut faults = Vec::new();
+        for (key, handle) in &panels {
+            if let Err(why) = handle.health().await {
+                faults.push(format!("{key}: {why}"));
+            }
+        }
+        debug!(panels = panels.len(), faults = faults.len(), "health check");
+        if faults.is_empty() {
+            let names: Vec<&str> = panels.iter().map(|(k, _)| k.as_str()).collect();
+            HealthCheckResponse {
+                healthy: true,
+                message: Some(format!("ok: {}", names.join(", "))),
+            }
+        } else {
+            HealthCheckResponse {
+                healthy: false,
+                message: Some(faults.join("; ")),
+            }
+        }
+    }
+
     pub async fn stop(&self) {
         let mut state = self.state.lock().await;
         let devices: Vec<(DeviceKey, Device)> = state.devices.drain().collect();
@@ -472,6 +514,13 @@ impl Provider for OledPanelProvider {
         info!(component, "component unlinked");
         self.unlink(component).await;
         Ok(())
+    }
+
+    async fn health_request(
+        &self,
+        _request: &HealthCheckRequest,
+    ) -> anyhow::Result<HealthCheckResponse> {
+        Ok(self.health().await)
     }
 
     async fn shutdown(&self) -> anyhow::Result<()> {

@@ -169,12 +169,18 @@ async fn faults_come_back_typed_and_the_owner_keeps_going() {
     let backend = VirtualBackend::with_shared(&virtual_config(), shared.clone());
     let (handle, _thread) = owner::spawn("test", Box::new(backend)).unwrap();
     handle.info().await.unwrap(); // the start has run
+    assert_eq!(handle.health().await, Ok(()));
 
     let mut f = Frame::new(128, 64).unwrap();
     f.set_pixel(3, 3, true);
     shared.with(|p| p.set_present(false));
     let err = handle.present(f.as_bytes().to_vec()).await.unwrap_err();
     assert!(matches!(err, PanelError::Bus(_)), "{err:?}");
+    // Unhealthy with the fault until a call brings the panel back; asking sends nothing.
+    let sent = shared.with(|p| p.stats().transactions);
+    let why = handle.health().await.unwrap_err();
+    assert!(why.contains("bus error"), "{why}");
+    assert_eq!(shared.with(|p| p.stats().transactions), sent);
     assert!(matches!(
         handle.set_contrast(1).await,
         Err(PanelError::Bus(_))
@@ -184,6 +190,7 @@ async fn faults_come_back_typed_and_the_owner_keeps_going() {
     let cost = handle.present(f.as_bytes().to_vec()).await.unwrap();
     assert!(cost.full_refresh);
     assert_eq!(shared.with(|p| p.visible()), f);
+    assert_eq!(handle.health().await, Ok(()));
     let stats = handle.stats().await.unwrap();
     assert_eq!(stats.panel.errors, 2);
     assert!(stats.panel.last_error.unwrap().contains("bus error"));

@@ -309,3 +309,32 @@ async fn a_config_update_reconfigures_the_panel() {
     );
     p.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn health_follows_the_panel() {
+    let p = OledPanelProvider::default();
+    let h = p.health().await;
+    assert!(h.healthy, "{h:?}");
+
+    p.init(init(&[("backend", "virtual")])).await.unwrap();
+    let h = p.health().await;
+    assert!(h.healthy, "{h:?}");
+    assert!(h.message.unwrap_or_default().starts_with("ok: "));
+
+    // A bus that is not there: unhealthy, and the message says which bus and why.
+    let p = OledPanelProvider::default();
+    p.init(init(&[
+        ("backend", "i2c"),
+        ("bus", "/dev/oled-lattice-no-such-i2c"),
+    ]))
+    .await
+    .unwrap();
+    let h = p.health().await;
+    assert!(!h.healthy, "{h:?}");
+    let msg = h.message.unwrap_or_default();
+    assert!(
+        msg.contains("/dev/oled-lattice-no-such-i2c") && msg.contains("absent"),
+        "{msg}"
+    );
+    p.stop().await;
+}
