@@ -7,12 +7,15 @@ use embedded_graphics::{
     mono_font::{iso_8859_1, MonoFont, MonoTextStyle},
     pixelcolor::BinaryColor,
     prelude::*,
+    primitives::{PrimitiveStyle, Rectangle},
     text::{Baseline, Text},
 };
 use oled_frame::Frame;
 
 /// What stands in for a character the fonts cannot draw (outside Latin-1, or a control character).
-pub const REPLACEMENT: char = '?';
+/// It is drawn as an empty box ("tofu"), so it cannot be mistaken for a real `?`, and it keeps its
+/// Unicode meaning in [`Rendered::lines`].
+pub const REPLACEMENT: char = '\u{FFFD}';
 /// What ends text that did not fit.
 pub const ELLIPSIS: &str = "...";
 
@@ -272,14 +275,36 @@ fn draw(lines: &[String], font: Font, style: &Style, width: u16, height: u16) ->
         }
         .max(0);
         let y = top + lh * i as i32;
+        // The font would draw REPLACEMENT as its own '?': leave its cell empty and box it below.
+        let printable: String = line
+            .chars()
+            .map(|c| if c == REPLACEMENT { ' ' } else { c })
+            .collect();
         // Drawing into a Frame cannot fail (its error type is Infallible).
-        let _ =
-            Text::with_baseline(line, Point::new(x, y), text_style, Baseline::Top).draw(&mut frame);
+        let _ = Text::with_baseline(&printable, Point::new(x, y), text_style, Baseline::Top)
+            .draw(&mut frame);
+        for (col, _) in line.chars().enumerate().filter(|&(_, c)| c == REPLACEMENT) {
+            let _ = tofu(mono, Point::new(x + cw * col as i32, y)).draw(&mut frame);
+        }
     }
     if style.invert {
         frame.invert();
     }
     frame
+}
+
+/// The box drawn for [`REPLACEMENT`] in the character cell at `cell`: one pixel in from the cell's
+/// right and bottom edges (where the fonts keep their spacing) and two from its top.
+fn tofu(
+    mono: &MonoFont<'static>,
+    cell: Point,
+) -> embedded_graphics::primitives::Styled<Rectangle, PrimitiveStyle<BinaryColor>> {
+    let size = mono.character_size;
+    Rectangle::new(
+        cell + Point::new(0, 2),
+        Size::new(size.width.saturating_sub(1), size.height.saturating_sub(3)),
+    )
+    .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 1))
 }
 
 /// A dark frame of the panel's size.

@@ -67,10 +67,30 @@ fn text_that_cannot_fit_ends_in_an_ellipsis() {
 fn non_latin1_becomes_a_visible_replacement() {
     let r = render("Grüße ✓ 日本", &Style::default(), 128, 64);
     assert_eq!(r.replaced, 3);
-    assert_eq!(r.lines.concat(), "Grüße ? ??");
+    assert_eq!(r.lines.concat(), "Grüße \u{FFFD} \u{FFFD}\u{FFFD}");
     // Control characters too, and nothing panics on odd input.
     let r = render("a\u{0007}b\u{200b}\r\nc", &Style::default(), 128, 64);
-    assert_eq!(r.lines, vec!["a?b?", "c"]);
+    assert_eq!(r.lines, vec!["a\u{FFFD}b\u{FFFD}", "c"]);
+}
+
+#[test]
+fn the_replacement_is_a_box_not_a_question_mark() {
+    let style = Style {
+        font: Font::Small,
+        ..Style::default()
+    };
+    let boxed = render("\u{2603}", &style, 128, 64).frame;
+    let question = render("?", &style, 128, 64).frame;
+    let real = render("\u{FFFD}", &style, 128, 64).frame;
+    assert_ne!(boxed, question);
+    // U+FFFD itself is outside Latin-1 too, so it looks the same as any other replacement.
+    assert_eq!(boxed, real);
+    // A 5x7 outline: 2 * 5 + 2 * 5 lit pixels.
+    let lit = (0..64u16)
+        .flat_map(|y| (0..128u16).map(move |x| (x, y)))
+        .filter(|&(x, y)| boxed.pixel(x, y))
+        .count();
+    assert_eq!(lit, 20);
 }
 
 #[test]
