@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Package the oled-panel provider as ONE multi-arch provider archive: build/oled-panel.par.gz with
-#   x86_64-linux   always (cargo build --release -p oled-panel-provider, for the laptop's host)
+#   x86_64-linux   always (cargo build --profile provider -p oled-panel-provider, for the laptop's host)
 #   aarch64-linux  when the aarch64 binary is built and current (scripts/build-pi.sh), or with
 #                  --aarch64, which builds it first
 # then prints `wash par inspect` of the result. A host picks the binary of its own ARCH-OS.
@@ -36,9 +36,9 @@ out_dir="$PI_REPO/build"
 par="$out_dir/oled-panel.par.gz"
 mkdir -p "$out_dir"
 
-pi_log "==> cargo build --release -p $PI_PACKAGE   (x86_64-linux)"
+pi_log "==> cargo build --profile $PI_PROFILE -p $PI_PACKAGE   (x86_64-linux)"
 start=$SECONDS
-cargo build --release -p "$PI_PACKAGE" >&2
+cargo build --profile "$PI_PROFILE" -p "$PI_PACKAGE" >&2
 x86_bin="$(pi_x86_64_bin)"
 [[ -x "$x86_bin" ]] || pi_die "no $x86_bin after the build (is the binary still named $PI_BIN_NAME?)"
 pi_log "    $x86_bin ($(stat -c %s "$x86_bin") bytes, $((SECONDS - start))s)"

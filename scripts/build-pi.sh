@@ -9,13 +9,14 @@
 # `zig cc` targets aarch64-linux-musl out of the box. Details in scripts/pi/dev-lib.sh.
 #
 # usage: scripts/build-pi.sh [--tests] [--host] [--help]
-#   (no option)  build -p oled-panel-provider --release --target aarch64-unknown-linux-musl
-#   --tests      also build the provider's unit-test binaries for aarch64 (cargo test --no-run)
+#   (no option)  build -p oled-panel-provider --profile provider --target aarch64-unknown-linux-musl
+#   --tests      also build the provider's unit-test binaries for aarch64 (cargo test --no-run,
+#                same profile, so they share the compiled dependencies)
 #   --host       also build the wasmCloud host of tools/ (oled-wasmcloud-host) for aarch64, to
 #                copy to the Pi instead of an official wasmcloud binary (long: wasmtime)
 #
 # Output: ${OLED_PI_TARGET_DIR:-${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/pi/target}/
-#   aarch64-unknown-linux-musl/release/oled-panel (a cache dir, so the cross-compiled dependencies
+#   aarch64-unknown-linux-musl/provider/oled-panel (a cache dir, so the cross-compiled dependencies
 #   outlive a fresh clone). Prints its steps on stderr and the binary's path on stdout (last line).
 # Measured on the 2-core dev machine (cold caches, sharing the CPU with another build): the SDK
 # tree (tokio, async-nats, rustls + ring) cross-builds in ~11 min; a rebuild with warm caches and
@@ -46,8 +47,8 @@ if pi_provider_is_stub; then
 fi
 
 start=$SECONDS
-pi_log "==> cargo zigbuild -p $PI_PACKAGE --release --target $PI_TRIPLE   (CARGO_TARGET_DIR=$PI_TARGET_DIR)"
-CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo zigbuild -p "$PI_PACKAGE" --release --target "$PI_TRIPLE" >&2
+pi_log "==> cargo zigbuild -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE   (CARGO_TARGET_DIR=$PI_TARGET_DIR)"
+CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo zigbuild -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" >&2
 bin="$(pi_aarch64_bin)"
 pi_check_aarch64_static "$bin"
 pi_log "    built in $((SECONDS - start))s: $bin"
@@ -56,8 +57,9 @@ pi_log "    size: $(stat -c %s "$bin") bytes"
 
 if ((want_tests)); then
     start=$SECONDS
-    pi_log "==> cargo-zigbuild test -p $PI_PACKAGE --target $PI_TRIPLE --no-run"
-    CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo-zigbuild test -p "$PI_PACKAGE" --target "$PI_TRIPLE" --no-run >&2
+    pi_log "==> cargo-zigbuild test -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE --no-run"
+    CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" \
+        --target "$PI_TRIPLE" --no-run >&2
     pi_log "    test binaries built in $((SECONDS - start))s"
 fi
 
@@ -65,9 +67,11 @@ if ((want_host)); then
     start=$SECONDS
     pi_log "==> cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release --target $PI_TRIPLE"
     [[ -f tools/Cargo.toml ]] || pi_die "tools/Cargo.toml not found (the host workspace)"
+    # The tools workspace has wash's source package as a member (scripts/lib/common.sh).
+    ensure_wash_source
     # The tools workspace is separate (its own Cargo.lock); same aarch64 target dir.
     CARGO_TARGET_DIR="$PI_TARGET_DIR" \
-        cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release \
+        cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release --locked \
         --target "$PI_TRIPLE" >&2
     host_bin="$PI_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"
     pi_check_aarch64_static "$host_bin"

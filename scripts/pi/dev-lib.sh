@@ -21,6 +21,8 @@ PI_CACHE="$PI_HOME_DIR/pi"
 PI_TRIPLE="aarch64-unknown-linux-musl"
 PI_PACKAGE="oled-panel-provider"
 PI_BIN_NAME="oled-panel"
+# The cargo profile of the provider binary and its aarch64 tests (root Cargo.toml says why).
+PI_PROFILE="provider"
 # aarch64 builds get their own target dir in the cache, so the cross-compiled dependency tree
 # (tokio, async-nats, rustls, ring, ...) survives a fresh clone: only the workspace's own crates
 # rebuild. Override with OLED_PI_TARGET_DIR.
@@ -132,9 +134,9 @@ pi_provider_is_stub() {
     ! grep -q '^wasmcloud-provider-sdk' "$PI_REPO/providers/oled-panel/Cargo.toml"
 }
 
-# pi_aarch64_bin / pi_x86_64_bin: where the release binaries land.
-pi_aarch64_bin() { printf '%s/%s/release/%s\n' "$PI_TARGET_DIR" "$PI_TRIPLE" "$PI_BIN_NAME"; }
-pi_x86_64_bin() { printf '%s/release/%s\n' "$(pi_target_dir)" "$PI_BIN_NAME"; }
+# pi_aarch64_bin / pi_x86_64_bin: where the provider binaries land (cargo profile $PI_PROFILE).
+pi_aarch64_bin() { printf '%s/%s/%s/%s\n' "$PI_TARGET_DIR" "$PI_TRIPLE" "$PI_PROFILE" "$PI_BIN_NAME"; }
+pi_x86_64_bin() { printf '%s/%s/%s\n' "$(pi_target_dir)" "$PI_PROFILE" "$PI_BIN_NAME"; }
 
 # pi_check_aarch64_static FILE: die unless FILE is a static aarch64 ELF executable.
 pi_check_aarch64_static() {
