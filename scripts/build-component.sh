@@ -5,13 +5,14 @@ set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 ROOT="$OLED_REPO"
-export PATH="$HOME/.cargo/bin:$PATH"
+# The wash that install-tools.sh builds comes first: it is the pinned version.
+export PATH="$OLED_TOOLS/bin:$HOME/.cargo/bin:$PATH"
 # wash keeps its config, caches and signing keys in the cache folder, never in the user's home.
 keys_override="${WASH_KEYS:-}"
 wash_isolate "$OLED_HOME/wash"
 [ -z "$keys_override" ] || export WASH_KEYS="$keys_override"
 if ! command -v wash >/dev/null; then
-    echo "wash is missing: run ./scripts/install-tools.sh (cargo install wash --version 0.43.0 --locked)" >&2
+    echo "wash is missing: run ./scripts/install-tools.sh (it builds wash $OLED_WASH_VERSION into $OLED_TOOLS/bin)" >&2
     exit 1
 fi
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then

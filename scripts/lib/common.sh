@@ -174,6 +174,17 @@ start_detached() {
     die "could not start $*: no pid file $pidfile"
 }
 
+# wait_for_exit PID SECONDS: true as soon as background job PID has ended (its status stays for
+# `wait`), false when it still runs after SECONDS.
+wait_for_exit() {
+    local i
+    for ((i = 0; i < $2; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 1
+    done
+    ! kill -0 "$1" 2>/dev/null
+}
+
 # tcp_open PORT: true when something listens on 127.0.0.1:PORT.
 tcp_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
