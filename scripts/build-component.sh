@@ -15,7 +15,7 @@ if ! command -v wash >/dev/null; then
     echo "wash is missing: run ./scripts/install-tools.sh (it builds wash $OLED_WASH_VERSION into $OLED_TOOLS/bin)" >&2
     exit 1
 fi
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+if ! grep -qx wasm32-wasip2 <<<"$(rustup target list --installed 2>/dev/null)"; then
     echo "+ rustup target add wasm32-wasip2"
     rustup target add wasm32-wasip2
 fi

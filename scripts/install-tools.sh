@@ -76,7 +76,7 @@ step_end "$(cargo --version)"
 
 # ---------------------------------------------------------------------------------------------
 step_begin "rustup target wasm32-wasip2"
-if rustup target list --installed | grep -qx wasm32-wasip2; then
+if grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)"; then
     step_end "already installed"
 else
     rustup target add wasm32-wasip2

@@ -178,7 +178,7 @@ check_port_free() {
 }
 
 leaf_connected() {
-    curl -fsS "http://127.0.0.1:$LEAF_HTTP_PORT/leafz" 2>/dev/null | grep -q '"leafnodes": *[1-9]'
+    grep -q '"leafnodes": *[1-9]' <<<"$(curl -fsS "http://127.0.0.1:$LEAF_HTTP_PORT/leafz" 2>/dev/null)"
 }
 
 jetstream_ready() {

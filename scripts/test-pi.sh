@@ -464,7 +464,7 @@ t_pihost() {
         bash -c 'set -a; . "$1"; set +a; exec "$2" "$3"' host-env "$d/pi/wasmcloud-host.env" "$qemu" "$hostbin"
     hosts_json() { "$wash" get hosts --ctl-host 127.0.0.1 --ctl-port "$hub_port" -o json 2>/dev/null; }
     # shellcheck disable=SC2317 # called through wait_until
-    pi_host_seen() { hosts_json | grep -q '"device": "pi"'; }
+    pi_host_seen() { grep -q '"device": "pi"' <<<"$(hosts_json)"; }
     if check "the aarch64 host appears in \`wash get hosts\` on the hub" wait_until 90 pi_host_seen; then
         local json
         json="$(hosts_json)"

@@ -77,7 +77,7 @@ pi_ensure_cross_toolchain() {
     stamp="$venv/.oled-lattice-stamp"
     pi_need cargo "Install Rust with rustup (https://rustup.rs), then: rustup target add $PI_TRIPLE"
     pi_need python3 "Install it: apt-get install python3 python3-venv"
-    if ! rustup target list --installed 2>/dev/null | grep -qx "$PI_TRIPLE"; then
+    if ! grep -qx "$PI_TRIPLE" <<<"$(rustup target list --installed 2>/dev/null)"; then
         pi_log "adding the Rust target: rustup target add $PI_TRIPLE"
         rustup target add "$PI_TRIPLE" >&2
     fi
@@ -145,7 +145,7 @@ pi_check_aarch64_static() {
     # ELF e_machine (2 bytes, little endian) at offset 18: 0xb7 = 183 = EM_AARCH64.
     machine="$(od -An -tu2 -j18 -N2 "$f" | tr -d ' ')"
     [[ "$machine" == "183" ]] || pi_die "$f is not an aarch64 ELF (e_machine=$machine)"
-    if command -v readelf >/dev/null 2>&1 && readelf -lW "$f" | grep -q 'INTERP'; then
+    if command -v readelf >/dev/null 2>&1 && grep -q 'INTERP' <<<"$(readelf -lW "$f")"; then
         pi_die "$f asks for a dynamic loader (PT_INTERP): not a static binary"
     fi
 }
@@ -199,7 +199,9 @@ pi_find_wash() {
     local c
     for c in "$(command -v wash 2>/dev/null || true)" "$HOME/.cargo/bin/wash" "$PI_HOME_DIR/tools/bin/wash"; do
         [[ -n "$c" && -x "$c" ]] || continue
-        if "$c" --version 2>/dev/null | grep -q "$PI_WASH_VERSION"; then
+        # Not `wash --version | grep -q`: under pipefail, grep leaving early can break wash's pipe
+        # and turn a good wash into "not found".
+        if grep -q "$PI_WASH_VERSION" <<<"$("$c" --version 2>/dev/null)"; then
             printf '%s\n' "$c"
             return 0
         fi
