@@ -19,6 +19,9 @@ use bindings::oled_lattice::{display::invoke, panel::inspect};
 /// A call that takes longer than this is reported as a failure, never waited on forever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the first call may take to find a working path (component, link, provider).
+const WARM_UP: Duration = Duration::from_secs(30);
+
 async fn timed<T>(
     what: &str,
     f: impl std::future::Future<Output = anyhow::Result<T>>,
@@ -65,12 +68,19 @@ async fn main() -> Result<()> {
     let panel =
         wrpc_transport_nats::Client::new(nats, format!("{lattice}.oled-panel"), None).await?;
 
-    // Warm up: instantiate the component and make sure the path works before timing it.
-    let first = invoke::status(&display, None)
-        .await
-        .context("invoke.status")?;
-    if first.contains("\"error\"") {
-        bail!("the display answered with an error: {first}");
+    // Warm up: instantiate the component and make sure the path works before timing it. Right after
+    // a deploy the links can still be on their way to the hosts, so give the path some time.
+    let deadline = Instant::now() + WARM_UP;
+    loop {
+        let why = match timed("invoke.status", invoke::status(&display, None)).await {
+            Ok(answer) if !answer.contains("\"error\"") => break,
+            Ok(answer) => format!("the display answered with an error: {answer}"),
+            Err(e) => format!("{e:#}"),
+        };
+        if Instant::now() > deadline {
+            bail!("the lattice path did not work within {WARM_UP:?}: {why}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let bytes_before = bus_bytes(&panel).await?;
 
