@@ -5,7 +5,7 @@
 #   ./scripts/test.sh unit e2e   only those stages
 #
 # Stages: tools lint unit component provider pi lattice e2e. Each prints its time; the last line reads
-# "N passed, M failed". Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run ~45-60 min
+# "N passed, M failed". Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run about 45 min
 # on 2 cores (building wash, the host and wadm from crates.io), later runs a few minutes.
 set -uo pipefail
 
