@@ -10,6 +10,7 @@ use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
 
 use crate::config::{BackendKind, PanelConfig};
 use crate::panel::{Panel, PanelError, PanelGeometry, PanelStats, PresentCost};
+use crate::state::PanelState;
 
 /// What `info` reports about a panel, whatever the backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,9 +42,16 @@ impl BackendInfo {
 /// One panel as the owner task sees it. Every method runs on the owner's thread, one at a time.
 pub trait PanelBackend: Send + 'static {
     fn info(&self) -> BackendInfo;
-    /// Brings the panel up at start: initialise and show a dark frame. Failing here is logged, not fatal:
-    /// every later call tries again.
-    fn start(&mut self) -> Result<PresentCost, PanelError>;
+    /// Brings the panel up at start with one initialisation: the saved state if there is one (its
+    /// contrast, power, inversion and frame), else a dark frame. Failing here is logged, not fatal: the
+    /// owner tries again before the next call.
+    fn start(&mut self, saved: Option<&PanelState>) -> Result<PresentCost, PanelError>;
+    /// Applies a configuration of the same device in place (contrast, rotation, snapshot, shutdown
+    /// behaviour): no re-initialisation, the picture stays.
+    fn reconfigure(&mut self, config: &PanelConfig) -> Result<(), PanelError>;
+    /// What the panel shows now and how, when known (not after a fault until the next good call); the
+    /// text is left for the owner to fill in.
+    fn state(&self) -> Option<PanelState>;
     fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError>;
     fn set_contrast(&mut self, level: u8) -> Result<(), PanelError>;
     fn set_power(&mut self, on: bool) -> Result<(), PanelError>;
@@ -102,14 +110,66 @@ fn panel_ascii<I: embedded_hal::i2c::I2c>(panel: &Panel<I>) -> String {
     }
 }
 
-fn start_panel<I: embedded_hal::i2c::I2c>(panel: &mut Panel<I>) -> Result<PresentCost, PanelError> {
+fn start_panel<I: embedded_hal::i2c::I2c>(
+    panel: &mut Panel<I>,
+    config: &PanelConfig,
+    saved: Option<&PanelState>,
+) -> Result<PresentCost, PanelError> {
+    let mut frame = panel.blank_frame();
+    if let Some(s) = saved {
+        // A contrast set in the configuration since the state was saved wins over the remembered one.
+        let contrast = if s.config_contrast == config.contrast {
+            s.contrast
+        } else {
+            config.contrast
+        };
+        panel.preset(contrast, s.power_on, s.inverted)?;
+        if (s.frame.width(), s.frame.height()) == (frame.width(), frame.height()) {
+            frame = s.frame.clone();
+        } else {
+            warn!(
+                saved = %format!("{}x{}", s.frame.width(), s.frame.height()),
+                now = %format!("{}x{}", frame.width(), frame.height()),
+                "the saved picture does not fit the panel's configured size; starting blank"
+            );
+        }
+    }
     let init = panel.init()?;
-    let dark = panel.blank_frame();
-    let mut cost = panel.present(&dark)?;
+    let mut cost = panel.present(&frame)?;
     cost.bytes += init.bytes;
     cost.transactions += init.transactions;
     cost.initialised = true;
     Ok(cost)
+}
+
+fn panel_state<I: embedded_hal::i2c::I2c>(
+    panel: &Panel<I>,
+    config: &PanelConfig,
+) -> Option<PanelState> {
+    Some(PanelState {
+        frame: panel.shown()?,
+        rotation: panel.settings().rotation.degrees(),
+        contrast: panel.contrast(),
+        config_contrast: config.contrast,
+        power_on: panel.is_on(),
+        inverted: panel.is_inverted(),
+        text: None,
+    })
+}
+
+/// The in-place part of a configuration change, on a panel that is there.
+fn reconfigure_panel<I: embedded_hal::i2c::I2c>(
+    panel: &mut Panel<I>,
+    old: &PanelConfig,
+    new: &PanelConfig,
+) -> Result<(), PanelError> {
+    if new.rotation != panel.settings().rotation {
+        panel.set_rotation(new.rotation)?;
+    }
+    if new.contrast != old.contrast && new.contrast != panel.contrast() {
+        panel.set_contrast(new.contrast)?;
+    }
+    Ok(())
 }
 
 fn shutdown_panel<I: embedded_hal::i2c::I2c>(
@@ -197,8 +257,22 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> 
         BackendInfo::new(self.geometry(), "i2c", self.config.bus.clone())
     }
 
-    fn start(&mut self) -> Result<PresentCost, PanelError> {
-        start_panel(self.panel()?)
+    fn start(&mut self, saved: Option<&PanelState>) -> Result<PresentCost, PanelError> {
+        let config = self.config.clone();
+        start_panel(self.panel()?, &config, saved)
+    }
+
+    fn reconfigure(&mut self, config: &PanelConfig) -> Result<(), PanelError> {
+        let old = std::mem::replace(&mut self.config, config.clone());
+        match &mut self.panel {
+            Ok(p) => reconfigure_panel(p, &old, config),
+            // Opened later with the new configuration.
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn state(&self) -> Option<PanelState> {
+        panel_state(self.panel.as_ref().ok()?, &self.config)
     }
 
     fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError> {
@@ -290,6 +364,35 @@ impl VirtualBackend {
         &self.shared
     }
 
+    /// Applies the fault switch (`fault_file`) before a call that reaches the bus.
+    fn apply_fault(&self) {
+        let Some(path) = &self.config.fault_file else {
+            return;
+        };
+        let fault = std::fs::read_to_string(path).unwrap_or_default();
+        let mut words = fault.split_whitespace();
+        let (absent, nack, slow) = match words.next() {
+            Some("absent") => (true, false, 0),
+            Some("nack") => (false, true, 0),
+            Some("slow") => (
+                false,
+                false,
+                words
+                    .next()
+                    .and_then(|w| w.parse::<u64>().ok())
+                    .unwrap_or(1000),
+            ),
+            _ => (false, false, 0),
+        };
+        self.shared.with(|p| {
+            p.set_present(!absent);
+            p.nack_next(if nack { u32::MAX } else { 0 });
+        });
+        if slow > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(slow.min(60_000)));
+        }
+    }
+
     fn snapshot(&self) {
         let Some(path) = &self.config.snapshot else {
             return;
@@ -318,12 +421,30 @@ impl PanelBackend for VirtualBackend {
         BackendInfo::new(self.panel.geometry(), "virtual", self.config.location())
     }
 
-    fn start(&mut self) -> Result<PresentCost, PanelError> {
-        let r = start_panel(&mut self.panel);
+    fn start(&mut self, saved: Option<&PanelState>) -> Result<PresentCost, PanelError> {
+        self.apply_fault();
+        let r = start_panel(&mut self.panel, &self.config, saved);
         self.after(r, |_| true)
     }
 
+    fn reconfigure(&mut self, config: &PanelConfig) -> Result<(), PanelError> {
+        let old = std::mem::replace(&mut self.config, config.clone());
+        if config.rotation != old.rotation {
+            // The emulated module is mounted the way the configuration says the real one is.
+            let mounting =
+                Mounting::from_degrees(config.rotation.degrees()).unwrap_or(Mounting::Rotate0);
+            self.shared.with(|p| p.set_mounting(mounting));
+        }
+        let r = reconfigure_panel(&mut self.panel, &old, config);
+        self.after(r, |_| true)
+    }
+
+    fn state(&self) -> Option<PanelState> {
+        panel_state(&self.panel, &self.config)
+    }
+
     fn present(&mut self, frame: &[u8]) -> Result<PresentCost, PanelError> {
+        self.apply_fault();
         let r = self.panel.present_bytes(frame);
         if matches!(r, Err(PanelError::BadFrame(_))) {
             return r;
@@ -332,16 +453,19 @@ impl PanelBackend for VirtualBackend {
     }
 
     fn set_contrast(&mut self, level: u8) -> Result<(), PanelError> {
+        self.apply_fault();
         let r = self.panel.set_contrast(level).map(drop);
         self.after(r, |_| true)
     }
 
     fn set_power(&mut self, on: bool) -> Result<(), PanelError> {
+        self.apply_fault();
         let r = self.panel.set_power(on).map(drop);
         self.after(r, |_| true)
     }
 
     fn set_invert(&mut self, inverted: bool) -> Result<(), PanelError> {
+        self.apply_fault();
         let r = self.panel.set_invert(inverted).map(drop);
         self.after(r, |_| true)
     }

@@ -11,6 +11,17 @@
 //! | `contrast`          | `0`-`255` (or `0x00`-`0xFF`)     | `95` (0x5F)           |
 //! | `snapshot`          | a PNG path, empty for none       | `/tmp/oled-panel.png` |
 //! | `blank_on_shutdown` | `true`, `false`                  | `false`               |
+//! | `state_dir`         | a folder, empty for none         | none                  |
+//! | `fault_file`        | a file path (`virtual` only)     | none                  |
+//!
+//! `state_dir` keeps each panel's last picture (see [`crate::state`]): on the Pi `/var/lib/oled-lattice`.
+//! `fault_file` is the virtual panel's fault switch for tests and the fault bench: while the file says
+//! `absent` the emulated module is unplugged, `nack` makes it refuse every transaction, `slow MS` delays
+//! each call by MS milliseconds; a missing or empty file is a healthy panel.
+//!
+//! A change of `contrast`, `rotation`, `snapshot`, `blank_on_shutdown` or `state_dir` is applied to the
+//! running panel in place (no re-initialisation, the picture stays); a change of `backend`, `bus`,
+//! `address` or `size` is another device and starts it afresh.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,7 +35,7 @@ pub const DEFAULT_ADDRESS: u8 = 0x3C;
 pub const DEFAULT_SNAPSHOT: &str = "/tmp/oled-panel.png";
 
 /// Every key this provider reads.
-pub const KEYS: [&str; 8] = [
+pub const KEYS: [&str; 10] = [
     "backend",
     "bus",
     "address",
@@ -33,6 +44,8 @@ pub const KEYS: [&str; 8] = [
     "contrast",
     "snapshot",
     "blank_on_shutdown",
+    "state_dir",
+    "fault_file",
 ];
 
 /// Where the panel is.
@@ -76,6 +89,10 @@ pub struct PanelConfig {
     /// PNG written after each change by the `virtual` backend; `None` writes nothing.
     pub snapshot: Option<PathBuf>,
     pub blank_on_shutdown: bool,
+    /// Folder of the durable panel state; `None` keeps nothing across restarts.
+    pub state_dir: Option<PathBuf>,
+    /// The virtual panel's fault switch (see the module docs).
+    pub fault_file: Option<PathBuf>,
 }
 
 impl Default for PanelConfig {
@@ -89,15 +106,18 @@ impl Default for PanelConfig {
             contrast: DEFAULT_CONTRAST,
             snapshot: Some(PathBuf::from(DEFAULT_SNAPSHOT)),
             blank_on_shutdown: false,
+            state_dir: None,
+            fault_file: None,
         }
     }
 }
 
 /// Identifies one physical (or emulated) panel: two configs with the same key drive the same device.
+/// A virtual panel is keyed by its `bus` name like a real one, so its snapshot path can change in place.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeviceKey {
     pub backend: &'static str,
-    /// Bus device for `i2c`, snapshot path for `virtual`.
+    /// The bus device (for `virtual`, the name of its emulated bus).
     pub location: String,
     pub address: u8,
 }
@@ -139,6 +159,12 @@ impl PanelConfig {
                     c.snapshot = (!value.is_empty()).then(|| PathBuf::from(value));
                 }
                 "blank_on_shutdown" => c.blank_on_shutdown = parse_bool(value)?,
+                "state_dir" => {
+                    c.state_dir = (!value.is_empty()).then(|| PathBuf::from(value));
+                }
+                "fault_file" => {
+                    c.fault_file = (!value.is_empty()).then(|| PathBuf::from(value));
+                }
                 _ => {}
             }
         }
@@ -180,9 +206,15 @@ impl PanelConfig {
     pub fn device_key(&self) -> DeviceKey {
         DeviceKey {
             backend: self.backend.name(),
-            location: self.location(),
+            location: self.bus.clone(),
             address: self.address,
         }
+    }
+
+    /// True when `other` drives the same device with the same geometry, so switching to it needs no
+    /// re-initialisation: only contrast, rotation, snapshot, shutdown behaviour or state folder differ.
+    pub fn same_device(&self, other: &PanelConfig) -> bool {
+        self.device_key() == other.device_key() && self.size == other.size
     }
 }
 
@@ -306,6 +338,7 @@ mod tests {
             ("contrast", "0xff"),
             ("snapshot", "/var/tmp/panel.png"),
             ("blank_on_shutdown", "true"),
+            ("state_dir", "/var/lib/oled-lattice"),
         ]))
         .unwrap();
         assert_eq!(
@@ -319,6 +352,8 @@ mod tests {
                 contrast: 255,
                 snapshot: Some(PathBuf::from("/var/tmp/panel.png")),
                 blank_on_shutdown: true,
+                state_dir: Some(PathBuf::from("/var/lib/oled-lattice")),
+                fault_file: None,
             }
         );
         assert_eq!(c.location(), "/var/tmp/panel.png");

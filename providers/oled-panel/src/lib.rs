@@ -7,6 +7,7 @@
 //! - [`backend`]: `i2c` and `virtual` behind one trait.
 //! - [`owner`]: the single task that owns a panel's bus.
 //! - [`provider`]: the wasmCloud provider and its wRPC exports.
+//! - [`state`]: the durable panel state (last picture, contrast, power, inversion, text).
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ mod logging;
 pub mod owner;
 pub mod panel;
 pub mod provider;
+pub mod state;
 
 pub use oled_frame::Frame;
 pub use panel::{Panel, PanelError, PanelSettings, PanelSize, PanelStats, PresentCost, Rotation};

@@ -4,8 +4,13 @@
 //! [`PanelHandle`] and sends it requests over a bounded channel, each with a oneshot for the answer. So
 //! any number of components presenting at once are served one after the other, whole, never interleaved
 //! on the bus, and blocking I2C calls never stall the async runtime.
+//!
+//! The owner also keeps the panel's durable state (see [`crate::state`]): it restores it at start, with
+//! one initialisation, and saves it after every change before it answers, so whatever a caller was told
+//! is on the panel survives a crash of the provider.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use serde::Serialize;
@@ -13,7 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use crate::backend::{BackendInfo, PanelBackend};
+use crate::config::PanelConfig;
 use crate::panel::{PanelError, PanelStats, PresentCost};
+use crate::state::{PanelState, StateFile};
 
 /// Requests waiting for the owner before senders are made to wait.
 const QUEUE: usize = 64;
@@ -22,7 +29,9 @@ type Reply<T> = oneshot::Sender<Result<T, PanelError>>;
 
 enum Request {
     Info(oneshot::Sender<BackendInfo>),
-    Present(Vec<u8>, Reply<PresentCost>),
+    Present(Vec<u8>, Option<String>, Reply<PresentCost>),
+    Reconfigure(Box<PanelConfig>, Option<StateFile>, Reply<()>),
+    LastText(oneshot::Sender<Option<String>>),
     SetContrast(u8, Reply<()>),
     SetPower(bool, Reply<()>),
     SetInvert(bool, Reply<()>),
@@ -55,6 +64,25 @@ impl StatsReport {
 #[derive(Clone, Debug)]
 pub struct PanelHandle {
     tx: mpsc::Sender<Request>,
+    /// The panel's health as of the owner's last call, so a health check never waits behind a queue.
+    health: Arc<Mutex<Result<(), String>>>,
+}
+
+const STARTING: &str = "starting: the panel has not been brought up yet";
+
+fn read(cell: &Mutex<Result<(), String>>) -> Result<(), String> {
+    // A poisoned cell still holds the last value written whole.
+    cell.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// How an owner starts.
+#[derive(Debug, Default)]
+pub struct Startup {
+    /// Where the panel's state is kept; `None` keeps nothing.
+    pub state: Option<StateFile>,
+    /// The owner that drove this device before (a re-initialising reconfiguration): the new owner waits
+    /// for it to let go of the bus before it touches the panel, so nobody else has to wait for it.
+    pub predecessor: Option<JoinHandle<()>>,
 }
 
 /// Starts the owner thread for `backend`: it brings the panel up (initialise, dark frame) and then serves
@@ -63,12 +91,28 @@ pub fn spawn(
     name: &str,
     backend: Box<dyn PanelBackend>,
 ) -> std::io::Result<(PanelHandle, JoinHandle<()>)> {
+    spawn_with(name, backend, Startup::default())
+}
+
+/// [`spawn`], restoring the panel from `startup.state` (and saving to it after every change).
+pub fn spawn_with(
+    name: &str,
+    backend: Box<dyn PanelBackend>,
+    startup: Startup,
+) -> std::io::Result<(PanelHandle, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let label = name.to_string();
+    let health = Arc::new(Mutex::new(Err(STARTING.to_string())));
+    let cell = Arc::clone(&health);
     let thread = std::thread::Builder::new()
         .name(format!("panel {name}"))
-        .spawn(move || run(label, backend, rx))?;
-    Ok((PanelHandle { tx }, thread))
+        .spawn(move || {
+            if let Some(previous) = startup.predecessor {
+                let _ = previous.join();
+            }
+            Owner::new(label, backend, startup.state, cell).run(rx)
+        })?;
+    Ok((PanelHandle { tx, health }, thread))
 }
 
 fn stopped() -> PanelError {
@@ -87,7 +131,32 @@ impl PanelHandle {
     }
 
     pub async fn present(&self, frame: Vec<u8>) -> Result<PresentCost, PanelError> {
-        self.ask(|r| Request::Present(frame, r))
+        self.present_text(frame, None).await
+    }
+
+    /// [`PanelHandle::present`], remembering `text` as what the frame shows (kept with the state).
+    pub async fn present_text(
+        &self,
+        frame: Vec<u8>,
+        text: Option<String>,
+    ) -> Result<PresentCost, PanelError> {
+        self.ask(|r| Request::Present(frame, text, r))
+            .await
+            .unwrap_or_else(|| Err(stopped()))
+    }
+
+    /// The text the panel shows, as the last caller said (also after a restart, from the state).
+    pub async fn last_text(&self) -> Option<String> {
+        self.ask(Request::LastText).await.flatten()
+    }
+
+    /// Applies a configuration of the same device in place; `state` is where its state goes from now.
+    pub async fn reconfigure(
+        &self,
+        config: PanelConfig,
+        state: Option<StateFile>,
+    ) -> Result<(), PanelError> {
+        self.ask(|r| Request::Reconfigure(Box::new(config), state, r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }
@@ -120,11 +189,19 @@ impl PanelHandle {
         self.ask(Request::Stats).await
     }
 
-    /// `Err(reason)` while the panel is absent, its last contact failed or the owner has stopped.
+    /// `Err(reason)` while the panel is absent, its last contact failed or the owner has stopped. Reads
+    /// what the owner recorded after its last call: it never waits for the owner.
     pub async fn health(&self) -> Result<(), String> {
-        self.ask(Request::Health)
-            .await
-            .unwrap_or_else(|| Err(stopped().to_string()))
+        if self.tx.is_closed() {
+            return Err(stopped().to_string());
+        }
+        read(&self.health)
+    }
+
+    /// Waits until the owner has served everything queued before this call (and so has brought the
+    /// panel up, or tried to).
+    pub async fn ready(&self) {
+        let _ = self.ask(Request::Health).await;
     }
 
     /// Leaves the panel showing its last frame (or switched off if `blank`) and stops the owner. Requests
@@ -176,38 +253,150 @@ fn log_result<T>(label: &str, op: &'static str, r: &Result<T, PanelError>) {
     }
 }
 
-fn run(label: String, mut backend: Box<dyn PanelBackend>, mut rx: mpsc::Receiver<Request>) {
-    let info = backend.info();
-    match guarded(&label, &mut backend, |b| b.start()) {
-        Ok(cost) => info!(
-            panel = %label,
-            backend = info.backend,
-            bus = %info.bus,
-            address = info.address,
-            width = info.width,
-            height = info.height,
-            rotation = info.rotation,
-            bytes = cost.bytes,
-            transactions = cost.transactions,
-            "panel initialised and cleared"
-        ),
-        Err(e) => error!(
-            panel = %label,
-            backend = info.backend,
-            bus = %info.bus,
-            address = info.address,
-            error = %e,
-            "panel could not be brought up; every call will retry"
-        ),
+/// The owner thread's state.
+struct Owner {
+    label: String,
+    backend: Box<dyn PanelBackend>,
+    state_file: Option<StateFile>,
+    /// The text of the frame on the panel, when the caller gave one.
+    text: Option<String>,
+    /// A saved state not yet on the panel (the panel could not be brought up yet).
+    pending: Option<Option<PanelState>>,
+    /// What was last written to the state file, to skip writes that change nothing.
+    saved: Option<PanelState>,
+    /// Where the owner records the panel's health after each call.
+    health: Arc<Mutex<Result<(), String>>>,
+}
+
+impl Owner {
+    fn new(
+        label: String,
+        backend: Box<dyn PanelBackend>,
+        state_file: Option<StateFile>,
+        health: Arc<Mutex<Result<(), String>>>,
+    ) -> Self {
+        let saved = state_file.as_ref().and_then(|f| match f.load() {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(panel = %label, error = %e, "ignoring the saved panel state; starting blank");
+                None
+            }
+        });
+        if let Some(s) = &saved {
+            info!(
+                panel = %label,
+                file = %state_file.as_ref().map(|f| f.path().display().to_string()).unwrap_or_default(),
+                text = s.text.as_deref().unwrap_or(""),
+                "restoring the saved picture"
+            );
+        }
+        Self {
+            text: saved.as_ref().and_then(|s| s.text.clone()),
+            label,
+            backend,
+            state_file,
+            pending: Some(saved.clone()),
+            saved,
+            health,
+        }
     }
 
-    while let Some(request) = rx.blocking_recv() {
+    /// Brings the panel up with the saved state if that has not happened yet.
+    fn bring_up(&mut self) {
+        let Some(saved) = self.pending.take() else {
+            return;
+        };
+        let info = self.backend.info();
+        match guarded(&self.label, &mut self.backend, |b| b.start(saved.as_ref())) {
+            Ok(cost) => info!(
+                panel = %self.label,
+                backend = info.backend,
+                bus = %info.bus,
+                address = info.address,
+                width = info.width,
+                height = info.height,
+                rotation = info.rotation,
+                bytes = cost.bytes,
+                transactions = cost.transactions,
+                restored = saved.is_some(),
+                "panel initialised"
+            ),
+            Err(e) => {
+                error!(
+                    panel = %self.label,
+                    backend = info.backend,
+                    bus = %info.bus,
+                    address = info.address,
+                    error = %e,
+                    "panel could not be brought up; trying again before the next call"
+                );
+                self.pending = Some(saved);
+            }
+        }
+    }
+
+    /// Saves what the panel shows now, if it changed; a failure is logged, the call still succeeded.
+    fn persist(&mut self) {
+        let Some(file) = &self.state_file else {
+            return;
+        };
+        let Some(mut state) = self.backend.state() else {
+            return;
+        };
+        state.text = self.text.clone();
+        if self.saved.as_ref() == Some(&state) {
+            return;
+        }
+        match file.save(&state) {
+            Ok(()) => self.saved = Some(state),
+            Err(e) => warn!(panel = %self.label, error = %e, "could not save the panel state"),
+        }
+    }
+
+    /// Records the panel's health, then answers: a caller that checks health after its call sees it.
+    fn answer<T>(&self, reply: oneshot::Sender<T>, value: T) {
+        self.record_health();
+        let _ = reply.send(value);
+    }
+
+    fn record_health(&self) {
+        let now = self.backend.health();
+        *self.health.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        self.bring_up();
+        self.record_health();
+        while let Some(request) = rx.blocking_recv() {
+            if !matches!(
+                request,
+                Request::Info(_)
+                    | Request::Stats(_)
+                    | Request::Health(_)
+                    | Request::Ascii(_)
+                    | Request::LastText(_)
+            ) {
+                self.bring_up();
+            }
+            let go_on = self.serve(request);
+            self.record_health();
+            if !go_on {
+                break;
+            }
+        }
+        rx.close();
+    }
+
+    /// Serves one request; false once the owner must stop.
+    fn serve(&mut self, request: Request) -> bool {
+        let label = self.label.clone();
+        let label = label.as_str();
         match request {
             Request::Info(reply) => {
-                let _ = reply.send(backend.info());
+                self.answer(reply, self.backend.info());
             }
-            Request::Present(frame, reply) => {
-                let r = guarded(&label, &mut backend, |b| b.present(&frame));
+            Request::Present(frame, text, reply) => {
+                let r = guarded(label, &mut self.backend, |b| b.present(&frame));
                 if let Ok(cost) = &r {
                     debug!(
                         panel = %label,
@@ -218,32 +407,50 @@ fn run(label: String, mut backend: Box<dyn PanelBackend>, mut rx: mpsc::Receiver
                         full_refresh = cost.full_refresh,
                         "presented"
                     );
+                    self.text = text;
+                    self.persist();
                 }
-                log_result(&label, "present", &r);
-                let _ = reply.send(r);
+                log_result(label, "present", &r);
+                self.answer(reply, r);
+            }
+            Request::Reconfigure(config, state_file, reply) => {
+                let r = guarded(label, &mut self.backend, |b| b.reconfigure(&config));
+                log_result(label, "reconfigure", &r);
+                if state_file != self.state_file {
+                    self.state_file = state_file;
+                    self.saved = None;
+                }
+                self.persist();
+                self.answer(reply, r);
+            }
+            Request::LastText(reply) => {
+                self.answer(reply, self.text.clone());
             }
             Request::SetContrast(level, reply) => {
-                let r = guarded(&label, &mut backend, |b| b.set_contrast(level));
-                log_result(&label, "set-contrast", &r);
-                let _ = reply.send(r);
+                let r = guarded(label, &mut self.backend, |b| b.set_contrast(level));
+                log_result(label, "set-contrast", &r);
+                self.persist();
+                self.answer(reply, r);
             }
             Request::SetPower(on, reply) => {
-                let r = guarded(&label, &mut backend, |b| b.set_power(on));
-                log_result(&label, "set-power", &r);
-                let _ = reply.send(r);
+                let r = guarded(label, &mut self.backend, |b| b.set_power(on));
+                log_result(label, "set-power", &r);
+                self.persist();
+                self.answer(reply, r);
             }
             Request::SetInvert(inverted, reply) => {
-                let r = guarded(&label, &mut backend, |b| b.set_invert(inverted));
-                log_result(&label, "set-invert", &r);
-                let _ = reply.send(r);
+                let r = guarded(label, &mut self.backend, |b| b.set_invert(inverted));
+                log_result(label, "set-invert", &r);
+                self.persist();
+                self.answer(reply, r);
             }
             Request::Ascii(reply) => {
-                let text = guarded(&label, &mut backend, |b| Ok(b.ascii()))
+                let text = guarded(label, &mut self.backend, |b| Ok(b.ascii()))
                     .unwrap_or_else(|e| format!("({e})\n"));
-                let _ = reply.send(text);
+                self.answer(reply, text);
             }
             Request::Stats(reply) => {
-                let info = backend.info();
+                let info = self.backend.info();
                 let _ = reply.send(StatsReport {
                     backend: info.backend,
                     bus: info.bus,
@@ -251,24 +458,24 @@ fn run(label: String, mut backend: Box<dyn PanelBackend>, mut rx: mpsc::Receiver
                     width: info.width,
                     height: info.height,
                     rotation: info.rotation,
-                    panel: backend.stats(),
+                    panel: self.backend.stats(),
                 });
             }
             Request::Health(reply) => {
-                let _ = reply.send(backend.health());
+                self.answer(reply, self.backend.health());
             }
             Request::Shutdown(blank, reply) => {
-                let r = guarded(&label, &mut backend, |b| b.shutdown(blank));
+                let r = guarded(label, &mut self.backend, |b| b.shutdown(blank));
                 match &r {
                     Ok(()) => info!(panel = %label, blank, "panel owner stopped"),
                     Err(e) => {
                         warn!(panel = %label, blank, error = %e, "panel owner stopped after an error")
                     }
                 }
-                let _ = reply.send(r);
-                break;
+                self.answer(reply, r);
+                return false;
             }
         }
+        true
     }
-    rx.close();
 }

@@ -494,6 +494,59 @@ impl<I: I2c> Panel<I> {
         })
     }
 
+    /// Sets contrast, power and inversion without touching the bus, for a panel not initialised yet: the
+    /// next initialisation applies them in its one sequence (used to restore a saved state with a single
+    /// initialisation). On an initialised panel this is the same as the three setters.
+    pub fn preset(
+        &mut self,
+        contrast: u8,
+        power_on: bool,
+        inverted: bool,
+    ) -> Result<(), PanelError> {
+        if self.initialised {
+            if contrast != self.contrast {
+                self.set_contrast(contrast)?;
+            }
+            if inverted != self.inverted {
+                self.set_invert(inverted)?;
+            }
+            if power_on != self.power_on {
+                self.set_power(power_on)?;
+            }
+            return Ok(());
+        }
+        self.contrast = contrast;
+        self.power_on = power_on;
+        self.inverted = inverted;
+        Ok(())
+    }
+
+    /// Changes the rotation in place: the driver's segment remap and COM scan direction (two command
+    /// transactions), no re-initialisation, no display-off. The datasheet says a segment remap only
+    /// applies to data written after it, so the GDDRAM is then written again, whole and unchanged: the
+    /// picture turns without going dark. Between landscape and portrait the logical size changes, and
+    /// until the next `present` of the new size the panel shows the same GDDRAM read the new way.
+    pub fn set_rotation(&mut self, rotation: Rotation) -> Result<PresentCost, PanelError> {
+        if rotation == self.settings.rotation {
+            return Ok(PresentCost::default());
+        }
+        self.settings.rotation = rotation;
+        if !self.initialised {
+            // The driver records the rotation before sending anything, and the next initialisation
+            // applies it; what it sends now goes to a panel that will be initialised anyway.
+            let _ = with_driver!(&mut self.driver, d => d.set_rotation(rotation.driver()));
+            return Ok(PresentCost::default());
+        }
+        let held = self.gddram.take();
+        self.measured(|p| {
+            p.command(|d| d.set_rotation(rotation.driver()))?;
+            match held {
+                Some(g) => p.send_frame(Cow::Owned(g)),
+                None => Ok(PresentCost::default()),
+            }
+        })
+    }
+
     /// Forgets what the panel holds, as after a fault: the next call re-initialises and redraws everything.
     pub fn mark_unknown(&mut self) {
         self.initialised = false;
@@ -629,6 +682,7 @@ trait PanelCommands {
     fn set_brightness(&mut self, b: Brightness) -> Result<(), DisplayError>;
     fn set_display_on(&mut self, on: bool) -> Result<(), DisplayError>;
     fn set_invert(&mut self, inverted: bool) -> Result<(), DisplayError>;
+    fn set_rotation(&mut self, rotation: DisplayRotation) -> Result<(), DisplayError>;
     fn set_draw_area(&mut self, start: (u8, u8), end: (u8, u8)) -> Result<(), DisplayError>;
     fn draw(&mut self, data: &[u8]) -> Result<(), DisplayError>;
 }
@@ -652,6 +706,10 @@ where
 
     fn set_invert(&mut self, inverted: bool) -> Result<(), DisplayError> {
         Ssd1306::set_invert(self, inverted)
+    }
+
+    fn set_rotation(&mut self, rotation: DisplayRotation) -> Result<(), DisplayError> {
+        Ssd1306::set_rotation(self, rotation)
     }
 
     fn set_draw_area(&mut self, start: (u8, u8), end: (u8, u8)) -> Result<(), DisplayError> {

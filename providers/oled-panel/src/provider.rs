@@ -26,8 +26,9 @@ use wit_bindgen_wrpc::wrpc_transport::ServeExt as _;
 
 use crate::backend;
 use crate::config::{BackendKind, ConfigError, DeviceKey, PanelConfig};
-use crate::owner::{self, PanelHandle};
+use crate::owner::{self, PanelHandle, Startup};
 use crate::panel;
+use crate::state::StateFile;
 
 wit_bindgen_wrpc::generate!({
     world: "provider",
@@ -147,9 +148,12 @@ impl OledPanelProvider {
         let config = PanelConfig::from_map(values).inspect_err(|e| {
             error!(error = %e, "provider configuration rejected");
         })?;
-        let mut state = self.state.lock().await;
-        state.base = Some(config);
-        reconcile(&mut state).await;
+        let followup = {
+            let mut state = self.state.lock().await;
+            state.base = Some(config);
+            reconcile(&mut state)
+        };
+        followup.run().await;
         Ok(())
     }
 
@@ -160,13 +164,17 @@ impl OledPanelProvider {
         values: &HashMap<String, String>,
     ) -> Result<(), String> {
         warn_unknown("link config", values);
-        let mut state = self.state.lock().await;
-        state.links.insert(component.to_string(), values.clone());
-        reconcile(&mut state).await;
-        match state.routes.get(component) {
+        let (followup, route) = {
+            let mut state = self.state.lock().await;
+            state.links.insert(component.to_string(), values.clone());
+            let followup = reconcile(&mut state);
+            (followup, state.routes.get(component).cloned())
+        };
+        followup.run().await;
+        match route {
             Some(Err(why)) => {
                 error!(component, reason = %why, "link config rejected; this component's calls answer `invalid`");
-                Err(why.clone())
+                Err(why)
             }
             _ => Ok(()),
         }
@@ -174,9 +182,12 @@ impl OledPanelProvider {
 
     /// Forgets a component's link (what a link delete does).
     pub async fn unlink(&self, component: &str) {
-        let mut state = self.state.lock().await;
-        state.links.remove(component);
-        reconcile(&mut state).await;
+        let followup = {
+            let mut state = self.state.lock().await;
+            state.links.remove(component);
+            reconcile(&mut state)
+        };
+        followup.run().await;
     }
 
     /// Stops every panel owner: each panel keeps its last frame, or is switched off if so configured.
@@ -300,11 +311,70 @@ fn warn_unknown(source: &str, values: &HashMap<String, String>) {
     }
 }
 
-/// Brings the running panels in line with the configuration: one owner per device in use, restarted if its
-/// configuration changed, stopped when nothing uses it any more.
-async fn reconcile(state: &mut State) {
+/// What a reconciliation leaves to do once the provider's lock is released, so that stopping a panel
+/// (which waits for its owner thread) or reconfiguring one (which waits behind its queued calls) never
+/// delays calls to other panels, health checks or links.
+#[derive(Default)]
+struct Followup {
+    /// Owners no longer used: shut down and joined.
+    stop: Vec<(DeviceKey, Device)>,
+    /// Owners replaced by a new owner of the same device (which joins the old thread itself).
+    replaced: Vec<(DeviceKey, PanelHandle)>,
+    /// Owners kept, with their new configuration.
+    reconfigure: Vec<(DeviceKey, PanelHandle, PanelConfig)>,
+    /// Owners just started: waited for until their panel is up (or failed to come up).
+    started: Vec<PanelHandle>,
+}
+
+impl Followup {
+    async fn run(self) {
+        for (key, handle, config) in self.reconfigure {
+            let state = state_file(&key, &config);
+            match handle.reconfigure(config, state).await {
+                Ok(()) => info!(device = %key, "panel reconfigured in place"),
+                Err(e) => {
+                    warn!(device = %key, error = %e, "panel reconfigured; applying it to the panel failed")
+                }
+            }
+        }
+        for (key, handle) in self.replaced {
+            // Its picture stays: the new owner takes over the same glass.
+            if let Err(e) = handle.shutdown(false).await {
+                warn!(device = %key, error = %e, "panel did not shut down cleanly");
+            }
+        }
+        for (key, device) in self.stop {
+            stop_device(&key, device, None).await;
+        }
+        for handle in self.started {
+            if tokio::time::timeout(READY_TIMEOUT, handle.ready())
+                .await
+                .is_err()
+            {
+                warn!("a panel is still starting after {READY_TIMEOUT:?}; calls to it will wait for it");
+            }
+        }
+    }
+}
+
+/// How long a (re)configuration waits for a newly started panel to come up before it returns.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn state_file(key: &DeviceKey, config: &PanelConfig) -> Option<StateFile> {
+    config
+        .state_dir
+        .as_ref()
+        .map(|dir| StateFile::for_device(dir, key))
+}
+
+/// Brings the running panels in line with the configuration: one owner per device in use; a device whose
+/// configuration changed is reconfigured in place when it stays the same device of the same size, and
+/// restarted otherwise; an owner nothing uses any more is stopped. Waits for nothing: what must be
+/// awaited is returned.
+fn reconcile(state: &mut State) -> Followup {
+    let mut followup = Followup::default();
     let Some(base) = state.base.clone() else {
-        return;
+        return followup;
     };
     let mut wanted: BTreeMap<DeviceKey, PanelConfig> = BTreeMap::new();
     let default_key = base.device_key();
@@ -341,30 +411,47 @@ async fn reconcile(state: &mut State) {
         routes.insert(component.clone(), route);
     }
 
-    let stale: Vec<DeviceKey> = state
-        .devices
-        .iter()
-        .filter(|(key, device)| wanted.get(*key) != Some(&device.config))
-        .map(|(key, _)| key.clone())
-        .collect();
-    for key in stale {
-        if let Some(device) = state.devices.remove(&key) {
-            // A device that stays in use is only being reconfigured: leave its picture alone.
-            let blank = if wanted.contains_key(&key) {
-                Some(false)
-            } else {
-                None
-            };
-            stop_device(&key, device, blank).await;
+    let mut predecessors: HashMap<DeviceKey, JoinHandle<()>> = HashMap::new();
+    let keys: Vec<DeviceKey> = state.devices.keys().cloned().collect();
+    for key in keys {
+        let Some(device) = state.devices.get_mut(&key) else {
+            continue;
+        };
+        match wanted.get(&key) {
+            Some(config) if *config == device.config => {}
+            Some(config) if config.same_device(&device.config) => {
+                device.config = config.clone();
+                followup
+                    .reconfigure
+                    .push((key.clone(), device.handle.clone(), config.clone()));
+            }
+            Some(_) => {
+                if let Some(mut old) = state.devices.remove(&key) {
+                    if let Some(thread) = old.thread.take() {
+                        predecessors.insert(key.clone(), thread);
+                    }
+                    followup.replaced.push((key.clone(), old.handle));
+                }
+            }
+            None => {
+                if let Some(old) = state.devices.remove(&key) {
+                    followup.stop.push((key.clone(), old));
+                }
+            }
         }
     }
     for (key, config) in wanted {
         if state.devices.contains_key(&key) {
             continue;
         }
-        match owner::spawn(&key.to_string(), backend::build(&config)) {
+        let startup = Startup {
+            state: state_file(&key, &config),
+            predecessor: predecessors.remove(&key),
+        };
+        match owner::spawn_with(&key.to_string(), backend::build(&config), startup) {
             Ok((handle, thread)) => {
                 info!(device = %key, ?config, "panel owner started");
+                followup.started.push(handle.clone());
                 state.devices.insert(
                     key,
                     Device {
@@ -379,6 +466,7 @@ async fn reconcile(state: &mut State) {
     }
     state.routes = routes;
     state.default_key = Some(default_key);
+    followup
 }
 
 /// Stops one owner and waits for its thread; `blank` overrides the device's own `blank_on_shutdown`.
@@ -415,6 +503,32 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
                 .await
                 .map(PresentCost::from)
                 .map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn present_text(
+        &self,
+        cx: Option<Context>,
+        frame: wit_bindgen_wrpc::bytes::Bytes,
+        text: String,
+    ) -> anyhow::Result<Result<PresentCost, PanelError>> {
+        Ok(match self.route(&cx, "present-text").await {
+            Ok(h) => h
+                .present_text(frame.to_vec(), Some(text))
+                .await
+                .map(PresentCost::from)
+                .map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn last_text(
+        &self,
+        cx: Option<Context>,
+    ) -> anyhow::Result<Result<Option<String>, PanelError>> {
+        Ok(match self.route(&cx, "last-text").await {
+            Ok(h) => Ok(h.last_text().await),
             Err(e) => Err(e),
         })
     }

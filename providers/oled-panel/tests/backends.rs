@@ -28,7 +28,7 @@ fn i2c_on_a_missing_bus_is_absent_everywhere() {
     assert_eq!((info.width, info.height, info.address), (128, 64, 0x3C));
 
     for r in [
-        b.start().map(drop),
+        b.start(None).map(drop),
         b.present(&[0; 1024]).map(drop),
         b.set_contrast(10),
         b.set_power(true),
@@ -89,7 +89,7 @@ fn virtual_writes_a_snapshot_after_each_change() {
     assert_eq!(info.bus, png.display().to_string());
     assert_eq!(info.rotation, 180);
 
-    b.start().unwrap();
+    b.start(None).unwrap();
     assert!(png.exists(), "the start (dark frame) is snapshotted");
 
     let mut f = Frame::new(128, 64).unwrap();
@@ -127,7 +127,7 @@ fn virtual_without_snapshot_writes_nothing_and_answers_at_its_address() {
     ]));
     let info = b.info();
     assert_eq!((info.width, info.height, info.address), (32, 128, 0x3D));
-    b.start().unwrap();
+    b.start(None).unwrap();
     let mut f = Frame::new(32, 128).unwrap();
     f.set_pixel(31, 0, true);
     b.present(f.as_bytes()).unwrap();

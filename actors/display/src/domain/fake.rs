@@ -6,6 +6,7 @@ use std::cell::RefCell;
 pub struct FakePanel {
     info: Option<PanelInfo>,
     frames: RefCell<Vec<Vec<u8>>>,
+    text: RefCell<Option<String>>,
     fail: RefCell<Option<PanelError>>,
 }
 
@@ -22,6 +23,7 @@ impl FakePanel {
                 rotation: 0,
             }),
             frames: RefCell::default(),
+            text: RefCell::default(),
             fail: RefCell::default(),
         }
     }
@@ -30,6 +32,7 @@ impl FakePanel {
         Self {
             info: None,
             frames: RefCell::default(),
+            text: RefCell::default(),
             fail: RefCell::default(),
         }
     }
@@ -50,7 +53,12 @@ impl Panel for &FakePanel {
             .ok_or_else(|| PanelError::Absent("no panel on /dev/i2c-9".into()))
     }
 
-    fn present(&self, frame: &[u8]) -> Result<PresentCost, PanelError> {
+    fn last_text(&self) -> Result<Option<String>, PanelError> {
+        self.info()?;
+        Ok(self.text.borrow().clone())
+    }
+
+    fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {
         if let Some(e) = self.fail.borrow().clone() {
             return Err(e);
         }
@@ -63,6 +71,7 @@ impl Panel for &FakePanel {
             )));
         }
         self.frames.borrow_mut().push(frame.to_vec());
+        *self.text.borrow_mut() = text.map(str::to_string);
         Ok(PresentCost {
             bytes: frame.len() as u32 + 14,
             transactions: 3,

@@ -48,7 +48,10 @@ pub enum PanelError {
 /// The port: any panel that takes whole frames.
 pub trait Panel {
     fn info(&self) -> Result<PanelInfo, PanelError>;
-    fn present(&self, frame: &[u8]) -> Result<PresentCost, PanelError>;
+    /// Shows `frame`; `text` is what it says, kept with the panel (so it outlives this component).
+    fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError>;
+    /// The text of the frame on the panel, as its presenter gave it.
+    fn last_text(&self) -> Result<Option<String>, PanelError>;
 }
 
 /// What a use case did, for the caller (HTTP body, `wash call` answer).
@@ -71,10 +74,15 @@ pub struct Status {
     pub panel: PanelInfo,
     pub fonts: [&'static str; 4],
     pub max_text_bytes: usize,
+    /// The text on the panel, as the panel itself remembers it (survives restarts of everything).
+    pub last_text: Option<String>,
 }
 
 /// Longest text accepted, in bytes; larger requests are refused rather than cut.
 pub const MAX_TEXT_BYTES: usize = 4096;
+
+/// What `last_text` reads after the demo screen.
+pub const DEMO_TEXT: &str = "(demo screen)";
 
 pub struct Display<P> {
     panel: P,
@@ -89,7 +97,7 @@ impl<P: Panel> Display<P> {
     pub fn show(&self, text: &str, style: &Style) -> Result<Shown, PanelError> {
         let info = self.panel.info()?;
         let r = core::render(text, style, info.width, info.height);
-        let bus = self.panel.present(r.frame.as_bytes())?;
+        let bus = self.panel.present(r.frame.as_bytes(), Some(text))?;
         Ok(Shown {
             text: text.to_string(),
             font: r.font.name(),
@@ -105,7 +113,7 @@ impl<P: Panel> Display<P> {
     pub fn clear(&self) -> Result<PresentCost, PanelError> {
         let info = self.panel.info()?;
         self.panel
-            .present(core::blank(info.width, info.height).as_bytes())
+            .present(core::blank(info.width, info.height).as_bytes(), Some(""))
     }
 
     pub fn status(&self) -> Result<Status, PanelError> {
@@ -115,6 +123,7 @@ impl<P: Panel> Display<P> {
             panel: self.panel.info()?,
             fonts: ["small", "medium", "large", "auto"],
             max_text_bytes: MAX_TEXT_BYTES,
+            last_text: self.panel.last_text()?,
         })
     }
 
@@ -122,7 +131,7 @@ impl<P: Panel> Display<P> {
     pub fn demo(&self) -> Result<PresentCost, PanelError> {
         let info = self.panel.info()?;
         let frame = demo_frame(&info);
-        self.panel.present(frame.as_bytes())
+        self.panel.present(frame.as_bytes(), Some(DEMO_TEXT))
     }
 }
 
@@ -254,6 +263,24 @@ mod tests {
         let s = Display::new(&panel).status().unwrap();
         assert_eq!(s.panel.driver, "ssd1306");
         assert_eq!(s.max_text_bytes, MAX_TEXT_BYTES);
+        assert_eq!(s.last_text, None);
+    }
+
+    #[test]
+    fn the_last_text_is_the_panels() {
+        let panel = FakePanel::new(128, 64);
+        let d = Display::new(&panel);
+        d.show("Hello", &Style::default()).unwrap();
+        assert_eq!(d.status().unwrap().last_text.as_deref(), Some("Hello"));
+        d.clear().unwrap();
+        assert_eq!(d.status().unwrap().last_text.as_deref(), Some(""));
+        d.demo().unwrap();
+        assert_eq!(d.status().unwrap().last_text.as_deref(), Some(DEMO_TEXT));
+        // A new component instance (after a restart) asks the same panel.
+        assert_eq!(
+            Display::new(&panel).status().unwrap().last_text.as_deref(),
+            Some(DEMO_TEXT)
+        );
     }
 
     #[test]

@@ -41,8 +41,16 @@ impl Panel for LatticePanel {
         })
     }
 
-    fn present(&self, frame: &[u8]) -> Result<PresentCost, PanelError> {
-        let c = wit::present(frame).inspect_err(|e| warn(&format!("present failed: {e:?}")))?;
+    fn last_text(&self) -> Result<Option<String>, PanelError> {
+        Ok(wit::last_text()?)
+    }
+
+    fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {
+        let c = match text {
+            Some(t) => wit::present_text(frame, t),
+            None => wit::present(frame),
+        }
+        .inspect_err(|e| warn(&format!("present failed: {e:?}")))?;
         Ok(PresentCost {
             bytes: c.bytes,
             transactions: c.transactions,
