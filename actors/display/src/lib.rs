@@ -8,5 +8,4 @@
 pub mod api;
 pub mod core;
 pub mod domain;
-#[cfg(target_arch = "wasm32")]
-mod infra;
+pub mod infra;

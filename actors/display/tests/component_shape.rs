@@ -38,7 +38,7 @@ fn top_level_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
 
 #[test]
 #[ignore = "needs the signed component from `wash build` (scripts/test.sh runs it)"]
-fn signed_component_imports_the_panel_and_exports_http_and_invoke() {
+fn signed_component_calls_the_panel_over_wrpc_rpc_and_exports_http_and_invoke() {
     let path = component_path();
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
@@ -63,9 +63,10 @@ fn signed_component_imports_the_panel_and_exports_http_and_invoke() {
 
     let (imports, exports) = top_level_names(&bytes);
     println!("imports: {imports:?}\nexports: {exports:?}");
-    assert!(imports
-        .iter()
-        .any(|i| i.starts_with("oled-lattice:panel/panel@0.1.0")));
+    // The panel is called through wrpc:rpc (with the component's own deadline), not a plain import.
+    assert!(imports.iter().any(|i| i == "wrpc:rpc/invoker@0.1.0"));
+    assert!(imports.iter().any(|i| i == "wrpc:rpc/transport@0.1.0"));
+    assert!(!imports.iter().any(|i| i.starts_with("oled-lattice:panel")));
     assert!(imports
         .iter()
         .any(|i| i.starts_with("wasi:logging/logging")));

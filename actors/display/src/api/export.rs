@@ -10,8 +10,9 @@ use wasi::http::types::{
 
 struct Component;
 
+/// A display for one request: its panel calls share one deadline.
 fn display() -> Display<LatticePanel> {
-    Display::new(LatticePanel)
+    Display::new(LatticePanel::new())
 }
 
 /// Reads at most `MAX_BODY_BYTES + 1` bytes, so an oversized body is noticed without being held whole.

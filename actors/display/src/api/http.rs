@@ -71,7 +71,8 @@ struct ShowJson {
 
 fn panel_error(e: PanelError) -> Response {
     let status = match e {
-        PanelError::Absent(_) => 503,
+        PanelError::Absent(_) | PanelError::Unreachable(_) => 503,
+        PanelError::TimedOut(_) => 504,
         PanelError::Bus(_) => 502,
         PanelError::BadFrame(_) | PanelError::Invalid(_) => 500,
     };

@@ -43,6 +43,12 @@ pub enum PanelError {
     Absent(String),
     #[error("invalid request to the panel: {0}")]
     Invalid(String),
+    /// The panel's provider is not on the lattice or its link is down: nobody answered.
+    #[error("panel unreachable: {0}")]
+    Unreachable(String),
+    /// The call was sent but no answer came in time (a link that stalls).
+    #[error("panel did not answer in time: {0}")]
+    TimedOut(String),
 }
 
 /// The port: any panel that takes whole frames.

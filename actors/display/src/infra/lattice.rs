@@ -1,0 +1,166 @@
+//! The panel port over the lattice, with a deadline.
+//!
+//! A plain WIT import of `oled-lattice:panel` would block the component until the host's wRPC call
+//! ends, and a call into a link that stalled (Wi-Fi hanging, TCP still open) ends only when the host's
+//! execution limit traps the component: the caller sees a hang, then an HTTP 500 with no reason. So
+//! the component starts each call through `wrpc:rpc/invoker` (the host routes it over the component's
+//! link to the panel as it would an import) and waits on `wasi:io/poll` for the answer or for its own
+//! deadline, whichever comes first: a Pi that does not answer becomes a typed `TimedOut`, one that is
+//! not on the lattice an `Unreachable`, both with the reason, well within the HTTP client's patience.
+
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: [
+            "../../wit/deps/wasi-io-0.2.2",
+            "../../wit/rpc",
+            "../../wit/logging",
+            "../../wit/panel",
+            "../../wit/display",
+        ],
+        world: "oled-lattice:display/component",
+        pub_export_macro: true,
+        with: {
+            "wasi:io/poll@0.2.2": ::wasi::io::poll,
+            "wasi:io/streams@0.2.2": ::wasi::io::streams,
+            "wasi:io/error@0.2.2": ::wasi::io::error,
+        },
+        generate_all,
+    });
+}
+
+use super::wire::{self, Decoded, PANEL_INSTANCE};
+use crate::domain::{Panel, PanelError, PanelInfo, PresentCost};
+use bindings::wasi::logging::logging::{log, Level};
+use bindings::wrpc::rpc::context::Context;
+use bindings::wrpc::rpc::invoker::invoke;
+use bindings::wrpc::rpc::transport::Invocation;
+use wasi::clocks::monotonic_clock;
+use wasi::io::poll::poll;
+use wasi::io::streams::StreamError;
+
+/// Time a whole request may spend waiting for the panel: under the 5 s a caller is promised an answer
+/// in, with room for the component's own work and the HTTP hop.
+pub const PANEL_BUDGET_NS: u64 = 4_000_000_000;
+
+/// The panel on the other end of the lattice link. One per request: its deadline covers every panel call
+/// the request makes.
+pub struct LatticePanel {
+    deadline: monotonic_clock::Instant,
+}
+
+impl LatticePanel {
+    pub fn new() -> Self {
+        Self {
+            deadline: monotonic_clock::now().saturating_add(PANEL_BUDGET_NS),
+        }
+    }
+
+    /// Calls `func` with `params` and decodes its results with `decode`, by the deadline.
+    fn call<T>(
+        &self,
+        func: &str,
+        params: &[u8],
+        decode: impl Fn(&[u8]) -> Decoded<Result<T, PanelError>>,
+    ) -> Result<T, PanelError> {
+        let what = format!("{PANEL_INSTANCE}.{func}");
+        let timed_out = || {
+            let budget = PANEL_BUDGET_NS / 1_000_000_000;
+            PanelError::TimedOut(format!(
+                "the panel's provider on the Pi did not answer {what} within {budget} s \
+                 (is the Pi's link or its leaf NATS down?)"
+            ))
+        };
+        let timer = monotonic_clock::subscribe_instant(self.deadline);
+        let invocation = invoke(Context::default(), PANEL_INSTANCE, func, params, &[]);
+        let sent = invocation.subscribe();
+        let ready = poll(&[&sent, &timer]);
+        drop(sent);
+        if !ready.contains(&0) {
+            return Err(timed_out());
+        }
+        let (outgoing, incoming) = Invocation::finish(invocation).map_err(|e| {
+            PanelError::Unreachable(format!(
+                "{what} could not be sent to the Pi: {}",
+                e.to_debug_string()
+            ))
+        })?;
+        let Some(stream) = incoming.data() else {
+            return Err(PanelError::Unreachable(format!("{what}: no result stream")));
+        };
+        let mut buf = Vec::new();
+        let result = loop {
+            match decode(&buf) {
+                Ok(Some(v)) => break v,
+                Ok(None) => {}
+                Err(why) => {
+                    break Err(PanelError::Unreachable(format!(
+                        "{what}: the answer is not what the panel contract says ({why})"
+                    )))
+                }
+            }
+            let readable = stream.subscribe();
+            let ready = poll(&[&readable, &timer]);
+            drop(readable);
+            if !ready.contains(&0) {
+                break Err(timed_out());
+            }
+            match stream.read(64 * 1024) {
+                Ok(chunk) => buf.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => {
+                    break Err(PanelError::Unreachable(format!(
+                        "{what}: nobody on the lattice answered (the Pi's host or its provider is \
+                         not running, or its leaf NATS is not connected)"
+                    )))
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    break Err(PanelError::Unreachable(format!(
+                        "{what}: the call failed on the lattice: {}",
+                        e.to_debug_string()
+                    )))
+                }
+            }
+        };
+        drop(stream);
+        drop(incoming);
+        drop(outgoing);
+        result
+    }
+}
+
+impl Default for LatticePanel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Panel for LatticePanel {
+    fn info(&self) -> Result<PanelInfo, PanelError> {
+        self.call("info", &[], wire::decode_info)
+    }
+
+    fn last_text(&self) -> Result<Option<String>, PanelError> {
+        self.call("last-text", &[], wire::decode_last_text)
+    }
+
+    fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {
+        let r = match text {
+            Some(t) => self.call(
+                "present-text",
+                &wire::present_text_params(frame, t),
+                wire::decode_present,
+            ),
+            None => self.call("present", &wire::present_params(frame), wire::decode_present),
+        };
+        r.inspect_err(|e| warn(&format!("present failed: {e}")))
+    }
+}
+
+const CONTEXT: &str = "oled-display";
+
+pub fn info(msg: &str) {
+    log(Level::Info, CONTEXT, msg);
+}
+
+pub fn warn(msg: &str) {
+    log(Level::Warn, CONTEXT, msg);
+}
