@@ -55,7 +55,12 @@ CONF_DIR="$OLED_REPO/scripts/lattice"
 # Settings of each host beyond its NATS connection and labels (see start_host).
 # The laptop host runs the display component: no invocation of it may take longer than this (a call
 # to a Pi that stopped answering ends instead of holding one of the component's instances forever).
-LAPTOP_HOST_SETTINGS=(WASMCLOUD_MAX_EXECUTION_TIME_MS="${OLED_MAX_EXECUTION_TIME_MS:-10000}")
+# The display component calls the panel through wrpc:rpc (its own deadline): experimental feature
+# `rpc-interface` of the 1.x host.
+LAPTOP_HOST_SETTINGS=(
+    WASMCLOUD_EXPERIMENTAL_FEATURES=rpc-interface
+    WASMCLOUD_MAX_EXECUTION_TIME_MS="${OLED_MAX_EXECUTION_TIME_MS:-10000}"
+)
 PI_HOST_SETTINGS=()
 NATS_SERVER="$BIN/nats-server"
 HOST_BIN="$BIN/oled-wasmcloud-host"

@@ -17,6 +17,7 @@ mod logging;
 pub mod owner;
 pub mod panel;
 pub mod provider;
+mod serve;
 pub mod state;
 
 pub use oled_frame::Frame;

@@ -9,20 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use anyhow::Context as _;
 use tokio::sync::Mutex;
 use tracing::{debug, error, info, warn};
-use wasmcloud_provider_sdk::provider::{InvocationStreams, WrpcClient};
 use wasmcloud_provider_sdk::{
     get_connection, load_host_data, run_provider, serve_provider_exports, Context,
     HealthCheckRequest, HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider,
     ProviderConfigUpdate, ProviderInitConfig,
 };
-use wit_bindgen_wrpc::futures::TryStreamExt as _;
-use wit_bindgen_wrpc::wrpc_transport::ServeExt as _;
 
 use crate::backend;
 use crate::config::{BackendKind, ConfigError, DeviceKey, PanelConfig};
@@ -137,7 +131,7 @@ impl OledPanelProvider {
             exports = ?[PANEL_INSTANCE, INSPECT_INSTANCE, INSPECT_ALIAS],
             "serving exports"
         );
-        serve_provider_exports(&wrpc, provider, shutdown, serve_with_alias)
+        serve_provider_exports(&wrpc, provider, shutdown, crate::serve::serve_exports)
             .await
             .context("failed to serve exports")
     }
@@ -273,35 +267,6 @@ impl OledPanelProvider {
         debug!(component, op, "invocation");
         Ok(self.handle_for(component).await?)
     }
-}
-
-/// The generated exports, plus `inspect.ascii` and `inspect.stats` under [`INSPECT_ALIAS`].
-async fn serve_with_alias(
-    wrpc: &WrpcClient,
-    provider: OledPanelProvider,
-) -> anyhow::Result<InvocationStreams> {
-    let mut streams = serve(wrpc, provider.clone()).await?;
-    for func in ["ascii", "stats"] {
-        let no_paths: [Box<[Option<usize>]>; 0] = [];
-        let invocations = wrpc
-            .serve_values::<(), (String,)>(INSPECT_ALIAS, func, Arc::from(no_paths))
-            .await
-            .with_context(|| format!("failed to serve `{INSPECT_ALIAS}.{func}`"))?;
-        let provider = provider.clone();
-        let invocations = invocations.map_ok(move |(cx, (), _rx, tx)| {
-            let provider = provider.clone();
-            Box::pin(async move {
-                let text = if func == "ascii" {
-                    InspectHandler::ascii(&provider, cx).await?
-                } else {
-                    InspectHandler::stats(&provider, cx).await?
-                };
-                tx((text,)).await
-            }) as Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'static>>
-        });
-        streams.push((INSPECT_ALIAS, func, Box::pin(invocations)));
-    }
-    Ok(streams)
 }
 
 fn warn_unknown(source: &str, values: &HashMap<String, String>) {

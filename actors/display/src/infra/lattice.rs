@@ -84,6 +84,9 @@ impl LatticePanel {
                 e.to_debug_string()
             ))
         })?;
+        // Every parameter went with the invocation: closing our side tells the provider there are
+        // no more, and it answers (it waits for that before it decodes).
+        drop(outgoing);
         let Some(stream) = incoming.data() else {
             return Err(PanelError::Unreachable(format!("{what}: no result stream")));
         };
@@ -122,7 +125,6 @@ impl LatticePanel {
         };
         drop(stream);
         drop(incoming);
-        drop(outgoing);
         result
     }
 }
@@ -149,7 +151,11 @@ impl Panel for LatticePanel {
                 &wire::present_text_params(frame, t),
                 wire::decode_present,
             ),
-            None => self.call("present", &wire::present_params(frame), wire::decode_present),
+            None => self.call(
+                "present",
+                &wire::present_params(frame),
+                wire::decode_present,
+            ),
         };
         r.inspect_err(|e| warn(&format!("present failed: {e}")))
     }

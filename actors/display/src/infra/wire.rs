@@ -96,7 +96,9 @@ impl<'a> Reader<'a> {
             }
         }
         if v >> max_bits != 0 {
-            return Err(WireError::Bad(format!("{v} does not fit in {max_bits} bits")));
+            return Err(WireError::Bad(format!(
+                "{v} does not fit in {max_bits} bits"
+            )));
         }
         Ok(v as u32)
     }
@@ -222,7 +224,10 @@ mod tests {
         let p = present_params(&frame);
         assert_eq!(&p[..2], &[0x80, 0x08], "1024 as LEB128");
         assert_eq!(p.len(), 1026);
-        assert_eq!(present_text_params(&[1], "hé"), vec![1, 1, 3, b'h', 0xC3, 0xA9]);
+        assert_eq!(
+            present_text_params(&[1], "hé"),
+            vec![1, 1, 3, b'h', 0xC3, 0xA9]
+        );
     }
 
     #[test]
@@ -247,7 +252,10 @@ mod tests {
         );
         assert!(decode_present(&[2]).is_err());
         assert!(decode_present(&[1, 9, 0]).is_err());
-        assert!(decode_present(&[0, 1, 1, 1, 1, 0xFF]).is_err(), "trailing byte");
+        assert!(
+            decode_present(&[0, 1, 1, 1, 1, 0xFF]).is_err(),
+            "trailing byte"
+        );
     }
 
     #[test]

@@ -1,0 +1,267 @@
+//! Serving the provider's exports so that one lost invocation can never block the others.
+//!
+//! The generated `serve` (wit-bindgen-wrpc, over `wrpc_transport::ServeExt::serve_values`) decodes each
+//! invocation's parameters inside the function's invocation stream, one invocation after the other. A
+//! call whose parameter stream never ends therefore stops every later call of the same function. That
+//! happens for real: a function without parameters is decoded only once the caller closes its side,
+//! and when the Pi's link drops at that moment the close is lost. Measured before this module: after a
+//! 5 s stall of the leaf NATS, `info` never answered again until the provider was restarted (the
+//! "wedge" of the fault issue), while other functions kept working.
+//!
+//! Here every invocation is accepted at once and handed to its own task, which decodes the parameters
+//! with a deadline ([`PARAMS_TIMEOUT`]) and, for functions without parameters, does not wait for them
+//! at all.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use wasmcloud_provider_sdk::provider::{InvocationStreams, WrpcClient};
+use wasmcloud_provider_sdk::Context;
+use wit_bindgen_wrpc::bytes::Bytes;
+use wit_bindgen_wrpc::futures::{SinkExt as _, StreamExt as _, TryStreamExt as _};
+use wit_bindgen_wrpc::tokio::io::AsyncWriteExt as _;
+use wit_bindgen_wrpc::tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
+use wit_bindgen_wrpc::wrpc_transport::{Decode, Encode, Serve, TupleDecode, TupleEncode};
+
+use crate::provider::exports::oled_lattice::panel::inspect::Handler as InspectHandler;
+use crate::provider::exports::oled_lattice::panel::panel::Handler as PanelHandler;
+use crate::provider::{OledPanelProvider, INSPECT_ALIAS, INSPECT_INSTANCE, PANEL_INSTANCE};
+
+/// Longest wait for an invocation's parameters once it has arrived (they normally come with it).
+pub const PARAMS_TIMEOUT: Duration = Duration::from_secs(5);
+
+// What `WrpcClient`'s `Serve` hands out, named concretely (the compiler does not normalise the
+// associated types in these functions' bounds).
+type Incoming = wrpc_transport_nats::Reader;
+type Outgoing = wrpc_transport_nats::SubjectWriter;
+type Invocation = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'static>>;
+type Served = (
+    &'static str,
+    &'static str,
+    Pin<
+        Box<
+            dyn wit_bindgen_wrpc::futures::Stream<Item = anyhow::Result<Invocation>>
+                + Send
+                + 'static,
+        >,
+    >,
+);
+
+/// Sends `results` and closes the return channel.
+async fn respond<W, R>(outgoing: W, results: R) -> anyhow::Result<()>
+where
+    W: wit_bindgen_wrpc::tokio::io::AsyncWrite + Unpin + Send + 'static,
+    R: TupleEncode<W> + Send + 'static,
+    <<R as Encode<W>>::Encoder as Encoder<R>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    let mut enc = FramedWrite::new(outgoing, <R as Encode<W>>::Encoder::default());
+    enc.send(results)
+        .await
+        .context("failed to transmit the results")?;
+    let mut outgoing = enc.into_inner();
+    outgoing
+        .shutdown()
+        .await
+        .context("failed to close the return channel")?;
+    Ok(())
+}
+
+/// Serves a function with parameters: each invocation decodes them in its own task, by a deadline.
+async fn serve_fn<P, R, F, Fut>(
+    wrpc: &WrpcClient,
+    instance: &'static str,
+    func: &'static str,
+    handler: F,
+) -> anyhow::Result<Served>
+where
+    P: TupleDecode<Incoming> + Send + 'static,
+    <<P as Decode<Incoming>>::Decoder as Decoder>::Error: std::error::Error + Send + Sync + 'static,
+    R: TupleEncode<Outgoing> + Send + 'static,
+    <<R as Encode<Outgoing>>::Encoder as Encoder<R>>::Error:
+        std::error::Error + Send + Sync + 'static,
+    F: Fn(Option<Context>, P) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<R>> + Send + 'static,
+{
+    let no_paths: [Box<[Option<usize>]>; 0] = [];
+    let invocations = wrpc
+        .serve(instance, func, Arc::from(no_paths))
+        .await
+        .with_context(|| format!("failed to serve `{instance}.{func}`"))?;
+    let stream = invocations.map_ok(move |(cx, outgoing, incoming)| {
+        let handler = handler.clone();
+        Box::pin(async move {
+            let mut dec = FramedRead::new(incoming, <P as Decode<Incoming>>::Decoder::default());
+            let params = wit_bindgen_wrpc::tokio::time::timeout(PARAMS_TIMEOUT, dec.try_next())
+                .await
+                .with_context(|| {
+                    format!("`{instance}.{func}`: no parameters within {PARAMS_TIMEOUT:?}; dropped")
+                })?
+                .with_context(|| format!("`{instance}.{func}`: failed to receive the parameters"))?
+                .with_context(|| format!("`{instance}.{func}`: incomplete parameters"))?;
+            drop(dec);
+            let results = handler(cx, params).await?;
+            respond(outgoing, results).await
+        }) as Invocation
+    });
+    Ok((instance, func, Box::pin(stream)))
+}
+
+/// Serves a function without parameters: nothing to wait for, the answer goes out at once.
+async fn serve_fn0<R, F, Fut>(
+    wrpc: &WrpcClient,
+    instance: &'static str,
+    func: &'static str,
+    handler: F,
+) -> anyhow::Result<Served>
+where
+    R: TupleEncode<Outgoing> + Send + 'static,
+    <<R as Encode<Outgoing>>::Encoder as Encoder<R>>::Error:
+        std::error::Error + Send + Sync + 'static,
+    F: Fn(Option<Context>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<R>> + Send + 'static,
+{
+    let no_paths: [Box<[Option<usize>]>; 0] = [];
+    let invocations = wrpc
+        .serve(instance, func, Arc::from(no_paths))
+        .await
+        .with_context(|| format!("failed to serve `{instance}.{func}`"))?;
+    let stream = invocations.map_ok(move |(cx, outgoing, incoming)| {
+        let handler = handler.clone();
+        Box::pin(async move {
+            drop::<Incoming>(incoming);
+            let results = handler(cx).await?;
+            respond(outgoing, results).await
+        }) as Invocation
+    });
+    Ok((instance, func, Box::pin(stream)))
+}
+
+/// Every export of the provider: `oled-lattice:panel/panel@0.1.0`, `oled-lattice:panel/inspect@0.1.0`,
+/// and the inspect functions again under the unversioned name `wash call` uses.
+pub async fn serve_exports(
+    wrpc: &WrpcClient,
+    provider: OledPanelProvider,
+) -> anyhow::Result<InvocationStreams> {
+    let p = provider;
+    let mut streams: Vec<Served> = Vec::new();
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn0(wrpc, PANEL_INSTANCE, "info", move |cx| {
+                let p = p.clone();
+                async move { Ok((PanelHandler::info(&p, cx).await?,)) }
+            })
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn0(wrpc, PANEL_INSTANCE, "last-text", move |cx| {
+                let p = p.clone();
+                async move { Ok((PanelHandler::last_text(&p, cx).await?,)) }
+            })
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn(
+                wrpc,
+                PANEL_INSTANCE,
+                "present",
+                move |cx, (frame,): (Bytes,)| {
+                    let p = p.clone();
+                    async move { Ok((PanelHandler::present(&p, cx, frame).await?,)) }
+                },
+            )
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn(
+                wrpc,
+                PANEL_INSTANCE,
+                "present-text",
+                move |cx, (frame, text): (Bytes, String)| {
+                    let p = p.clone();
+                    async move { Ok((PanelHandler::present_text(&p, cx, frame, text).await?,)) }
+                },
+            )
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn(
+                wrpc,
+                PANEL_INSTANCE,
+                "set-contrast",
+                move |cx, (level,): (u8,)| {
+                    let p = p.clone();
+                    async move { Ok((PanelHandler::set_contrast(&p, cx, level).await?,)) }
+                },
+            )
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn(
+                wrpc,
+                PANEL_INSTANCE,
+                "set-power",
+                move |cx, (on,): (bool,)| {
+                    let p = p.clone();
+                    async move { Ok((PanelHandler::set_power(&p, cx, on).await?,)) }
+                },
+            )
+            .await?,
+        );
+    }
+    {
+        let p = p.clone();
+        streams.push(
+            serve_fn(
+                wrpc,
+                PANEL_INSTANCE,
+                "set-invert",
+                move |cx, (inverted,): (bool,)| {
+                    let p = p.clone();
+                    async move { Ok((PanelHandler::set_invert(&p, cx, inverted).await?,)) }
+                },
+            )
+            .await?,
+        );
+    }
+    for instance in [INSPECT_INSTANCE, INSPECT_ALIAS] {
+        let q = p.clone();
+        streams.push(
+            serve_fn0(wrpc, instance, "ascii", move |cx| {
+                let p = q.clone();
+                async move { Ok((InspectHandler::ascii(&p, cx).await?,)) }
+            })
+            .await?,
+        );
+        let q = p.clone();
+        streams.push(
+            serve_fn0(wrpc, instance, "stats", move |cx| {
+                let p = q.clone();
+                async move { Ok((InspectHandler::stats(&p, cx).await?,)) }
+            })
+            .await?,
+        );
+    }
+    Ok(streams
+        .into_iter()
+        .map(|(i, f, s)| (i, f, s.boxed()))
+        .collect())
+}
