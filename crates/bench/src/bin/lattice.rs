@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 
 mod bindings {
     wit_bindgen_wrpc::generate!({
-        path: ["../../wit/panel", "../../wit/logging", "../../wit/display"],
+        path: [
+            "../../wit/deps/wasi-io-0.2.2",
+            "../../wit/rpc",
+            "../../wit/panel",
+            "../../wit/logging",
+            "../../wit/display",
+        ],
         world: "oled-lattice:display/invoker",
         generate_all,
     });

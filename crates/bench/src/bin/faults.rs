@@ -1,0 +1,444 @@
+//! The fault bench's caller and judge: a steady stream of updates through the real lattice while
+//! `scripts/bench-faults.sh` breaks something, every answer recorded, then one table row.
+//!
+//! Callers: `--http N` send unique texts as `POST /` to the HTTP server provider, `--wrpc N` alternate
+//! `invoke.demo` / `invoke.clear` over wRPC on the hub (as `wash call` does). Each caller sends one
+//! update every `--interval-ms`, until `--stop-file` exists or it has sent `--updates` updates.
+//!
+//! Every answer is one of: 200 (acknowledged), a clear error (any other answer within 5 s), slow (an
+//! answer after more than 5 s) or hung (none within 15 s). Afterwards the judge waits for the lattice
+//! to answer, then reads what the panel shows (`invoke.status` → `last_text`, `inspect.ascii`) and
+//! compares it with the last acknowledged update: "lost" counts an acknowledged update that is not on
+//! the panel at the end. Recovery is the time from the fault's end (`--events` file, written by the
+//! script: `fault_start=<epoch ms>`, `fault_end=<epoch ms>`) to the first acknowledged update sent after
+//! it. Prints the row and a last line `RESULT <name> survived=<0|1> lost=<n> recovery_s=<s>`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use oled_display::core::{self, Style};
+use oled_display::domain::{self, Display, Panel, PanelError, PanelInfo, PresentCost};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+mod bindings {
+    wit_bindgen_wrpc::generate!({
+        path: [
+            "../../wit/deps/wasi-io-0.2.2",
+            "../../wit/rpc",
+            "../../wit/panel",
+            "../../wit/logging",
+            "../../wit/display",
+        ],
+        world: "oled-lattice:display/invoker",
+        generate_all,
+    });
+}
+use bindings::oled_lattice::{display::invoke, panel::inspect};
+
+/// An answer later than this is "slow"; the issue promises a clear answer within it.
+const CLEAR_WITHIN: Duration = Duration::from_secs(5);
+/// No answer within this is "hung".
+const HUNG_AFTER: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone)]
+struct Answer {
+    /// What the panel should read if this update is the last: the text, the demo's, or "" for clear.
+    expect: String,
+    sent_ms: u64,
+    done_ms: u64,
+    /// HTTP status; wRPC: 200 or 0 for an error answer; `None` when hung.
+    status: Option<u16>,
+    detail: String,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+struct Args {
+    name: String,
+    http: String,
+    nats: String,
+    lattice: String,
+    http_callers: usize,
+    wrpc_callers: usize,
+    interval: Duration,
+    updates: Option<usize>,
+    stop_file: Option<PathBuf>,
+    events: Option<PathBuf>,
+    check_stats: bool,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut a = Args {
+        name: "scenario".into(),
+        http: "127.0.0.1:8080".into(),
+        nats: "nats://127.0.0.1:4222".into(),
+        lattice: "default".into(),
+        http_callers: 4,
+        wrpc_callers: 2,
+        interval: Duration::from_millis(250),
+        updates: None,
+        stop_file: None,
+        events: None,
+        check_stats: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--name" => a.name = value()?,
+            "--http-addr" => a.http = value()?,
+            "--nats" => a.nats = value()?,
+            "--lattice" => a.lattice = value()?,
+            "--http" => a.http_callers = value()?.parse()?,
+            "--wrpc" => a.wrpc_callers = value()?.parse()?,
+            "--interval-ms" => a.interval = Duration::from_millis(value()?.parse()?),
+            "--updates" => a.updates = Some(value()?.parse()?),
+            "--stop-file" => a.stop_file = Some(PathBuf::from(value()?)),
+            "--events" => a.events = Some(PathBuf::from(value()?)),
+            "--check-stats" => a.check_stats = true,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    if a.updates.is_none() && a.stop_file.is_none() {
+        bail!("give --updates N or --stop-file PATH");
+    }
+    Ok(a)
+}
+
+/// One `POST /` with a text body over a fresh connection; the status code, or an error.
+async fn http_post(addr: &str, text: &str) -> Result<(u16, String)> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await?;
+    let resp = String::from_utf8_lossy(&buf);
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("not an HTTP answer: {:?}", resp.chars().take(80).collect::<String>()))?;
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    Ok((status, body))
+}
+
+fn stopped(a: &Args, sent: usize) -> bool {
+    if let Some(n) = a.updates {
+        return sent >= n;
+    }
+    a.stop_file.as_ref().is_some_and(|f| f.exists())
+}
+
+async fn http_caller(a: Arc<Args>, k: usize, log: Arc<Mutex<Vec<Answer>>>) {
+    let mut i = 0;
+    while !stopped(&a, i) {
+        let text = format!("h{k}-{i}");
+        let sent_ms = now_ms();
+        let t = Instant::now();
+        let r = tokio::time::timeout(HUNG_AFTER, http_post(&a.http, &text)).await;
+        let (status, detail) = match r {
+            Ok(Ok((code, body))) => (Some(code), body),
+            Ok(Err(e)) => (Some(0), format!("{e:#}")),
+            Err(_) => (None, "no answer".into()),
+        };
+        log.lock().await.push(Answer {
+            expect: text,
+            sent_ms,
+            done_ms: now_ms(),
+            status,
+            detail,
+        });
+        i += 1;
+        if let Some(rest) = a.interval.checked_sub(t.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+}
+
+async fn wrpc_caller(
+    a: Arc<Args>,
+    display: Arc<wrpc_transport_nats::Client>,
+    log: Arc<Mutex<Vec<Answer>>>,
+) {
+    let mut i = 0;
+    while !stopped(&a, i) {
+        let demo = i % 2 == 0;
+        let sent_ms = now_ms();
+        let t = Instant::now();
+        let r = if demo {
+            tokio::time::timeout(HUNG_AFTER, invoke::demo(display.as_ref(), None)).await
+        } else {
+            tokio::time::timeout(HUNG_AFTER, invoke::clear(display.as_ref(), None)).await
+        };
+        let (status, detail) = match r {
+            Ok(Ok(answer)) if !answer.contains("\"error\"") => (Some(200), answer),
+            Ok(Ok(answer)) => (Some(0), answer),
+            Ok(Err(e)) => (Some(0), format!("{e:#}")),
+            Err(_) => (None, "no answer".into()),
+        };
+        log.lock().await.push(Answer {
+            expect: if demo { domain::DEMO_TEXT.into() } else { String::new() },
+            sent_ms,
+            done_ms: now_ms(),
+            status,
+            detail,
+        });
+        i += 1;
+        if let Some(rest) = a.interval.checked_sub(t.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+}
+
+/// Captures what the display would present, to know the picture an update must leave.
+struct Capture {
+    info: PanelInfo,
+    frame: std::cell::RefCell<Vec<u8>>,
+}
+
+impl Panel for &Capture {
+    fn info(&self) -> Result<PanelInfo, PanelError> {
+        Ok(self.info.clone())
+    }
+    fn present(&self, frame: &[u8], _text: Option<&str>) -> Result<PresentCost, PanelError> {
+        *self.frame.borrow_mut() = frame.to_vec();
+        Ok(PresentCost::default())
+    }
+    fn last_text(&self) -> Result<Option<String>, PanelError> {
+        Ok(None)
+    }
+}
+
+/// The picture (text art) the panel must show after the update that left `expect` as its text.
+fn expected_ascii(expect: &str, info: &PanelInfo) -> String {
+    let frame = if expect == domain::DEMO_TEXT {
+        let c = Capture {
+            info: info.clone(),
+            frame: Default::default(),
+        };
+        let _ = Display::new(&c).demo();
+        let bytes = c.frame.borrow().clone();
+        oled_frame::Frame::from_bytes(info.width, info.height, bytes)
+            .unwrap_or_else(|_| core::blank(info.width, info.height))
+    } else if expect.is_empty() {
+        core::blank(info.width, info.height)
+    } else {
+        core::render(expect, &Style::default(), info.width, info.height).frame
+    };
+    frame.to_ascii()
+}
+
+fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
+    let Some(p) = path else { return BTreeMap::new() };
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter_map(|(k, v)| Some((k.trim().to_string(), v.trim().parse().ok()?)))
+        .collect()
+}
+
+async fn provider_updates(panel: &wrpc_transport_nats::Client) -> Option<u64> {
+    let s = tokio::time::timeout(Duration::from_secs(5), inspect::stats(panel, None))
+        .await
+        .ok()?
+        .ok()?;
+    serde_json::from_str::<serde_json::Value>(&s).ok()?["updates"].as_u64()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = Arc::new(parse_args()?);
+    let nats = async_nats::connect(&a.nats)
+        .await
+        .with_context(|| format!("connecting to {}", a.nats))?;
+    let display = Arc::new(
+        wrpc_transport_nats::Client::new(nats.clone(), format!("{}.oled-display", a.lattice), None)
+            .await?,
+    );
+    let panel =
+        wrpc_transport_nats::Client::new(nats, format!("{}.oled-panel", a.lattice), None).await?;
+    let updates_before = if a.check_stats {
+        provider_updates(&panel).await
+    } else {
+        None
+    };
+
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let start = now_ms();
+    let mut tasks = Vec::new();
+    for k in 0..a.http_callers {
+        tasks.push(tokio::spawn(http_caller(a.clone(), k, log.clone())));
+    }
+    for _ in 0..a.wrpc_callers {
+        tasks.push(tokio::spawn(wrpc_caller(a.clone(), display.clone(), log.clone())));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let end = now_ms();
+    let answers = log.lock().await.clone();
+    let events = read_events(&a.events);
+
+    // The final state: wait (bounded) until the display answers, then read the panel.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let r = tokio::time::timeout(Duration::from_secs(5), invoke::status(display.as_ref(), None)).await;
+        if let Ok(Ok(s)) = &r {
+            if !s.contains("\"error\"") {
+                break Some(s.clone());
+            }
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let ascii = tokio::time::timeout(Duration::from_secs(5), inspect::ascii(&panel, None))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let (last_text, info) = match status.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(v)) => (
+            v["status"]["last_text"].as_str().map(str::to_string),
+            serde_json::from_value::<serde_json::Value>(v["status"]["panel"].clone()).ok(),
+        ),
+        _ => (None, None),
+    };
+    let info = PanelInfo {
+        width: info.as_ref().and_then(|i| i["width"].as_u64()).unwrap_or(128) as u16,
+        height: info.as_ref().and_then(|i| i["height"].as_u64()).unwrap_or(64) as u16,
+        driver: "ssd1306".into(),
+        backend: "virtual".into(),
+        bus: String::new(),
+        address: 0x3C,
+        rotation: 0,
+    };
+
+    let ok: Vec<&Answer> = answers.iter().filter(|x| x.status == Some(200)).collect();
+    let hung = answers.iter().filter(|x| x.status.is_none()).count();
+    let slow = answers
+        .iter()
+        .filter(|x| x.status.is_some() && x.status != Some(200))
+        .filter(|x| x.done_ms - x.sent_ms > CLEAR_WITHIN.as_millis() as u64)
+        .count();
+    let clear = answers
+        .iter()
+        .filter(|x| x.status.is_some() && x.status != Some(200))
+        .count()
+        - slow;
+    let slow_ok = ok
+        .iter()
+        .filter(|x| x.done_ms - x.sent_ms > CLEAR_WITHIN.as_millis() as u64)
+        .count();
+    // The last acknowledged update, by when it was answered; any 200 that overlapped it in time may
+    // equally be the one the panel shows (the provider serves them in arrival order).
+    let last = ok.iter().max_by_key(|x| x.done_ms);
+    let lost = match last {
+        None => 0,
+        Some(last) => {
+            let candidates: Vec<&&Answer> = ok.iter().filter(|x| x.done_ms >= last.sent_ms).collect();
+            let text_ok = candidates
+                .iter()
+                .any(|c| last_text.as_deref() == Some(c.expect.as_str()));
+            let picture_ok = candidates
+                .iter()
+                .any(|c| expected_ascii(&c.expect, &info).trim() == ascii.trim());
+            if text_ok && picture_ok {
+                0
+            } else {
+                eprintln!(
+                    "{}: the panel shows {:?}, the last acknowledged update was {:?} (picture {})",
+                    a.name,
+                    last_text,
+                    last.expect,
+                    if picture_ok { "matches" } else { "differs" }
+                );
+                1
+            }
+        }
+    };
+    let mut stats_note = String::new();
+    let mut stats_ok = true;
+    if a.check_stats {
+        let after = provider_updates(&panel).await;
+        match (updates_before, after) {
+            (Some(b), Some(x)) => {
+                stats_ok = x - b == ok.len() as u64;
+                stats_note = format!(", provider counted {} updates for {} answers 200", x - b, ok.len());
+            }
+            _ => {
+                stats_ok = false;
+                stats_note = ", provider stats unavailable".into();
+            }
+        }
+    }
+    let fault_end = events.get("fault_end").copied();
+    let fault_start = events.get("fault_start").copied();
+    let failed_during = answers.iter().any(|x| x.status != Some(200));
+    let recovery_ms = match fault_end {
+        Some(fe) => ok
+            .iter()
+            .filter(|x| x.sent_ms >= fe)
+            .map(|x| x.done_ms)
+            .min()
+            .map(|d| d.saturating_sub(fe)),
+        None => Some(0),
+    };
+    // No failure at all means nothing had to recover.
+    let recovery_ms = if failed_during { recovery_ms } else { Some(0) };
+    let recovered = recovery_ms.is_some() && status.is_some();
+    let survived = hung == 0 && slow == 0 && lost == 0 && recovered && stats_ok;
+    let rate = answers.len() as f64 / ((end - start).max(1) as f64 / 1000.0);
+    let fault = match (fault_start, fault_end) {
+        (Some(s), Some(e)) => format!("{:.1} s", (e.saturating_sub(s)) as f64 / 1000.0),
+        _ => "-".into(),
+    };
+    let recovery = recovery_ms.map_or("never".to_string(), |r| format!("{:.1} s", r as f64 / 1000.0));
+    println!(
+        "| {} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} | {} |{}",
+        a.name,
+        fault,
+        rate,
+        answers.len(),
+        ok.len(),
+        clear,
+        slow + slow_ok,
+        hung,
+        lost,
+        recovery,
+        if survived { "" } else { " NOT SURVIVED" },
+    );
+    if !stats_note.is_empty() {
+        println!("  {}{stats_note}", a.name);
+    }
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for x in answers.iter().filter(|x| x.status != Some(200)) {
+        let why: String = x.detail.chars().take(140).collect();
+        *reasons.entry(format!("{:?} {why}", x.status)).or_default() += 1;
+    }
+    for (why, n) in reasons.iter().take(4) {
+        println!("  {n} x {why}");
+    }
+    println!(
+        "RESULT {} survived={} lost={} recovery_s={}",
+        a.name,
+        u8::from(survived),
+        lost,
+        recovery_ms.map_or("-1".to_string(), |r| format!("{:.1}", r as f64 / 1000.0))
+    );
+    Ok(())
+}
