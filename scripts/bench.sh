@@ -3,6 +3,7 @@
 #   ./scripts/bench.sh s16       S16 replayed through the core and the provider's update path: bytes on the I2C bus
 #   ./scripts/bench.sh lattice   wRPC invocations of the component through hub -> leaf: p50/p99 latency, updates/s
 #   ./scripts/bench.sh pi        the aarch64 provider: size and idle RSS under qemu-aarch64
+#   ./scripts/bench.sh faults    faults injected into a live lattice under load: answers, losses, recovery
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -11,8 +12,9 @@ case "${1:-}" in
     s16) cargo run -q --release -p oled-bench --bin s16 -- "${2:-$ROOT/scenarios/s16.txt}" ;;
     lattice) bash scripts/bench-lattice.sh "${@:2}" ;;
     pi) bash scripts/bench-pi.sh ;;
+    faults) bash scripts/bench-faults.sh "${@:2}" ;;
     *)
-        echo "usage: $0 s16|lattice|pi" >&2
+        echo "usage: $0 s16|lattice|pi|faults" >&2
         exit 2
         ;;
 esac

@@ -76,6 +76,15 @@ fi
 step_end "$(cargo --version)"
 
 # ---------------------------------------------------------------------------------------------
+step_begin "Debian packages: docker-registry (the OCI registry), iproute2, curl"
+# The local lattice serves its artefacts from an OCI registry, as wasmCloud users deploy; the fault
+# bench cuts the Pi's link with ip netns.
+ensure_package docker-registry docker-registry
+ensure_package ip iproute2
+ensure_package curl curl
+step_end
+
+# ---------------------------------------------------------------------------------------------
 step_begin "rustup target wasm32-wasip2"
 if grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)"; then
     step_end "already installed"

@@ -45,6 +45,8 @@ HUB_HTTP_PORT="${OLED_HUB_HTTP_PORT:-8222}"
 LEAF_HTTP_PORT="${OLED_LEAF_HTTP_PORT:-8223}"
 LATTICE="${OLED_LATTICE_NAME:-default}"
 LEAFNODE_HOST="${OLED_LEAFNODE_HOST:-127.0.0.1}"
+# The OCI registry the manifests' images come from (scripts/lattice/registry.yml).
+REGISTRY="${OLED_REGISTRY:-127.0.0.1:5000}"
 PI_NETNS="${OLED_PI_NETNS:-}"
 UP_TIMEOUT="${OLED_LATTICE_UP_TIMEOUT:-60}"
 STOP_TIMEOUT="${OLED_LATTICE_STOP_TIMEOUT:-15}"
@@ -68,13 +70,14 @@ WADM_BIN="$BIN/oled-wadm"
 WASH="$BIN/wash"
 
 # The services in start order; `down` stops them in reverse.
-SERVICES=(nats-hub nats-leaf wadm host-laptop host-pi)
+SERVICES=(registry nats-hub nats-leaf wadm host-laptop host-pi)
 
 pidfile() { echo "$STATE/run/$1.pid"; }
 # What the command line of each service's process contains.
 program_of() {
     case "$1" in
         nats-*) echo "nats-server" ;;
+        registry) echo "docker-registry" ;;
         wadm) echo "oled-wadm" ;;
         host-*) echo "oled-wasmcloud-host" ;;
     esac
@@ -103,6 +106,8 @@ require_tools() {
     for t in "$NATS_SERVER" "$HOST_BIN" "$WADM_BIN" "$WASH"; do
         [[ -x "$t" ]] || die "$t is missing: run scripts/install-tools.sh first"
     done
+    command -v docker-registry >/dev/null ||
+        die "docker-registry is missing: run scripts/install-tools.sh (or apt-get install docker-registry)"
 }
 
 # pi_side CMD...: run CMD where the pi side lives (its network namespace, if any).
@@ -139,6 +144,8 @@ export WASMCLOUD_RPC_PORT=$HUB_PORT
 export WASMCLOUD_LATTICE=$LATTICE
 export WASMCLOUD_JS_DOMAIN=$JS_DOMAIN
 export OLED_LATTICE_STATE="$STATE"
+# The lattice's OCI registry (plain HTTP, local): \`wash push --insecure $REGISTRY/...\`
+export OLED_REGISTRY=$REGISTRY
 EOF
 }
 
@@ -218,6 +225,10 @@ jetstream_ready() {
     fi
 }
 
+registry_ready() {
+    curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1
+}
+
 wadm_ready() {
     lwash app list >/dev/null 2>&1
 }
@@ -265,6 +276,23 @@ print(next((h.get("id", "") for h in hosts if h.get("labels", {}).get("device") 
     grep -qF "$pi_id" <<<"$(pi_side curl -fsS --max-time 2 "http://127.0.0.1:$LEAF_HTTP_PORT/connz?subs=1" 2>/dev/null)"
 }
 
+# Hosts send a heartbeat every OLED_HEARTBEAT_INTERVAL seconds (default 5; wasmCloud's is 30): wadm
+# reconciles on heartbeats, so a host that lost its provider (the host restarted after a crash) gets it
+# back within seconds. The cost is a small message every 5 s per host.
+#
+# host_seed NAME: the host's own server key seed, made once and kept in the state dir. A host that
+# restarts after a crash (kill -9, power loss) comes back with the same id, so wadm sees at once
+# that its provider is gone and places it again, instead of waiting about 90 s to reap the old id.
+host_seed() {
+    local file="$STATE/$1/host.seed"
+    if [[ ! -s "$file" ]]; then
+        (umask 077 && lwash keys gen server -o json |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["seed"])' >"$file.tmp") &&
+            mv "$file.tmp" "$file"
+    fi
+    cat "$file"
+}
+
 start_host() {
     local name="$1" device="$2" port="$3"
     local tmp="$STATE/$name/tmp"
@@ -279,7 +307,10 @@ start_host() {
         WASMCLOUD_NATS_PORT="$port" \
         WASMCLOUD_JS_DOMAIN="$JS_DOMAIN" \
         WASMCLOUD_ALLOW_FILE_LOAD=true \
+        WASMCLOUD_OCI_ALLOWED_INSECURE="$REGISTRY" \
         WASMCLOUD_LABEL_device="$device" \
+        WASMCLOUD_HOST_SEED="$(host_seed "$name")" \
+        WASMCLOUD_HEARTBEAT_INTERVAL="${OLED_HEARTBEAT_INTERVAL:-5}" \
         WASMCLOUD_LOG_LEVEL="${OLED_HOST_LOG_LEVEL:-info}" \
         "${HOST_SETTINGS[@]}" \
         -- "$HOST_BIN"
@@ -291,6 +322,16 @@ cmd_up() {
     wash_isolate "$STATE/wash"
     write_env_file
     local up_start=$SECONDS
+
+    if ! running registry && [[ "$REGISTRY" == 127.0.0.1:* ]]; then
+        check_port_free "${REGISTRY##*:}" "OCI registry"
+    fi
+    mkdir -p "$STATE/registry"
+    start_service registry \
+        REGISTRY_HTTP_ADDR="$REGISTRY" \
+        REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$STATE/registry" \
+        -- docker-registry serve "$CONF_DIR/registry.yml"
+    wait_for "the OCI registry on $REGISTRY" "$(logfile registry)" registry_ready
 
     if ! running nats-hub; then
         check_port_free "$HUB_PORT" "hub NATS"
@@ -335,7 +376,8 @@ print_usage() {
 
 Lattice "$LATTICE" is up (state: $STATE).
   hub NATS (laptop)  nats://127.0.0.1:$HUB_PORT   JetStream domain core, monitoring http://127.0.0.1:$HUB_HTTP_PORT
-  leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of 127.0.0.1:$LEAFNODE_PORT, monitoring http://127.0.0.1:$LEAF_HTTP_PORT
+  leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of $LEAFNODE_HOST:$LEAFNODE_PORT, monitoring http://127.0.0.1:$LEAF_HTTP_PORT
+  OCI registry       http://$REGISTRY (push with: wash push --insecure $REGISTRY/oled-lattice/<name>:<version> <file>)
   wadm               on the hub
   hosts              device=laptop on the hub, device=pi on the leaf (file:// loading allowed)
 

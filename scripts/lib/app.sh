@@ -39,9 +39,33 @@ app_status_is() {
         grep -q "\"type\": \"$1\""
 }
 
-# app_deploy MANIFEST [TIMEOUT_S]: replace any earlier deployment, deploy, wait until deployed.
+# app_version: the workspace's version, the tag our artefacts are pushed with.
+app_version() {
+    sed -n 's/^version = "\(.*\)"/\1/p' "$OLED_REPO/Cargo.toml" | head -n1
+}
+
+# The HTTP server provider's version (tools/Cargo.toml pins it), its tag in the registry.
+APP_HTTP_SERVER_VERSION=0.27.1
+
+# app_push: publish the three artefacts to the lattice's OCI registry ($OLED_REGISTRY, from
+# `scripts/lattice.sh env`) under the names and tags the manifests use. Pushing the same bytes again
+# changes nothing.
+app_push() {
+    local reg="${OLED_REGISTRY:-127.0.0.1:5000}" v log="${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}/logs/push.log"
+    v="$(app_version)"
+    mkdir -p "$(dirname "$log")"
+    log "wash push $reg/oled-lattice/{oled-display,oled-panel}:$v, http-server:$APP_HTTP_SERVER_VERSION"
+    wash push --insecure "$reg/oled-lattice/oled-display:$v" "$APP_BUILD/oled_display_s.wasm" >>"$log" 2>&1 &&
+        wash push --insecure "$reg/oled-lattice/oled-panel:$v" "$APP_BUILD/oled-panel.par.gz" >>"$log" 2>&1 &&
+        wash push --insecure "$reg/oled-lattice/http-server:$APP_HTTP_SERVER_VERSION" "$APP_BUILD/http-server.par.gz" >>"$log" 2>&1 ||
+        { tail -n 5 "$log" >&2; log "wash push to $reg failed; see $log"; return 1; }
+}
+
+# app_deploy MANIFEST [TIMEOUT_S]: push the artefacts, replace any earlier deployment, deploy, wait
+# until deployed.
 app_deploy() {
     local manifest="$1" timeout="${2:-180}" deadline
+    app_push || return 1
     wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
     wash app delete "$APP_NAME" --all-versions >/dev/null 2>&1 || wash app delete "$APP_NAME" >/dev/null 2>&1 || true
     log "wash app deploy $manifest"

@@ -36,6 +36,21 @@ step_end() {
     log "    done: $_step_name (${took}s${1:+, $1})"
 }
 
+# ensure_package CMD PACKAGE: CMD is on PATH, or (as root with apt-get, a fresh dev or CI machine)
+# Debian's PACKAGE is installed to provide it; otherwise die saying how to install it.
+ensure_package() {
+    local cmd="$1" pkg="$2"
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "'$cmd' missing: apt-get install -y $pkg"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2 || {
+            apt-get update -qq >&2
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+        }
+    fi
+    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found. Install it: apt-get install $pkg"
+}
+
 # version_ge A B: true when dotted version A >= B.
 version_ge() {
     [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# The fault bench: a real loopback lattice of its own (own state dir and ports), the pi side (leaf
+# NATS, pi host, provider) in a network namespace of its own, a steady stream of updates from several
+# HTTP and wRPC callers (crates/bench/src/bin/faults.rs), and one fault after another, for real:
+# kill -9, link cuts, restarts, an unplugged or NACKing panel, a CPU hog. One table row per scenario,
+# then the line `faults: N/N survived, L updates lost, max recovery S s`. Never fails on a timing:
+# exit 0 when every scenario survived, 1 otherwise.
+#
+#   ./scripts/bench.sh faults [SCENARIO...]       default: all
+#   OLED_FAULTS_SHORT=1  shorter cuts and hogs (CI's e2e stage)
+#
+# Scenarios: provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart
+# i2c-fault cpu-hog load restore
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/app.sh
+source "$OLED_REPO/scripts/lib/app.sh"
+# shellcheck source=scripts/lib/netns.sh
+source "$OLED_REPO/scripts/lib/netns.sh"
+cd "$OLED_REPO"
+
+SHORT="${OLED_FAULTS_SHORT:-0}"
+if [[ "$SHORT" == 1 ]]; then
+    LONG_CUT=20 HOG=10
+else
+    LONG_CUT=60 HOG=30
+fi
+STEADY=3
+ALL=(provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart i2c-fault cpu-hog load restore)
+if [[ $# -gt 0 ]]; then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
+
+# A lattice of its own, so a running demo lattice is left alone.
+export OLED_LATTICE_STATE="$OLED_REPO/.state/faults"
+export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
+export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223
+HTTP_PORT=18080
+NS=oledpi
+STATE="$OLED_LATTICE_STATE"
+PANEL_STATE="$STATE/panel"
+FAULT_FILE="$PANEL_STATE/fault"
+MANIFEST="$STATE/oled-lattice.faults.yaml"
+WORK="$STATE/bench"
+FAULTS="$OLED_REPO/target/release/faults"
+
+if [[ "$(id -u)" != 0 ]] || ! netns_possible; then
+    echo "faults: 0/${#SCENARIOS[@]} survived, 0 updates lost, max recovery - s (skipped: network namespaces need root and ip netns)"
+    exit 1
+fi
+
+hogs=()
+cleanup() {
+    local pid
+    for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
+    OLED_PI_NETNS="$NS" bash scripts/lattice.sh down >/dev/null 2>&1 || true
+    netns_down "$NS"
+}
+trap cleanup EXIT
+
+lattice_up() {
+    OLED_PI_NETNS="$NS" OLED_LEAFNODE_HOST="$NETNS_HUB_ADDR" OLED_LATTICE_UP_TIMEOUT=90 \
+        bash scripts/lattice.sh up >>"$WORK/lattice.log" 2>&1
+}
+
+now_ms() { date +%s%3N; }
+
+# The panel path answers: GET / reads the panel's info and last text through the whole lattice.
+panel_answers() {
+    [[ "$(curl -s -m 6 -o /dev/null -w '%{http_code}' "127.0.0.1:$HTTP_PORT/")" == 200 ]]
+}
+
+wait_until() {
+    local timeout="$1" deadline
+    shift
+    deadline=$((SECONDS + timeout))
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.25
+    done
+}
+
+provider_pid() { pgrep -f "$STATE/host-pi/tmp/.*oled_panel" | head -n1 || true; }
+provider_is_new() { local p; p="$(provider_pid)"; [[ -n "$p" && "$p" != "$1" ]]; }
+group_of() { cat "$STATE/run/$1.pid"; }
+
+# ----- faults: each injects, waits out the fault and heals -----
+inject_provider_kill() {
+    local p
+    p="$(provider_pid)"
+    kill -9 "$p"
+    wait_until 30 provider_is_new "$p" || return 0
+    # And once more right after its restart: a provider that crashes again at once.
+    p="$(provider_pid)"
+    kill -9 "$p"
+    wait_until 30 provider_is_new "$p" || true
+}
+
+inject_pi_host_kill() {
+    kill -9 -- "-$(group_of host-pi)" 2>/dev/null || true
+    sleep 3 # systemd's RestartSec
+    lattice_up
+}
+
+inject_link_cut() {
+    netns_link "$NS" down
+    sleep "$1"
+    netns_link "$NS" up
+}
+
+inject_leaf_kill() {
+    kill -9 -- "-$(group_of nats-leaf)" 2>/dev/null || true
+    sleep 3
+    lattice_up
+}
+
+inject_wadm_kill() {
+    kill -9 -- "-$(group_of wadm)" 2>/dev/null || true
+    sleep 3
+    lattice_up
+}
+
+inject_hub_restart() {
+    stop_group "$STATE/run/nats-hub.pid" nats-hub 10 nats-server
+    sleep 1
+    lattice_up
+}
+
+inject_i2c_fault() {
+    echo nack >"$FAULT_FILE"
+    sleep 5
+    echo absent >"$FAULT_FILE"
+    sleep 5
+    : >"$FAULT_FILE"
+}
+
+inject_cpu_hog() {
+    local i n
+    n="$(nproc)"
+    hogs=()
+    for ((i = 0; i < n; i++)); do
+        timeout "$HOG" bash -c 'while :; do :; done' &
+        hogs+=("$!")
+    done
+    wait "${hogs[@]}" 2>/dev/null || true
+    hogs=()
+}
+
+# run_scenario NAME INJECT [ARGS...]: the stream, the fault, recovery, the judge's row.
+run_scenario() {
+    local name="$1" load
+    shift
+    rm -f "$WORK/stop" "$WORK/events"
+    "$FAULTS" --name "$name" --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" \
+        --http 4 --wrpc 2 --interval-ms 250 --stop-file "$WORK/stop" --events "$WORK/events" \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    load=$!
+    sleep "$STEADY"
+    echo "fault_start=$(now_ms)" >>"$WORK/events"
+    "$@"
+    echo "fault_end=$(now_ms)" >>"$WORK/events"
+    wait_until 60 panel_answers || true
+    sleep 2
+    touch "$WORK/stop"
+    wait "$load" || true
+    report "$name"
+}
+
+# restore: no update in flight, the provider killed, then the pi host killed: the panel must show the
+# same picture again without any call.
+run_restore() {
+    local before after p name=restore ok=1 t0 took
+    curl -s -m 6 -o /dev/null -d "kept across restarts" "127.0.0.1:$HTTP_PORT/"
+    before="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    t0=$(now_ms)
+    p="$(provider_pid)"
+    kill -9 "$p"
+    wait_until 30 provider_is_new "$p" || ok=0
+    sleep 1
+    after="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    [[ -n "$before" && "$before" == "$after" ]] || ok=0
+    kill -9 -- "-$(group_of host-pi)" 2>/dev/null || true
+    sleep 3
+    lattice_up
+    wait_until 60 panel_answers || ok=0
+    after="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    [[ -n "$before" && "$before" == "$after" ]] || ok=0
+    took=$((($(now_ms) - t0)))
+    printf '| %s | provider kill -9, then pi host kill -9 + restart, no update sent | - | - | - | - | - | - | %s | %s |\n' \
+        "$name" "$((1 - ok))" "$(awk -v m="$took" 'BEGIN { printf "%.1f s", m / 1000 }')" >"$WORK/$name.out"
+    [[ "$ok" == 1 ]] || echo "  restore: the picture after the restarts differs from the one before" >>"$WORK/$name.out"
+    echo "RESULT $name survived=$ok lost=$((1 - ok)) recovery_s=$(awk -v m="$took" 'BEGIN { printf "%.1f", m / 1000 }')" >>"$WORK/$name.out"
+    report "$name"
+}
+
+run_load() {
+    "$FAULTS" --name load-50x20 --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" \
+        --http 40 --wrpc 10 --updates 20 --interval-ms 0 --check-stats >"$WORK/load.out" 2>"$WORK/load.err" || true
+    report load
+}
+
+report() {
+    grep -v '^RESULT' "$WORK/$1.out" || true
+    grep '^RESULT' "$WORK/$1.out" >>"$WORK/results" || echo "RESULT $1 survived=0 lost=0 recovery_s=-1" >>"$WORK/results"
+    if [[ -s "$WORK/$1.err" ]]; then sed 's/^/  /' "$WORK/$1.err" | tail -n 3; fi
+}
+
+# ----- set up -----
+step_begin "build (bench, component, provider)"
+cargo build -q --release -p oled-bench --bin faults
+app_build >/dev/null
+step_end
+OLED_PI_NETNS="$NS" bash scripts/lattice.sh down >/dev/null 2>&1 || true
+rm -rf "$STATE"
+mkdir -p "$WORK" "$PANEL_STATE"
+netns_up "$NS"
+sed -e "s|file://../build/|file://$OLED_REPO/build/|" \
+    -e "s|address: 127.0.0.1:8080|address: 127.0.0.1:$HTTP_PORT|" \
+    -e "s|snapshot: build/oled-panel.png|snapshot: $STATE/oled-panel.png|" \
+    -e "s|state_dir: .state/panel|state_dir: $PANEL_STATE|" \
+    -e "s|fault_file: .state/panel/fault|fault_file: $FAULT_FILE|" \
+    wadm/oled-lattice.local.yaml >"$MANIFEST"
+step_begin "lattice with the pi side in network namespace $NS"
+lattice_up || { tail -n 20 "$WORK/lattice.log"; die "the lattice did not come up"; }
+app_env
+app_deploy "$MANIFEST" 180 >/dev/null
+wait_until 60 panel_answers || die "the panel path does not answer after the deploy"
+step_end
+
+echo
+echo "Fault bench: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg) at start; callers: 4 HTTP + 2 wRPC, 4 updates/s each"
+echo
+echo "| scenario | fault | updates/s | calls | 200 | clear error | slow (>5 s) | hung | lost | recovery |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for s in "${SCENARIOS[@]}"; do
+    case "$s" in
+        provider-kill) run_scenario provider-kill inject_provider_kill ;;
+        pi-host-kill) run_scenario pi-host-kill inject_pi_host_kill ;;
+        link-cut-5s) run_scenario link-cut-5s inject_link_cut 5 ;;
+        link-cut-long) run_scenario "link-cut-${LONG_CUT}s" inject_link_cut "$LONG_CUT" ;;
+        leaf-kill) run_scenario leaf-kill inject_leaf_kill ;;
+        wadm-kill) run_scenario wadm-kill inject_wadm_kill ;;
+        hub-restart) run_scenario hub-restart inject_hub_restart ;;
+        i2c-fault) run_scenario i2c-nack-absent inject_i2c_fault ;;
+        cpu-hog) run_scenario "cpu-hog-${HOG}s" inject_cpu_hog ;;
+        load) run_load ;;
+        restore) run_restore ;;
+        *) die "unknown scenario $s (scenarios: ${ALL[*]})" ;;
+    esac
+done
+
+echo
+awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+    { n++; if (v["survived"] == 1) ok++; lost += v["lost"]; r = v["recovery_s"] + 0; if (r > max) max = r; if (v["recovery_s"] == "-1") never = 1 }
+    END {
+        printf "faults: %d/%d survived, %d updates lost, max recovery %s s\n", ok, n, lost, (never ? "never" : sprintf("%.1f", max))
+        exit (ok == n ? 0 : 1)
+    }' "$WORK/results"
