@@ -32,10 +32,13 @@ if [[ $# -gt 0 ]]; then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
 # A lattice of its own, so a running demo lattice is left alone.
 export OLED_LATTICE_STATE="$OLED_REPO/.state/faults"
-export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
-export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223
-HTTP_PORT=18080
+export OLED_HUB_PORT=24222 OLED_LEAF_PORT=24223 OLED_LEAFNODE_PORT=27422
+export OLED_HUB_HTTP_PORT=28222 OLED_LEAF_HTTP_PORT=28223 OLED_LATTICE_NAME=faults
+HTTP_PORT=28080
 NS=oledpi
+# The registry listens on the hub's end of the link, which both sides reach (the pi host pulls the
+# provider through the link, like a real Pi from the laptop).
+export OLED_REGISTRY="$NETNS_HUB_ADDR:25000"
 STATE="$OLED_LATTICE_STATE"
 PANEL_STATE="$STATE/panel"
 FAULT_FILE="$PANEL_STATE/fault"
@@ -150,7 +153,7 @@ run_scenario() {
     local name="$1" load
     shift
     rm -f "$WORK/stop" "$WORK/events"
-    "$FAULTS" --name "$name" --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" \
+    "$FAULTS" --name "$name" --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" --lattice "$OLED_LATTICE_NAME" \
         --http 4 --wrpc 2 --interval-ms 250 --stop-file "$WORK/stop" --events "$WORK/events" \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     load=$!
@@ -184,7 +187,7 @@ run_restore() {
     wait_until 60 panel_answers || ok=0
     after="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
     [[ -n "$before" && "$before" == "$after" ]] || ok=0
-    took=$((($(now_ms) - t0)))
+    took=$(($(now_ms) - t0))
     printf '| %s | provider kill -9, then pi host kill -9 + restart, no update sent | - | - | - | - | - | - | %s | %s |\n' \
         "$name" "$((1 - ok))" "$(awk -v m="$took" 'BEGIN { printf "%.1f s", m / 1000 }')" >"$WORK/$name.out"
     [[ "$ok" == 1 ]] || echo "  restore: the picture after the restarts differs from the one before" >>"$WORK/$name.out"
@@ -193,7 +196,7 @@ run_restore() {
 }
 
 run_load() {
-    "$FAULTS" --name load-50x20 --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" \
+    "$FAULTS" --name load-50x20 --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" --lattice "$OLED_LATTICE_NAME" \
         --http 40 --wrpc 10 --updates 20 --interval-ms 0 --check-stats >"$WORK/load.out" 2>"$WORK/load.err" || true
     report load
 }
@@ -208,12 +211,12 @@ report() {
 step_begin "build (bench, component, provider)"
 cargo build -q --release -p oled-bench --bin faults
 app_build >/dev/null
-step_end
+step_end "ok"
 OLED_PI_NETNS="$NS" bash scripts/lattice.sh down >/dev/null 2>&1 || true
 rm -rf "$STATE"
 mkdir -p "$WORK" "$PANEL_STATE"
 netns_up "$NS"
-sed -e "s|file://../build/|file://$OLED_REPO/build/|" \
+sed -e "s|127.0.0.1:5000/|$OLED_REGISTRY/|" \
     -e "s|address: 127.0.0.1:8080|address: 127.0.0.1:$HTTP_PORT|" \
     -e "s|snapshot: build/oled-panel.png|snapshot: $STATE/oled-panel.png|" \
     -e "s|state_dir: .state/panel|state_dir: $PANEL_STATE|" \
@@ -224,7 +227,7 @@ lattice_up || { tail -n 20 "$WORK/lattice.log"; die "the lattice did not come up
 app_env
 app_deploy "$MANIFEST" 180 >/dev/null
 wait_until 60 panel_answers || die "the panel path does not answer after the deploy"
-step_end
+step_end "ok"
 
 echo
 echo "Fault bench: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg) at start; callers: 4 HTTP + 2 wRPC, 4 updates/s each"

@@ -130,7 +130,11 @@ async fn http_post(addr: &str, text: &str) -> Result<(u16, String)> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .with_context(|| format!("not an HTTP answer: {:?}", resp.chars().take(80).collect::<String>()))?;
-    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    // The JSON answer, whatever the transfer encoding around it.
+    let body = match (resp.find('{'), resp.rfind('}')) {
+        (Some(a), Some(b)) if a < b => resp[a..=b].to_string(),
+        _ => resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string(),
+    };
     Ok((status, body))
 }
 
