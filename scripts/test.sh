@@ -24,7 +24,13 @@ failures=()
 stage_tools() { bash scripts/install-tools.sh; }
 
 stage_lint() {
-    cargo fmt --all -- --check &&
+    if ! command -v shellcheck >/dev/null && [[ $EUID -eq 0 ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+    fi
+    echo "shellcheck on every script"
+    shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/pi/*.sh .ci/run &&
+        cargo fmt --all -- --check &&
         cargo clippy --workspace --all-targets --quiet -- -D warnings &&
         cargo clippy -p oled-display --target wasm32-wasip2 --quiet -- -D warnings
 }
@@ -43,7 +49,11 @@ stage_pi() { bash scripts/test-pi.sh; }
 
 stage_lattice() { bash scripts/test-lattice-tools.sh; }
 
-stage_e2e() { bash scripts/test-e2e.sh; }
+# The e2e checks, then the fault bench with shorter cuts: a scenario that is not survived fails it.
+stage_e2e() {
+    bash scripts/test-e2e.sh &&
+        OLED_FAULTS_SHORT=1 bash scripts/bench-faults.sh
+}
 
 for s in "${STAGES[@]}"; do
     if ! declare -F "stage_$s" >/dev/null; then

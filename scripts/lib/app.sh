@@ -55,10 +55,15 @@ app_push() {
     v="$(app_version)"
     mkdir -p "$(dirname "$log")"
     log "wash push $reg/oled-lattice/{oled-display,oled-panel}:$v, http-server:$APP_HTTP_SERVER_VERSION"
-    wash push --insecure "$reg/oled-lattice/oled-display:$v" "$APP_BUILD/oled_display_s.wasm" >>"$log" 2>&1 &&
-        wash push --insecure "$reg/oled-lattice/oled-panel:$v" "$APP_BUILD/oled-panel.par.gz" >>"$log" 2>&1 &&
-        wash push --insecure "$reg/oled-lattice/http-server:$APP_HTTP_SERVER_VERSION" "$APP_BUILD/http-server.par.gz" >>"$log" 2>&1 ||
-        { tail -n 5 "$log" >&2; log "wash push to $reg failed; see $log"; return 1; }
+    if ! {
+        wash push --insecure "$reg/oled-lattice/oled-display:$v" "$APP_BUILD/oled_display_s.wasm" &&
+            wash push --insecure "$reg/oled-lattice/oled-panel:$v" "$APP_BUILD/oled-panel.par.gz" &&
+            wash push --insecure "$reg/oled-lattice/http-server:$APP_HTTP_SERVER_VERSION" "$APP_BUILD/http-server.par.gz"
+    } >>"$log" 2>&1; then
+        tail -n 5 "$log" >&2
+        log "wash push to $reg failed; see $log"
+        return 1
+    fi
 }
 
 # app_deploy MANIFEST [TIMEOUT_S]: push the artefacts, replace any earlier deployment, deploy, wait

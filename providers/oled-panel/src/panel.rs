@@ -190,6 +190,8 @@ struct LinkState {
     transactions: u64,
     bytes: u64,
     fault: Option<String>,
+    /// The last fault was a NACK of the address: nothing answers there (unplugged, wrong address).
+    fault_absent: bool,
 }
 
 /// The display interface the `ssd1306` driver writes through: every `send_commands` is one transaction
@@ -232,6 +234,10 @@ impl<I: I2c> BusLink<I> {
             }
             Err(e) => {
                 state.fault = Some(describe_i2c_error(&e, self.address));
+                state.fault_absent = matches!(
+                    embedded_hal::i2c::Error::kind(&e),
+                    ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)
+                );
                 Err(DisplayError::BusWriteError)
             }
         }
@@ -567,6 +573,7 @@ impl<I: I2c> Panel<I> {
         let (tx0, bytes0) = {
             let mut s = lock(&self.link);
             s.fault = None;
+            s.fault_absent = false;
             (s.transactions, s.bytes)
         };
         let result = f(self);
@@ -583,20 +590,31 @@ impl<I: I2c> Panel<I> {
                 Ok(cost)
             }
             Err(e) => {
-                if matches!(e, PanelError::Bus(_)) {
+                // A panel that did not answer may have lost power: re-initialise it next time.
+                if matches!(e, PanelError::Bus(_) | PanelError::Absent(_)) {
                     self.mark_unknown();
-                    self.stats.errors += 1;
                     self.stats.last_error = Some(e.to_string());
+                }
+                if matches!(e, PanelError::Bus(_)) {
+                    self.stats.errors += 1;
                 }
                 Err(e)
             }
         }
     }
 
-    /// Maps a driver error to a `bus` error carrying what the bus said.
+    /// Maps a driver error to what the bus said: `absent` when nothing acknowledged the address (the
+    /// panel is unplugged or elsewhere), `bus` for any other fault.
     fn bus_error(&self, e: DisplayError) -> PanelError {
-        let fault = lock(&self.link).fault.take();
-        PanelError::Bus(fault.unwrap_or_else(|| format!("display interface error: {e:?}")))
+        let mut link = lock(&self.link);
+        let fault = link.fault.take();
+        let absent = std::mem::take(&mut link.fault_absent);
+        let what = fault.unwrap_or_else(|| format!("display interface error: {e:?}"));
+        if absent {
+            PanelError::Absent(what)
+        } else {
+            PanelError::Bus(what)
+        }
     }
 
     fn command(

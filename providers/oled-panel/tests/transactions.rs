@@ -305,7 +305,9 @@ fn a_nack_mid_update_is_a_bus_error_and_recovery_resends_everything() {
     let mut b = a.clone();
     b.set_pixel(20, 20, true);
 
-    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    // A NACK of data (a glitch mid-transfer): a bus fault. (A NACK of the address means nothing is
+    // there: `absent`, see the owner's tests.)
+    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Data);
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
     expected.extend(window((0, 127), (0, 7), a.as_bytes()));
     // The update to `b` gets its address window through, then the data transaction is not acknowledged.
@@ -370,7 +372,7 @@ fn a_frame_of_the_wrong_length_is_bad_frame_and_sends_nothing() {
 
 #[test]
 fn contrast_power_and_invert_are_single_commands_and_survive_reinit() {
-    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Data);
     let dark = Frame::new(128, 64).unwrap();
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
     expected.push(cmd(&[0xD9, 0x21]));

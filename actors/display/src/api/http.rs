@@ -319,4 +319,75 @@ mod tests {
         let p = FakePanel::absent();
         assert_eq!(call(&p, req(Method::Get, None, b"")).0, 503);
     }
+
+    mod fuzz {
+        //! The HTTP handler under random requests (fixed case count, in the test's name).
+        use super::*;
+        use proptest::prelude::*;
+
+        fn method() -> impl Strategy<Value = Method> {
+            proptest::sample::select(vec![
+                Method::Get,
+                Method::Post,
+                Method::Put,
+                Method::Delete,
+                Method::Other,
+            ])
+        }
+
+        fn content_type() -> impl Strategy<Value = Option<String>> {
+            prop_oneof![
+                Just(None),
+                proptest::sample::select(vec![
+                    "text/plain",
+                    "application/json",
+                    "application/json; charset=utf-8",
+                    "TEXT/PLAIN",
+                    "application/x-www-form-urlencoded",
+                    "image/png",
+                    "",
+                    ";;;",
+                ])
+                .prop_map(|s| Some(s.to_string())),
+                any::<String>().prop_map(Some),
+            ]
+        }
+
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..64),
+                any::<String>().prop_map(String::into_bytes),
+                "\\{\"text\":\"[a-z ]{0,20}\"(,\"font\":\"(small|large|huge)\")?\\}"
+                    .prop_map(String::into_bytes),
+                proptest::collection::vec(any::<u8>(), 4000..6000),
+                Just(Vec::new()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            #[test]
+            fn http_handler_3000_random_requests(
+                m in method(),
+                ct in content_type(),
+                b in body(),
+                truncated in any::<bool>(),
+            ) {
+                let p = FakePanel::new(128, 64);
+                let r = Request { method: m, content_type: ct.as_deref(), body: &b, body_truncated: truncated };
+                let resp = handle(&Display::new(&p), &r);
+                let v: serde_json::Value = serde_json::from_str(&resp.body).expect("every answer is JSON");
+                prop_assert!(matches!(resp.status, 200 | 400 | 405 | 413 | 415), "{}", resp.status);
+                if resp.status == 200 {
+                    prop_assert!(p.frames().len() <= 1);
+                } else {
+                    // A refusal says why, and shows nothing.
+                    prop_assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()));
+                    prop_assert!(p.frames().is_empty());
+                }
+                prop_assert_eq!(resp.allow.is_some(), resp.status == 405);
+            }
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //! `scripts/bench-faults.sh` breaks something, every answer recorded, then one table row.
 //!
 //! Callers: `--http N` send unique texts as `POST /` to the HTTP server provider, `--wrpc N` alternate
-//! `invoke.demo` / `invoke.clear` over wRPC on the hub (as `wash call` does). Each caller sends one
-//! update every `--interval-ms`, until `--stop-file` exists or it has sent `--updates` updates.
+//! `invoke.demo` / `invoke.clear` over wRPC on the hub (as `wash call` does). Each caller starts one
+//! update every `--interval-ms` (without waiting for the earlier ones: a steady offered rate), until
+//! `--stop-file` exists or it has sent `--updates` updates; with `--interval-ms 0` each caller sends
+//! its next update as soon as the last one was answered.
 //!
 //! Every answer is one of: 200 (acknowledged), a clear error (any other answer within 5 s), slow (an
 //! answer after more than 5 s) or hung (none within 15 s). Afterwards the judge waits for the lattice
@@ -129,7 +131,12 @@ async fn http_post(addr: &str, text: &str) -> Result<(u16, String)> {
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .with_context(|| format!("not an HTTP answer: {:?}", resp.chars().take(80).collect::<String>()))?;
+        .with_context(|| {
+            format!(
+                "not an HTTP answer: {:?}",
+                resp.chars().take(80).collect::<String>()
+            )
+        })?;
     // The JSON answer, whatever the transfer encoding around it.
     let body = match (resp.find('{'), resp.rfind('}')) {
         (Some(a), Some(b)) if a < b => resp[a..=b].to_string(),
@@ -145,63 +152,90 @@ fn stopped(a: &Args, sent: usize) -> bool {
     a.stop_file.as_ref().is_some_and(|f| f.exists())
 }
 
-async fn http_caller(a: Arc<Args>, k: usize, log: Arc<Mutex<Vec<Answer>>>) {
-    let mut i = 0;
-    while !stopped(&a, i) {
-        let text = format!("h{k}-{i}");
-        let sent_ms = now_ms();
-        let t = Instant::now();
-        let r = tokio::time::timeout(HUNG_AFTER, http_post(&a.http, &text)).await;
-        let (status, detail) = match r {
-            Ok(Ok((code, body))) => (Some(code), body),
-            Ok(Err(e)) => (Some(0), format!("{e:#}")),
-            Err(_) => (None, "no answer".into()),
-        };
-        log.lock().await.push(Answer {
-            expect: text,
-            sent_ms,
-            done_ms: now_ms(),
-            status,
-            detail,
-        });
-        i += 1;
-        if let Some(rest) = a.interval.checked_sub(t.elapsed()) {
-            tokio::time::sleep(rest).await;
+/// Which kind of caller.
+#[derive(Clone, Copy)]
+enum Kind {
+    Http,
+    Wrpc,
+}
+
+/// One update: sent, answered (or not), recorded.
+async fn one_update(
+    a: Arc<Args>,
+    kind: Kind,
+    k: usize,
+    i: usize,
+    display: Arc<wrpc_transport_nats::Client>,
+) -> Answer {
+    let sent_ms = now_ms();
+    let (expect, status, detail) = match kind {
+        Kind::Http => {
+            let text = format!("h{k}-{i}");
+            let r = tokio::time::timeout(HUNG_AFTER, http_post(&a.http, &text)).await;
+            let (status, detail) = match r {
+                Ok(Ok((code, body))) => (Some(code), body),
+                Ok(Err(e)) => (Some(0), format!("http: {e:#}")),
+                Err(_) => (None, "http: no answer".into()),
+            };
+            (text, status, detail)
         }
+        Kind::Wrpc => {
+            let demo = i % 2 == 0;
+            let r = if demo {
+                tokio::time::timeout(HUNG_AFTER, invoke::demo(display.as_ref(), None)).await
+            } else {
+                tokio::time::timeout(HUNG_AFTER, invoke::clear(display.as_ref(), None)).await
+            };
+            let (status, detail) = match r {
+                Ok(Ok(answer)) if !answer.contains("\"error\"") => (Some(200), answer),
+                Ok(Ok(answer)) => (Some(0), format!("wrpc: {answer}")),
+                Ok(Err(e)) => (Some(0), format!("wrpc: {e:#}")),
+                Err(_) => (None, "wrpc: no answer".into()),
+            };
+            let expect = if demo {
+                domain::DEMO_TEXT.into()
+            } else {
+                String::new()
+            };
+            (expect, status, detail)
+        }
+    };
+    Answer {
+        expect,
+        sent_ms,
+        done_ms: now_ms(),
+        status,
+        detail,
     }
 }
 
-async fn wrpc_caller(
+/// A caller: with an interval, one update per tick whether or not earlier ones were answered (a
+/// steady offered rate, as from a sensor); with interval 0, one after the other as fast as answered.
+async fn caller(
     a: Arc<Args>,
+    kind: Kind,
+    k: usize,
     display: Arc<wrpc_transport_nats::Client>,
     log: Arc<Mutex<Vec<Answer>>>,
 ) {
     let mut i = 0;
+    let mut inflight = tokio::task::JoinSet::new();
+    let mut next = tokio::time::Instant::now();
     while !stopped(&a, i) {
-        let demo = i % 2 == 0;
-        let sent_ms = now_ms();
-        let t = Instant::now();
-        let r = if demo {
-            tokio::time::timeout(HUNG_AFTER, invoke::demo(display.as_ref(), None)).await
+        let job = one_update(a.clone(), kind, k, i, display.clone());
+        if a.interval.is_zero() {
+            let answer = job.await;
+            log.lock().await.push(answer);
         } else {
-            tokio::time::timeout(HUNG_AFTER, invoke::clear(display.as_ref(), None)).await
-        };
-        let (status, detail) = match r {
-            Ok(Ok(answer)) if !answer.contains("\"error\"") => (Some(200), answer),
-            Ok(Ok(answer)) => (Some(0), answer),
-            Ok(Err(e)) => (Some(0), format!("{e:#}")),
-            Err(_) => (None, "no answer".into()),
-        };
-        log.lock().await.push(Answer {
-            expect: if demo { domain::DEMO_TEXT.into() } else { String::new() },
-            sent_ms,
-            done_ms: now_ms(),
-            status,
-            detail,
-        });
+            inflight.spawn(job);
+            next += a.interval;
+            tokio::time::sleep_until(next).await;
+        }
         i += 1;
-        if let Some(rest) = a.interval.checked_sub(t.elapsed()) {
-            tokio::time::sleep(rest).await;
+    }
+    while let Some(r) = inflight.join_next().await {
+        if let Ok(answer) = r {
+            log.lock().await.push(answer);
         }
     }
 }
@@ -245,7 +279,9 @@ fn expected_ascii(expect: &str, info: &PanelInfo) -> String {
 }
 
 fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
-    let Some(p) = path else { return BTreeMap::new() };
+    let Some(p) = path else {
+        return BTreeMap::new();
+    };
     std::fs::read_to_string(p)
         .unwrap_or_default()
         .lines()
@@ -284,10 +320,22 @@ async fn main() -> Result<()> {
     let start = now_ms();
     let mut tasks = Vec::new();
     for k in 0..a.http_callers {
-        tasks.push(tokio::spawn(http_caller(a.clone(), k, log.clone())));
+        tasks.push(tokio::spawn(caller(
+            a.clone(),
+            Kind::Http,
+            k,
+            display.clone(),
+            log.clone(),
+        )));
     }
-    for _ in 0..a.wrpc_callers {
-        tasks.push(tokio::spawn(wrpc_caller(a.clone(), display.clone(), log.clone())));
+    for k in 0..a.wrpc_callers {
+        tasks.push(tokio::spawn(caller(
+            a.clone(),
+            Kind::Wrpc,
+            k,
+            display.clone(),
+            log.clone(),
+        )));
     }
     for t in tasks {
         let _ = t.await;
@@ -299,7 +347,11 @@ async fn main() -> Result<()> {
     // The final state: wait (bounded) until the display answers, then read the panel.
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        let r = tokio::time::timeout(Duration::from_secs(5), invoke::status(display.as_ref(), None)).await;
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            invoke::status(display.as_ref(), None),
+        )
+        .await;
         if let Ok(Ok(s)) = &r {
             if !s.contains("\"error\"") {
                 break Some(s.clone());
@@ -315,7 +367,10 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let (last_text, info) = match status.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+    let (last_text, info) = match status
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
         Some(Ok(v)) => (
             v["status"]["last_text"].as_str().map(str::to_string),
             serde_json::from_value::<serde_json::Value>(v["status"]["panel"].clone()).ok(),
@@ -323,8 +378,14 @@ async fn main() -> Result<()> {
         _ => (None, None),
     };
     let info = PanelInfo {
-        width: info.as_ref().and_then(|i| i["width"].as_u64()).unwrap_or(128) as u16,
-        height: info.as_ref().and_then(|i| i["height"].as_u64()).unwrap_or(64) as u16,
+        width: info
+            .as_ref()
+            .and_then(|i| i["width"].as_u64())
+            .unwrap_or(128) as u16,
+        height: info
+            .as_ref()
+            .and_then(|i| i["height"].as_u64())
+            .unwrap_or(64) as u16,
         driver: "ssd1306".into(),
         backend: "virtual".into(),
         bus: String::new(),
@@ -354,7 +415,8 @@ async fn main() -> Result<()> {
     let lost = match last {
         None => 0,
         Some(last) => {
-            let candidates: Vec<&&Answer> = ok.iter().filter(|x| x.done_ms >= last.sent_ms).collect();
+            let candidates: Vec<&&Answer> =
+                ok.iter().filter(|x| x.done_ms >= last.sent_ms).collect();
             let text_ok = candidates
                 .iter()
                 .any(|c| last_text.as_deref() == Some(c.expect.as_str()));
@@ -382,7 +444,11 @@ async fn main() -> Result<()> {
         match (updates_before, after) {
             (Some(b), Some(x)) => {
                 stats_ok = x - b == ok.len() as u64;
-                stats_note = format!(", provider counted {} updates for {} answers 200", x - b, ok.len());
+                stats_note = format!(
+                    ", provider counted {} updates for {} answers 200",
+                    x - b,
+                    ok.len()
+                );
             }
             _ => {
                 stats_ok = false;
@@ -411,7 +477,9 @@ async fn main() -> Result<()> {
         (Some(s), Some(e)) => format!("{:.1} s", (e.saturating_sub(s)) as f64 / 1000.0),
         _ => "-".into(),
     };
-    let recovery = recovery_ms.map_or("never".to_string(), |r| format!("{:.1} s", r as f64 / 1000.0));
+    let recovery = recovery_ms.map_or("never".to_string(), |r| {
+        format!("{:.1} s", r as f64 / 1000.0)
+    });
     println!(
         "| {} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} | {} |{}",
         a.name,
