@@ -117,9 +117,18 @@ inject_leaf_kill() {
 }
 
 inject_wadm_kill() {
+    local before after
+    before="$(provider_pid)"
     kill -9 -- "-$(group_of wadm)" 2>/dev/null || true
     sleep 3
     lattice_up
+    sleep 5 # a reconciliation round (heartbeats every 5 s)
+    after="$(provider_pid)"
+    if [[ -n "$before" && "$before" == "$after" ]]; then
+        echo "  wadm-kill: nothing restarted needlessly (provider pid $before before and after)" >"$WORK/wadm-kill.note"
+    else
+        echo "  wadm-kill: the provider was restarted (pid $before -> $after)" >"$WORK/wadm-kill.note"
+    fi
 }
 
 inject_hub_restart() {
@@ -203,6 +212,7 @@ run_load() {
 
 report() {
     grep -v '^RESULT' "$WORK/$1.out" || true
+    if [[ -s "$WORK/$1.note" ]]; then cat "$WORK/$1.note"; fi
     grep '^RESULT' "$WORK/$1.out" >>"$WORK/results" || echo "RESULT $1 survived=0 lost=0 recovery_s=-1" >>"$WORK/results"
     if [[ -s "$WORK/$1.err" ]]; then sed 's/^/  /' "$WORK/$1.err" | tail -n 3; fi
 }

@@ -17,6 +17,7 @@ app_build
 bash scripts/lattice.sh up
 app_env
 app_deploy "$APP_MANIFEST_LOCAL"
+app_wait_ready 90 || die "the lattice is up and the app deployed, but the display does not answer; see $OLED_LATTICE_STATE/logs/"
 
 log "wash call oled-display wasi:http/incoming-handler.handle --http-body \"$TEXT\""
 wash call oled-display wasi:http/incoming-handler.handle --http-body "$TEXT"

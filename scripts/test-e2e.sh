@@ -110,6 +110,7 @@ app_build || { echo "build failed"; failed=$((failed + 1)); exit 1; }
 bash scripts/lattice.sh up || { echo "lattice did not come up"; failed=$((failed + 1)); exit 1; }
 app_env
 check "wash app deploy reaches deployed" app_deploy "$APP_MANIFEST_LOCAL" 240
+check "the display answers through its link to the panel" app_wait_ready 90
 check "display component runs on the laptop host" inventory_has laptop oled-display
 check "OLED provider runs on the pi host" inventory_has pi oled-panel
 check "HTTP server provider runs on the laptop host" inventory_has laptop http-server

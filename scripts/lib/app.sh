@@ -87,6 +87,25 @@ app_deploy() {
     log "deployed: $APP_NAME"
 }
 
+# app_wait_ready [TIMEOUT_S]: "deployed" means wadm sent its commands, not that the component has
+# subscribed, its link has arrived and the panel answers. Wait (bounded) until a status call goes the
+# whole way: display component -> its link -> the panel on the pi host.
+app_wait_ready() {
+    local timeout="${1:-90}" deadline answer=""
+    deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        answer="$(wash call oled-display oled-lattice:display/invoke.status 2>&1 || true)"
+        if grep -q '"status":{' <<<"$answer"; then
+            log "ready: the display component answers and reaches the panel"
+            return 0
+        fi
+        sleep 1
+    done
+    log "not ready after ${timeout}s: the display component or its panel does not answer yet; last answer:"
+    printf '%s\n' "$answer" | tail -n 3 >&2
+    return 1
+}
+
 # panel_ascii: the panel's current contents, as the provider reports it to anyone on the lattice.
 panel_ascii() {
     wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$'

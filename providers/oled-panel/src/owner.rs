@@ -7,7 +7,8 @@
 //!
 //! The owner also keeps the panel's durable state (see [`crate::state`]): it restores it at start, with
 //! one initialisation, and saves it after every change before it answers, so whatever a caller was told
-//! is on the panel survives a crash of the provider.
+//! is on the panel survives a crash of the provider. Calls that arrive while it is busy are served as one
+//! batch and saved once (one fsync for a burst of updates, not one each).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,8 @@ use crate::state::{PanelState, StateFile};
 
 /// Requests waiting for the owner before senders are made to wait.
 const QUEUE: usize = 64;
+/// Most requests served before their changes are saved and answered.
+const BATCH: usize = 64;
 
 type Reply<T> = oneshot::Sender<Result<T, PanelError>>;
 
@@ -266,6 +269,10 @@ struct Owner {
     saved: Option<PanelState>,
     /// Where the owner records the panel's health after each call.
     health: Arc<Mutex<Result<(), String>>>,
+    /// The panel changed since the state was last saved.
+    dirty: bool,
+    /// Answers held until the state that they acknowledge is on disk.
+    held: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl Owner {
@@ -298,6 +305,8 @@ impl Owner {
             pending: Some(saved.clone()),
             saved,
             health,
+            dirty: false,
+            held: Vec::new(),
         }
     }
 
@@ -359,6 +368,25 @@ impl Owner {
         let _ = reply.send(value);
     }
 
+    /// Answers a call that may have changed the panel once its state is saved ([`Owner::flush`]).
+    fn hold<T: Send + 'static>(&mut self, reply: oneshot::Sender<T>, value: T) {
+        self.held.push(Box::new(move || {
+            let _ = reply.send(value);
+        }));
+    }
+
+    /// Saves the state once for every change served since the last flush (group commit: one fsync
+    /// for a burst of updates), then sends the answers that were waiting for it.
+    fn flush(&mut self) {
+        if std::mem::take(&mut self.dirty) {
+            self.persist();
+        }
+        self.record_health();
+        for send in self.held.drain(..) {
+            send();
+        }
+    }
+
     fn record_health(&self) {
         let now = self.backend.health();
         *self.health.lock().unwrap_or_else(|e| e.into_inner()) = now;
@@ -367,19 +395,34 @@ impl Owner {
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         self.bring_up();
         self.record_health();
-        while let Some(request) = rx.blocking_recv() {
-            if !matches!(
-                request,
-                Request::Info(_)
-                    | Request::Stats(_)
-                    | Request::Health(_)
-                    | Request::Ascii(_)
-                    | Request::LastText(_)
-            ) {
-                self.bring_up();
+        while let Some(first) = rx.blocking_recv() {
+            // Everything already queued is served as one batch, and its changes saved once.
+            let mut next = Some(first);
+            let mut served = 0;
+            let mut go_on = true;
+            while let Some(request) = next.take() {
+                if !matches!(
+                    request,
+                    Request::Info(_)
+                        | Request::Stats(_)
+                        | Request::Health(_)
+                        | Request::Ascii(_)
+                        | Request::LastText(_)
+                ) {
+                    self.bring_up();
+                }
+                if matches!(request, Request::Shutdown(..)) {
+                    // Everything before it is answered first.
+                    self.flush();
+                }
+                go_on = self.serve(request);
+                served += 1;
+                if !go_on || served >= BATCH {
+                    break;
+                }
+                next = rx.try_recv().ok();
             }
-            let go_on = self.serve(request);
-            self.record_health();
+            self.flush();
             if !go_on {
                 break;
             }
@@ -408,10 +451,10 @@ impl Owner {
                         "presented"
                     );
                     self.text = text;
-                    self.persist();
+                    self.dirty = true;
                 }
                 log_result(label, "present", &r);
-                self.answer(reply, r);
+                self.hold(reply, r);
             }
             Request::Reconfigure(config, state_file, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.reconfigure(&config));
@@ -420,8 +463,8 @@ impl Owner {
                     self.state_file = state_file;
                     self.saved = None;
                 }
-                self.persist();
-                self.answer(reply, r);
+                self.dirty = true;
+                self.hold(reply, r);
             }
             Request::LastText(reply) => {
                 self.answer(reply, self.text.clone());
@@ -429,20 +472,20 @@ impl Owner {
             Request::SetContrast(level, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.set_contrast(level));
                 log_result(label, "set-contrast", &r);
-                self.persist();
-                self.answer(reply, r);
+                self.dirty = true;
+                self.hold(reply, r);
             }
             Request::SetPower(on, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.set_power(on));
                 log_result(label, "set-power", &r);
-                self.persist();
-                self.answer(reply, r);
+                self.dirty = true;
+                self.hold(reply, r);
             }
             Request::SetInvert(inverted, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.set_invert(inverted));
                 log_result(label, "set-invert", &r);
-                self.persist();
-                self.answer(reply, r);
+                self.dirty = true;
+                self.hold(reply, r);
             }
             Request::Ascii(reply) => {
                 let text = guarded(label, &mut self.backend, |b| Ok(b.ascii()))
