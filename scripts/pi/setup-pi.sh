@@ -98,6 +98,9 @@ WASMCLOUD_JS_DOMAIN=core
 WASMCLOUD_LABEL_device=pi
 WASMCLOUD_ALLOW_FILE_LOAD=true
 WASMCLOUD_LOG_LEVEL=info
+# Heartbeats every 5 s (default 30): wadm reconciles on them, so after a crash or a reboot the
+# provider is placed again within seconds.
+WASMCLOUD_HEARTBEAT_INTERVAL=5
 EOF
 }
 
