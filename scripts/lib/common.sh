@@ -46,7 +46,7 @@ ensure_package() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2 || {
             apt-get update -qq >&2
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
-        }
+        } || true
     fi
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found. Install it: apt-get install $pkg"
 }

@@ -48,20 +48,10 @@ pi_need() {
     command -v "$1" >/dev/null 2>&1 || pi_die "'$1' not found. $2"
 }
 
-# pi_ensure_tool COMMAND DEBIAN_PACKAGE: make COMMAND available. When it is missing and we are
-# root with apt-get (a fresh dev or CI machine), install the package and say so; otherwise stop
-# with the command that installs it.
+# pi_ensure_tool COMMAND DEBIAN_PACKAGE: make COMMAND available (common.sh's ensure_package: installs
+# the package as root with apt-get, else stops with the command that installs it).
 pi_ensure_tool() {
-    local cmd="$1" pkg="$2"
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        pi_log "'$cmd' missing: apt-get install -y $pkg"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2 || {
-            apt-get update -qq >&2
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
-        } || true
-    fi
-    command -v "$cmd" >/dev/null 2>&1 || pi_die "'$cmd' not found. Install it: apt-get install $pkg"
+    ensure_package "$@"
 }
 
 # pi_ensure_cross_toolchain: install (once) and put on PATH cargo-zigbuild + zig. Idempotent: a

@@ -139,6 +139,32 @@ where
     Ok((instance, func, Box::pin(stream)))
 }
 
+/// Serves one export: `export!(streams, wrpc, p, INSTANCE, "func", |cx| call)` for a function without
+/// parameters, `|cx, (a, b): (A, B)| call` with; `call` uses `p`, the provider, and `cx`.
+macro_rules! export {
+    ($streams:ident, $wrpc:ident, $p:ident, $instance:expr, $func:literal, |$cx:ident| $call:expr) => {{
+        let provider = $p.clone();
+        $streams.push(
+            serve_fn0($wrpc, $instance, $func, move |$cx| {
+                let $p = provider.clone();
+                async move { Ok(($call,)) }
+            })
+            .await?,
+        );
+    }};
+    ($streams:ident, $wrpc:ident, $p:ident, $instance:expr, $func:literal,
+     |$cx:ident, ($($arg:ident),+ $(,)?): $ty:ty| $call:expr) => {{
+        let provider = $p.clone();
+        $streams.push(
+            serve_fn($wrpc, $instance, $func, move |$cx, ($($arg,)+): $ty| {
+                let $p = provider.clone();
+                async move { Ok(($call,)) }
+            })
+            .await?,
+        );
+    }};
+}
+
 /// Every export of the provider: `oled-lattice:panel/panel@0.1.0`, `oled-lattice:panel/inspect@0.1.0`,
 /// and the inspect functions again under the unversioned name `wash call` uses.
 pub async fn serve_exports(
@@ -147,118 +173,57 @@ pub async fn serve_exports(
 ) -> anyhow::Result<InvocationStreams> {
     let p = provider;
     let mut streams: Vec<Served> = Vec::new();
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn0(wrpc, PANEL_INSTANCE, "info", move |cx| {
-                let p = p.clone();
-                async move { Ok((PanelHandler::info(&p, cx).await?,)) }
-            })
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn0(wrpc, PANEL_INSTANCE, "last-text", move |cx| {
-                let p = p.clone();
-                async move { Ok((PanelHandler::last_text(&p, cx).await?,)) }
-            })
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn(
-                wrpc,
-                PANEL_INSTANCE,
-                "present",
-                move |cx, (frame,): (Bytes,)| {
-                    let p = p.clone();
-                    async move { Ok((PanelHandler::present(&p, cx, frame).await?,)) }
-                },
-            )
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn(
-                wrpc,
-                PANEL_INSTANCE,
-                "present-text",
-                move |cx, (frame, text): (Bytes, String)| {
-                    let p = p.clone();
-                    async move { Ok((PanelHandler::present_text(&p, cx, frame, text).await?,)) }
-                },
-            )
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn(
-                wrpc,
-                PANEL_INSTANCE,
-                "set-contrast",
-                move |cx, (level,): (u8,)| {
-                    let p = p.clone();
-                    async move { Ok((PanelHandler::set_contrast(&p, cx, level).await?,)) }
-                },
-            )
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn(
-                wrpc,
-                PANEL_INSTANCE,
-                "set-power",
-                move |cx, (on,): (bool,)| {
-                    let p = p.clone();
-                    async move { Ok((PanelHandler::set_power(&p, cx, on).await?,)) }
-                },
-            )
-            .await?,
-        );
-    }
-    {
-        let p = p.clone();
-        streams.push(
-            serve_fn(
-                wrpc,
-                PANEL_INSTANCE,
-                "set-invert",
-                move |cx, (inverted,): (bool,)| {
-                    let p = p.clone();
-                    async move { Ok((PanelHandler::set_invert(&p, cx, inverted).await?,)) }
-                },
-            )
-            .await?,
-        );
-    }
+    export!(streams, wrpc, p, PANEL_INSTANCE, "info", |cx| {
+        PanelHandler::info(&p, cx).await?
+    });
+    export!(streams, wrpc, p, PANEL_INSTANCE, "last-text", |cx| {
+        PanelHandler::last_text(&p, cx).await?
+    });
+    export!(streams, wrpc, p, PANEL_INSTANCE, "present", |cx,
+                                                          (frame,): (
+        Bytes,
+    )| {
+        PanelHandler::present(&p, cx, frame).await?
+    });
+    export!(
+        streams,
+        wrpc,
+        p,
+        PANEL_INSTANCE,
+        "present-text",
+        |cx, (frame, text): (Bytes, String)| {
+            PanelHandler::present_text(&p, cx, frame, text).await?
+        }
+    );
+    export!(
+        streams,
+        wrpc,
+        p,
+        PANEL_INSTANCE,
+        "set-contrast",
+        |cx, (level,): (u8,)| { PanelHandler::set_contrast(&p, cx, level).await? }
+    );
+    export!(streams, wrpc, p, PANEL_INSTANCE, "set-power", |cx,
+                                                            (on,): (
+        bool,
+    )| {
+        PanelHandler::set_power(&p, cx, on).await?
+    });
+    export!(streams, wrpc, p, PANEL_INSTANCE, "set-invert", |cx,
+                                                             (
+        inverted,
+    ): (
+        bool,
+    )| {
+        PanelHandler::set_invert(&p, cx, inverted).await?
+    });
     for instance in [INSPECT_INSTANCE, INSPECT_ALIAS] {
-        let q = p.clone();
-        streams.push(
-            serve_fn0(wrpc, instance, "ascii", move |cx| {
-                let p = q.clone();
-                async move { Ok((InspectHandler::ascii(&p, cx).await?,)) }
-            })
-            .await?,
-        );
-        let q = p.clone();
-        streams.push(
-            serve_fn0(wrpc, instance, "stats", move |cx| {
-                let p = q.clone();
-                async move { Ok((InspectHandler::stats(&p, cx).await?,)) }
-            })
-            .await?,
-        );
+        export!(streams, wrpc, p, instance, "ascii", |cx| {
+            InspectHandler::ascii(&p, cx).await?
+        });
+        export!(streams, wrpc, p, instance, "stats", |cx| {
+            InspectHandler::stats(&p, cx).await?
+        });
     }
     Ok(streams
         .into_iter()

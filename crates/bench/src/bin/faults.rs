@@ -26,20 +26,7 @@ use oled_display::domain::{self, Display, Panel, PanelError, PanelInfo, PresentC
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-mod bindings {
-    wit_bindgen_wrpc::generate!({
-        path: [
-            "../../wit/deps/wasi-io-0.2.2",
-            "../../wit/rpc",
-            "../../wit/panel",
-            "../../wit/logging",
-            "../../wit/display",
-        ],
-        world: "oled-lattice:display/invoker",
-        generate_all,
-    });
-}
-use bindings::oled_lattice::{display::invoke, panel::inspect};
+use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
 
 /// An answer later than this is "slow"; the issue promises a clear answer within it.
 const CLEAR_WITHIN: Duration = Duration::from_secs(5);

@@ -7,20 +7,7 @@
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
-mod bindings {
-    wit_bindgen_wrpc::generate!({
-        path: [
-            "../../wit/deps/wasi-io-0.2.2",
-            "../../wit/rpc",
-            "../../wit/panel",
-            "../../wit/logging",
-            "../../wit/display",
-        ],
-        world: "oled-lattice:display/invoker",
-        generate_all,
-    });
-}
-use bindings::oled_lattice::{display::invoke, panel::inspect};
+use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
 
 /// A call that takes longer than this is reported as a failure, never waited on forever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
