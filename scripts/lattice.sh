@@ -5,7 +5,7 @@
 #   hub NATS  "laptop"  127.0.0.1:$OLED_HUB_PORT (4222), JetStream domain `core`,
 #                       leafnode listener 127.0.0.1:$OLED_LEAFNODE_PORT (7422)
 #   leaf NATS "pi"      127.0.0.1:$OLED_LEAF_PORT (4223), JetStream domain `pi`,
-#                       leaf remote nats://127.0.0.1:$OLED_LEAFNODE_PORT
+#                       leaf remote tls://127.0.0.1:$OLED_LEAFNODE_PORT (mutual TLS, CA in the state dir)
 #   wadm                on the hub (JetStream domain core), started before the hosts
 #   host "laptop"       on the hub,  label device=laptop
 #   host "pi"           on the leaf, label device=pi
@@ -36,6 +36,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/tls.sh
+source "$OLED_REPO/scripts/lib/tls.sh"
 
 STATE="${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}"
 HUB_PORT="${OLED_HUB_PORT:-4222}"
@@ -165,12 +167,16 @@ nats_vars() {
         hub)
             echo "OLED_HUB_LISTEN=127.0.0.1:$HUB_PORT" "OLED_HUB_HTTP=127.0.0.1:$HUB_HTTP_PORT" \
                 "OLED_HUB_PID=$STATE/nats-hub/nats.pid" "OLED_HUB_STORE=$STATE/nats-hub/jetstream" \
-                "OLED_LEAFNODE_LISTEN=$LEAFNODE_HOST:$LEAFNODE_PORT"
+                "OLED_LEAFNODE_LISTEN=$LEAFNODE_HOST:$LEAFNODE_PORT" \
+                "OLED_HUB_TLS_CERT=$STATE/tls/hub.pem" "OLED_HUB_TLS_KEY=$STATE/tls/hub.key" \
+                "OLED_TLS_CA=$STATE/tls/ca.pem"
             ;;
         leaf)
             echo "OLED_LEAF_LISTEN=127.0.0.1:$LEAF_PORT" "OLED_LEAF_HTTP=127.0.0.1:$LEAF_HTTP_PORT" \
                 "OLED_LEAF_PID=$STATE/nats-leaf/nats.pid" "OLED_LEAF_STORE=$STATE/nats-leaf/jetstream" \
-                "OLED_LEAF_REMOTE=nats://$LEAFNODE_HOST:$LEAFNODE_PORT"
+                "OLED_LEAF_REMOTE=tls://$LEAFNODE_HOST:$LEAFNODE_PORT" \
+                "OLED_LEAF_TLS_CERT=$STATE/tls/leaf.pem" "OLED_LEAF_TLS_KEY=$STATE/tls/leaf.key" \
+                "OLED_TLS_CA=$STATE/tls/ca.pem"
             ;;
     esac
 }
@@ -327,6 +333,7 @@ cmd_up() {
         check_port_free "${REGISTRY##*:}" "OCI registry"
     fi
     mkdir -p "$STATE/registry"
+    tls_ensure "$STATE/tls" "$LEAFNODE_HOST"
     start_service registry \
         REGISTRY_HTTP_ADDR="$REGISTRY" \
         REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$STATE/registry" \
@@ -376,7 +383,7 @@ print_usage() {
 
 Lattice "$LATTICE" is up (state: $STATE).
   hub NATS (laptop)  nats://127.0.0.1:$HUB_PORT   JetStream domain core, monitoring http://127.0.0.1:$HUB_HTTP_PORT
-  leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of $LEAFNODE_HOST:$LEAFNODE_PORT, monitoring http://127.0.0.1:$LEAF_HTTP_PORT
+  leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of tls://$LEAFNODE_HOST:$LEAFNODE_PORT (mutual TLS), monitoring http://127.0.0.1:$LEAF_HTTP_PORT
   OCI registry       http://$REGISTRY (push with: wash push --insecure $REGISTRY/oled-lattice/<name>:<version> <file>)
   wadm               on the hub
   hosts              device=laptop on the hub, device=pi on the leaf (file:// loading allowed)

@@ -11,6 +11,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/tls.sh
+source "$OLED_REPO/scripts/lib/tls.sh"
 
 LATTICE_SH="$OLED_REPO/scripts/lattice.sh"
 PAR="$OLED_TOOLS/par/http-server.par.gz"
@@ -155,6 +157,47 @@ if "$LATTICE_SH" up >"$STATE/up2.out" 2>&1; then
 else
     cat "$STATE/up2.out" >&2
     fail "second lattice.sh up"
+fi
+
+# --- 4a. the leaf link is mutual TLS -----------------------------------------------------------
+# try_leaf NAME REMOTE: a throwaway leaf NATS with that remote; prints how many leaf connections
+# it has after 4 s (1: the hub accepted it, 0: refused).
+try_leaf() {
+    local name="$1" remote="$2" port=$((base + 20)) pid n
+    cat >"$STATE/$name.conf" <<EOF
+listen: 127.0.0.1:-1
+http: 127.0.0.1:$port
+leafnodes { reconnect: 1, remotes: [ $remote ] }
+EOF
+    "$OLED_TOOLS/bin/nats-server" -c "$STATE/$name.conf" >"$STATE/$name.log" 2>&1 &
+    pid=$!
+    sleep 4
+    n="$(curl -s --max-time 2 "http://127.0.0.1:$port/leafz" | python3 -c 'import json, sys; print(json.load(sys.stdin)["leafnodes"])' 2>/dev/null || echo "?")"
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    echo "$n"
+}
+hub_leaf="127.0.0.1:$OLED_LEAFNODE_PORT"
+if [[ "$(try_leaf plaintext "{ url: \"nats://$hub_leaf\" }")" == 0 ]]; then
+    pass "a plaintext leaf is refused by the hub"
+else
+    fail "a plaintext leaf connected to the hub"
+fi
+tls_make_ca "$STATE/stranger" "a stranger's CA" && tls_make_cert "$STATE/stranger" "$STATE/stranger" leaf clientAuth DNS:oled-leaf
+if [[ "$(try_leaf stranger "{ url: \"tls://$hub_leaf\", tls { cert_file: \"$STATE/stranger/leaf.pem\", key_file: \"$STATE/stranger/leaf.key\", ca_file: \"$STATE/tls/ca.pem\" } }")" == 0 ]]; then
+    pass "a leaf with a certificate from another CA is refused"
+else
+    fail "a leaf with a stranger's certificate connected"
+fi
+if [[ "$(try_leaf own "{ url: \"tls://$hub_leaf\", tls { cert_file: \"$STATE/tls/leaf.pem\", key_file: \"$STATE/tls/leaf.key\", ca_file: \"$STATE/tls/ca.pem\" } }")" == 1 ]]; then
+    pass "a leaf with the lattice's own certificate is accepted"
+else
+    fail "the lattice's own leaf certificate was refused"
+fi
+if [[ "$(stat -c %a "$STATE/tls/ca.key" "$STATE/tls/hub.key" "$STATE/tls/leaf.key" | sort -u)" == 600 ]]; then
+    pass "the TLS keys are mode 600"
+else
+    fail "TLS keys not mode 600: $(stat -c '%a %n' "$STATE"/tls/*.key)"
 fi
 
 # --- 4b. a sourced env.sh does not leak into the services -------------------------------------
