@@ -66,13 +66,20 @@ LAPTOP_HOST_SETTINGS=(
     WASMCLOUD_MAX_EXECUTION_TIME_MS="${OLED_MAX_EXECUTION_TIME_MS:-10000}"
 )
 PI_HOST_SETTINGS=()
+# Both hosts ask our policy service (crates/policy) before they start anything: only components and
+# providers signed by the project's keys may run.
+POLICY_TOPIC="wasmcloud.policy.$LATTICE"
+POLICY_BIN="$OLED_REPO/target/release/oled-policy"
+# The project's signing keys (wash keeps *_account.nk there): the component's, the provider's and
+# the HTTP server provider's. Their public keys are the allow-list, made at `up`, never committed.
+SIGNING_KEYS=("$OLED_HOME/wash/keys" "$OLED_HOME/pi/wash/keys" "$OLED_TOOLS/wash/keys")
 NATS_SERVER="$BIN/nats-server"
 HOST_BIN="$BIN/oled-wasmcloud-host"
 WADM_BIN="$BIN/oled-wadm"
 WASH="$BIN/wash"
 
 # The services in start order; `down` stops them in reverse.
-SERVICES=(registry nats-hub nats-leaf wadm host-laptop host-pi)
+SERVICES=(registry nats-hub nats-leaf policy wadm host-laptop host-pi)
 
 pidfile() { echo "$STATE/run/$1.pid"; }
 # What the command line of each service's process contains.
@@ -80,6 +87,7 @@ program_of() {
     case "$1" in
         nats-*) echo "nats-server" ;;
         registry) echo "docker-registry" ;;
+        policy) echo "oled-policy" ;;
         wadm) echo "oled-wadm" ;;
         host-*) echo "oled-wasmcloud-host" ;;
     esac
@@ -317,6 +325,8 @@ start_host() {
         WASMCLOUD_LABEL_device="$device" \
         WASMCLOUD_HOST_SEED="$(host_seed "$name")" \
         WASMCLOUD_HEARTBEAT_INTERVAL="${OLED_HEARTBEAT_INTERVAL:-5}" \
+        WASMCLOUD_POLICY_TOPIC="$POLICY_TOPIC" \
+        WASMCLOUD_POLICY_TIMEOUT=3000 \
         WASMCLOUD_LOG_LEVEL="${OLED_HOST_LOG_LEVEL:-info}" \
         "${HOST_SETTINGS[@]}" \
         -- "$HOST_BIN"
@@ -358,6 +368,28 @@ cmd_up() {
     wait_for "leaf NATS JetStream on 127.0.0.1:$LEAF_PORT" "$(logfile nats-leaf)" jetstream_ready "$LEAF_HTTP_PORT" pi
     wait_for "the leaf NATS to connect to the hub" "$(logfile nats-leaf) and $(logfile nats-hub)" leaf_connected
 
+    # The policy service and its allow-list: the issuers of the project's signing keys. A list that
+    # changed (new keys) restarts a running service.
+    local keys=() k
+    for k in "${SIGNING_KEYS[@]}"; do [[ -d "$k" ]] && keys+=("$k"); done
+    [[ ${#keys[@]} -gt 0 ]] || die "no signing keys yet (${SIGNING_KEYS[*]}): run scripts/install-tools.sh"
+    if [[ ! -x "$POLICY_BIN" || -n "$(find "$OLED_REPO/crates/policy" -newer "$POLICY_BIN" -type f 2>/dev/null | head -n1)" ]]; then
+        log "building the policy service (cargo build --release -p oled-policy)"
+        (cd "$OLED_REPO" && cargo build -q --release -p oled-policy) || die "could not build the policy service"
+    fi
+    mkdir -p "$STATE/policy"
+    "$POLICY_BIN" issuers "${keys[@]}" >"$STATE/policy/issuers.new" || die "could not make the policy allow-list"
+    if ! cmp -s "$STATE/policy/issuers.new" "$STATE/policy/issuers.txt"; then
+        mv "$STATE/policy/issuers.new" "$STATE/policy/issuers.txt"
+        if running policy; then
+            log "the signing keys changed: restarting the policy service"
+            stop_group "$(pidfile policy)" policy "$STOP_TIMEOUT" oled-policy
+        fi
+    fi
+    rm -f "$STATE/policy/issuers.new"
+    start_service policy RUST_LOG=info -- "$POLICY_BIN" serve --nats "127.0.0.1:$HUB_PORT" \
+        --topic "$POLICY_TOPIC" --allow "$STATE/policy/issuers.txt"
+
     start_service wadm \
         WADM_NATS_SERVER="127.0.0.1:$HUB_PORT" \
         WADM_JETSTREAM_DOMAIN="$JS_DOMAIN" \
@@ -385,6 +417,7 @@ Lattice "$LATTICE" is up (state: $STATE).
   hub NATS (laptop)  nats://127.0.0.1:$HUB_PORT   JetStream domain core, monitoring http://127.0.0.1:$HUB_HTTP_PORT
   leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of tls://$LEAFNODE_HOST:$LEAFNODE_PORT (mutual TLS), monitoring http://127.0.0.1:$LEAF_HTTP_PORT
   OCI registry       http://$REGISTRY (push with: wash push --insecure $REGISTRY/oled-lattice/<name>:<version> <file>)
+  policy service     on the hub, topic $POLICY_TOPIC: only artefacts signed by the project's keys start
   wadm               on the hub
   hosts              device=laptop on the hub, device=pi on the leaf (file:// loading allowed)
 

@@ -139,6 +139,66 @@ check "HTTP 5000 bytes -> 413" http_status 413 -X POST -H 'content-type: text/pl
 check "HTTP PATCH -> 405" http_status 405 -X PATCH -d 'x'
 check "panel untouched by bad requests" panel_blank
 
+# Only our code runs: a component signed with another key and an unsigned one are refused by the
+# policy service, and `wash app status` says why.
+policy_refuses() {
+    local t out
+    t="$(mktemp -d)"
+    WASH_KEYS="$t/keys" wash claims sign "$OLED_REPO/actors/display/build/oled_display.wasm" \
+        --destination "$t/stranger_s.wasm" --name stranger --rev 1 --ver 0.1.0 >"$t/sign.log" 2>&1 ||
+        { tail -n 3 "$t/sign.log"; return 1; }
+    if ! wash push --insecure "$OLED_REGISTRY/oled-lattice/stranger:0.1.0" "$t/stranger_s.wasm" >/dev/null 2>&1 ||
+        ! wash push --insecure "$OLED_REGISTRY/oled-lattice/unsigned:0.1.0" \
+            "$OLED_REPO/actors/display/build/oled_display.wasm" >/dev/null 2>&1; then
+        echo "wash push failed"
+        return 1
+    fi
+    cat >"$t/strangers.yaml" <<EOF
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: oled-strangers
+  annotations:
+    version: v0.0.$RANDOM
+spec:
+  components:
+    - name: stranger
+      type: component
+      properties:
+        image: $OLED_REGISTRY/oled-lattice/stranger:0.1.0
+        id: stranger
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+    - name: unsigned
+      type: component
+      properties:
+        image: $OLED_REGISTRY/oled-lattice/unsigned:0.1.0
+        id: unsigned
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+EOF
+    wash app deploy "$t/strangers.yaml" >/dev/null 2>&1 || { echo "deploy failed"; return 1; }
+    for _ in $(seq 1 60); do
+        out="$(wash app status oled-strangers 2>&1)"
+        if grep -q "which is not in the allow-list" <<<"$out" && grep -q "is unsigned" <<<"$out"; then
+            echo "$out" | grep -E "Policy denied" | sed 's/^/     /'
+            wash app undeploy oled-strangers >/dev/null 2>&1
+            wash app delete oled-strangers --all-versions >/dev/null 2>&1
+            rm -rf "$t"
+            return 0
+        fi
+        sleep 1
+    done
+    echo "$out"
+    return 1
+}
+check "policy: a stranger's and an unsigned component are refused, wash app status says why" policy_refuses
+check "policy: the refused components never ran" bash -c '! wash get inventory --output json 2>/dev/null | grep -q "\"stranger\"\|\"unsigned\""'
+
 check "wash app undeploy" wash app undeploy "$APP_NAME"
 check "component gone after undeploy" wait_gone laptop oled-display
 check "provider gone after undeploy" wait_gone pi oled-panel
