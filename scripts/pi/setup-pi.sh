@@ -101,6 +101,10 @@ WASMCLOUD_LOG_LEVEL=info
 # Heartbeats every 5 s (default 30): wadm reconciles on them, so after a crash or a reboot the
 # provider is placed again within seconds.
 WASMCLOUD_HEARTBEAT_INTERVAL=5
+# Ask the laptop's policy service (oled-policy) before starting anything: only artefacts signed by
+# the project's keys run here.
+WASMCLOUD_POLICY_TOPIC=wasmcloud.policy.$lattice
+WASMCLOUD_POLICY_TIMEOUT=3000
 EOF
 }
 

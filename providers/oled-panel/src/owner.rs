@@ -6,9 +6,11 @@
 //! on the bus, and blocking I2C calls never stall the async runtime.
 //!
 //! The owner also keeps the panel's durable state (see [`crate::state`]): it restores it at start, with
-//! one initialisation, and saves it after every change before it answers, so whatever a caller was told
-//! is on the panel survives a crash of the provider. Calls that arrive while it is busy are served as one
-//! batch and saved once (one fsync for a burst of updates, not one each).
+//! one initialisation, and replaces the state file after every change before it answers, so whatever a
+//! caller was told is on the panel survives a crash of the provider or its host. A background thread
+//! then flushes the file to the disk (a power cut loses at most the changes of the last fsync's time):
+//! one fsync can take seconds on a busy SD card, and no caller waits for it. Calls that arrive while
+//! the owner is busy are served as one batch and saved once.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -273,6 +275,42 @@ struct Owner {
     dirty: bool,
     /// Answers held until the state that they acknowledge is on disk.
     held: Vec<Box<dyn FnOnce() + Send>>,
+    /// Flushes saved states to the disk in the background.
+    syncer: Syncer,
+}
+
+/// A thread that fsyncs the state file after each save, coalescing saves that come faster than the
+/// disk: what was answered survives any crash at once (the file is complete and in place before the
+/// answer), and a power cut within about one fsync's time of the last change.
+struct Syncer {
+    tx: std::sync::mpsc::Sender<StateFile>,
+}
+
+impl Syncer {
+    fn start(label: &str) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<StateFile>();
+        let label = label.to_string();
+        let spawned = std::thread::Builder::new()
+            .name(format!("state sync {label}"))
+            .spawn(move || {
+                while let Ok(mut file) = rx.recv() {
+                    while let Ok(newer) = rx.try_recv() {
+                        file = newer;
+                    }
+                    if let Err(e) = file.sync() {
+                        warn!(panel = %label, error = %e, "could not flush the panel state to disk");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            warn!(error = %e, "no state sync thread; saved states reach the disk when the system flushes");
+        }
+        Self { tx }
+    }
+
+    fn sync(&self, file: StateFile) {
+        let _ = self.tx.send(file);
+    }
 }
 
 impl Owner {
@@ -282,6 +320,7 @@ impl Owner {
         state_file: Option<StateFile>,
         health: Arc<Mutex<Result<(), String>>>,
     ) -> Self {
+        let label_for_sync = label.clone();
         let saved = state_file.as_ref().and_then(|f| match f.load() {
             Ok(s) => s,
             Err(e) => {
@@ -307,6 +346,7 @@ impl Owner {
             health,
             dirty: false,
             held: Vec::new(),
+            syncer: Syncer::start(&label_for_sync),
         }
     }
 
@@ -356,8 +396,11 @@ impl Owner {
         if self.saved.as_ref() == Some(&state) {
             return;
         }
-        match file.save(&state) {
-            Ok(()) => self.saved = Some(state),
+        match file.replace(&state) {
+            Ok(()) => {
+                self.saved = Some(state);
+                self.syncer.sync(file.clone());
+            }
             Err(e) => warn!(panel = %self.label, error = %e, "could not save the panel state"),
         }
     }

@@ -250,15 +250,45 @@ impl StateFile {
 
     /// Replaces the saved state atomically: temporary file, fsync, rename, fsync of the folder.
     pub fn save(&self, state: &PanelState) -> Result<(), StateError> {
+        self.write(state, true)
+    }
+
+    /// [`StateFile::save`] without waiting for the disk: the new file is complete and in place (a
+    /// crash of this process, or of any other, cannot leave a mix of old and new), but only
+    /// [`StateFile::sync`] makes it survive a power cut. The owner answers a caller after this and
+    /// syncs in the background, because one fsync can take seconds on a busy SD card.
+    pub fn replace(&self, state: &PanelState) -> Result<(), StateError> {
+        self.write(state, false)
+    }
+
+    /// Flushes the file and its folder to the disk.
+    pub fn sync(&self) -> Result<(), StateError> {
         let io = |source| StateError::Io {
             path: self.path.clone(),
             source,
         };
-        let dir = self
-            .path
+        File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        if let Ok(d) = File::open(self.dir()) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    fn dir(&self) -> &Path {
+        self.path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+            .unwrap_or(Path::new("."))
+    }
+
+    fn write(&self, state: &PanelState, durable: bool) -> Result<(), StateError> {
+        let io = |source| StateError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.dir();
         fs::create_dir_all(dir).map_err(io)?;
         let mut tmp_name = self.path.file_name().unwrap_or_default().to_os_string();
         tmp_name.push(".tmp");
@@ -271,13 +301,17 @@ impl StateFile {
                 .open(&tmp)
                 .map_err(io)?;
             f.write_all(&state.encode()).map_err(io)?;
-            f.sync_all().map_err(io)?;
+            if durable {
+                f.sync_all().map_err(io)?;
+            }
         }
         fs::rename(&tmp, &self.path).map_err(io)?;
         // The rename is durable once the folder is; a folder that cannot be opened (odd filesystems)
         // still has the new file, only perhaps not yet on disk.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        if durable {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
         }
         Ok(())
     }
