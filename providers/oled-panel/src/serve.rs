@@ -69,6 +69,25 @@ where
     Ok(())
 }
 
+/// Accepts every invocation of `instance.func` at once and turns it into its own future with `each`.
+async fn serve_raw<F>(
+    wrpc: &WrpcClient,
+    instance: &'static str,
+    func: &'static str,
+    each: F,
+) -> anyhow::Result<Served>
+where
+    F: Fn(Option<Context>, Outgoing, Incoming) -> Invocation + Send + Sync + 'static,
+{
+    let no_paths: [Box<[Option<usize>]>; 0] = [];
+    let invocations = wrpc
+        .serve(instance, func, Arc::from(no_paths))
+        .await
+        .with_context(|| format!("failed to serve `{instance}.{func}`"))?;
+    let stream = invocations.map_ok(move |(cx, outgoing, incoming)| each(cx, outgoing, incoming));
+    Ok((instance, func, Box::pin(stream)))
+}
+
 /// Serves a function with parameters: each invocation decodes them in its own task, by a deadline.
 async fn serve_fn<P, R, F, Fut>(
     wrpc: &WrpcClient,
@@ -85,12 +104,7 @@ where
     F: Fn(Option<Context>, P) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<R>> + Send + 'static,
 {
-    let no_paths: [Box<[Option<usize>]>; 0] = [];
-    let invocations = wrpc
-        .serve(instance, func, Arc::from(no_paths))
-        .await
-        .with_context(|| format!("failed to serve `{instance}.{func}`"))?;
-    let stream = invocations.map_ok(move |(cx, outgoing, incoming)| {
+    serve_raw(wrpc, instance, func, move |cx, outgoing, incoming| {
         let handler = handler.clone();
         Box::pin(async move {
             let mut dec = FramedRead::new(incoming, <P as Decode<Incoming>>::Decoder::default());
@@ -105,8 +119,8 @@ where
             let results = handler(cx, params).await?;
             respond(outgoing, results).await
         }) as Invocation
-    });
-    Ok((instance, func, Box::pin(stream)))
+    })
+    .await
 }
 
 /// Serves a function without parameters: nothing to wait for, the answer goes out at once.
@@ -123,20 +137,15 @@ where
     F: Fn(Option<Context>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<R>> + Send + 'static,
 {
-    let no_paths: [Box<[Option<usize>]>; 0] = [];
-    let invocations = wrpc
-        .serve(instance, func, Arc::from(no_paths))
-        .await
-        .with_context(|| format!("failed to serve `{instance}.{func}`"))?;
-    let stream = invocations.map_ok(move |(cx, outgoing, incoming)| {
+    serve_raw(wrpc, instance, func, move |cx, outgoing, incoming| {
         let handler = handler.clone();
         Box::pin(async move {
             drop::<Incoming>(incoming);
             let results = handler(cx).await?;
             respond(outgoing, results).await
         }) as Invocation
-    });
-    Ok((instance, func, Box::pin(stream)))
+    })
+    .await
 }
 
 /// Serves one export: `export!(streams, wrpc, p, INSTANCE, "func", |cx| call)` for a function without
