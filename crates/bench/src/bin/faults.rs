@@ -306,19 +306,13 @@ async fn main() -> Result<()> {
     let log = Arc::new(Mutex::new(Vec::new()));
     let start = now_ms();
     let mut tasks = Vec::new();
-    for k in 0..a.http_callers {
+    let callers = (0..a.http_callers)
+        .map(|k| (Kind::Http, k))
+        .chain((0..a.wrpc_callers).map(|k| (Kind::Wrpc, k)));
+    for (kind, k) in callers {
         tasks.push(tokio::spawn(caller(
             a.clone(),
-            Kind::Http,
-            k,
-            display.clone(),
-            log.clone(),
-        )));
-    }
-    for k in 0..a.wrpc_callers {
-        tasks.push(tokio::spawn(caller(
-            a.clone(),
-            Kind::Wrpc,
+            kind,
             k,
             display.clone(),
             log.clone(),
