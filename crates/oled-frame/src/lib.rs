@@ -64,6 +64,18 @@ impl Frame {
         })
     }
 
+    /// A dark frame the size of `size`'s glass, landscape or (`portrait`) turned a quarter. Every
+    /// glass size is a valid frame size either way round, so this cannot fail.
+    pub fn blank(size: PanelSize, portrait: bool) -> Self {
+        let (w, h) = (size.width(), size.height());
+        let (width, height) = if portrait { (h, w) } else { (w, h) };
+        Self {
+            width,
+            height,
+            bytes: vec![0; byte_len(width, height)],
+        }
+    }
+
     /// Wraps bytes received from elsewhere (the wire), checking their length.
     pub fn from_bytes(width: u16, height: u16, bytes: Vec<u8>) -> Result<Self, FrameError> {
         check_size(width, height)?;

@@ -9,8 +9,8 @@ use tracing::{error, info, warn};
 use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
 
 use crate::config::{BackendKind, PanelConfig};
-use crate::panel::{Panel, PanelError, PanelGeometry, PanelStats, PresentCost};
 use crate::state::PanelState;
+use oled_driver::{Panel, PanelError, PanelGeometry, PanelStats, PresentCost};
 
 /// What `info` reports about a panel, whatever the backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

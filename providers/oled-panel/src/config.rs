@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::panel::{PanelSettings, PanelSize, Rotation, DEFAULT_CONTRAST};
+use oled_driver::{PanelSettings, PanelSize, Rotation, DEFAULT_CONTRAST};
 
 pub const DEFAULT_BUS: &str = "/dev/i2c-1";
 pub const DEFAULT_ADDRESS: u8 = 0x3C;

@@ -1,8 +1,9 @@
 //! The OLED capability provider of oled-lattice: an SSD1306 on a Raspberry Pi's I2C bus (or the virtual
 //! SSD1306), served to components over wRPC as `oled-lattice:panel`.
 //!
-//! - [`panel`]: the update path, generic over any embedded-hal 1.0 I2C bus (usable without a lattice, e.g.
-//!   by a benchmark over `virtual_ssd1306::SharedPanel`).
+//! The update path itself (frame shadow, planning, bus, init, errors) is the `oled-driver` library;
+//! this crate wires it to wasmCloud.
+//!
 //! - [`config`]: named config and link config.
 //! - [`backend`]: `i2c` and `virtual` behind one trait.
 //! - [`owner`]: the single task that owns a panel's bus.
@@ -15,10 +16,11 @@ pub mod backend;
 pub mod config;
 mod logging;
 pub mod owner;
-pub mod panel;
 pub mod provider;
 mod serve;
 pub mod state;
 
+pub use oled_driver::{
+    Panel, PanelError, PanelSettings, PanelSize, PanelStats, PresentCost, Rotation,
+};
 pub use oled_frame::Frame;
-pub use panel::{Panel, PanelError, PanelSettings, PanelSize, PanelStats, PresentCost, Rotation};

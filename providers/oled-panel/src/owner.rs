@@ -22,8 +22,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::backend::{BackendInfo, PanelBackend};
 use crate::config::PanelConfig;
-use crate::panel::{PanelError, PanelStats, PresentCost};
 use crate::state::{PanelState, StateFile};
+use oled_driver::{PanelError, PanelStats, PresentCost};
 
 /// Requests waiting for the owner before senders are made to wait.
 const QUEUE: usize = 64;
@@ -240,9 +240,10 @@ fn guarded<T>(
                 .unwrap_or_else(|| "unknown panic".to_string());
             error!(panel = label, panic = %what, "panel call panicked; panel will be re-initialised");
             let _ = catch_unwind(AssertUnwindSafe(|| backend.forget()));
-            Err(PanelError::Bus(format!(
-                "internal error in the panel driver: {what}"
-            )))
+            Err(PanelError::bus(
+                embedded_hal::i2c::ErrorKind::Other,
+                format!("internal error in the panel driver: {what}"),
+            ))
         }
     }
 }
@@ -250,8 +251,8 @@ fn guarded<T>(
 fn log_result<T>(label: &str, op: &'static str, r: &Result<T, PanelError>) {
     match r {
         Ok(_) => {}
-        Err(PanelError::Bus(e)) => {
-            warn!(panel = label, op, error = %e, "bus error; the panel will be re-initialised on the next call")
+        Err(PanelError::Bus { kind, detail }) => {
+            warn!(panel = label, op, kind = ?kind, error = %detail, "bus error; the panel will be re-initialised on the next call")
         }
         Err(PanelError::Absent(e)) => debug!(panel = label, op, error = %e, "panel absent"),
         Err(e) => debug!(panel = label, op, error = %e, "request refused"),

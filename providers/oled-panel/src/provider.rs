@@ -21,8 +21,8 @@ use wasmcloud_provider_sdk::{
 use crate::backend;
 use crate::config::{BackendKind, ConfigError, DeviceKey, PanelConfig};
 use crate::owner::{self, PanelHandle, Startup};
-use crate::panel;
 use crate::state::StateFile;
+use oled_driver as panel;
 
 wit_bindgen_wrpc::generate!({
     world: "provider",
@@ -71,7 +71,8 @@ impl From<panel::PanelError> for PanelError {
     fn from(e: panel::PanelError) -> Self {
         match e {
             panel::PanelError::BadFrame(m) => PanelError::BadFrame(m),
-            panel::PanelError::Bus(m) => PanelError::Bus(m),
+            // Typed up to here; the WIT contract carries the bus's words.
+            panel::PanelError::Bus { detail, .. } => PanelError::Bus(detail),
             panel::PanelError::Absent(m) => PanelError::Absent(m),
             panel::PanelError::Invalid(m) => PanelError::Invalid(m),
         }

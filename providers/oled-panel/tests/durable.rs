@@ -9,9 +9,9 @@ use oled_frame::Frame;
 use oled_panel_provider::backend::VirtualBackend;
 use oled_panel_provider::config::{BackendKind, PanelConfig};
 use oled_panel_provider::owner::{self, Startup};
-use oled_panel_provider::panel::Rotation;
 use oled_panel_provider::provider::OledPanelProvider;
 use oled_panel_provider::state::{PanelState, StateFile};
+use oled_panel_provider::Rotation;
 use virtual_ssd1306::{Mounting, SharedPanel, Transaction, VirtualSsd1306};
 
 fn config() -> PanelConfig {
@@ -178,8 +178,7 @@ async fn reconfiguring_contrast_and_rotation_keeps_the_picture_without_a_blink()
             vec![
                 vec![0xA0],
                 vec![0xC0],
-                vec![0x21, 0, 127],
-                vec![0x22, 0, 7],
+                vec![0x20, 0x00, 0x21, 0, 127, 0x22, 0, 7],
                 vec![0xD9, 0x21],
                 vec![0x81, 0x20],
             ],

@@ -230,7 +230,7 @@ async fn a_panic_inside_a_call_is_a_bus_error_not_a_dead_provider() {
     let (handle, _thread) = owner::spawn("panicky", Box::new(backend)).unwrap();
     let err = handle.present(vec![0; 1024]).await.unwrap_err();
     match err {
-        PanelError::Bus(msg) => assert!(msg.contains("boom"), "{msg}"),
+        PanelError::Bus { detail, .. } => assert!(detail.contains("boom"), "{detail}"),
         other => panic!("{other:?}"),
     }
     // Still serving, and small calls (re-init included) work.

@@ -6,8 +6,8 @@
 
 use anyhow::{bail, Context, Result};
 use oled_display::core::{blank, render, Style};
+use oled_driver::{Panel, PanelSettings};
 use oled_frame::Frame;
-use oled_panel_provider::{Panel, PanelSettings};
 use virtual_ssd1306::{PanelSize, SharedPanel, VirtualSsd1306};
 
 /// Reference figures for S16, measured the same way (bytes incl. one address byte per transaction).

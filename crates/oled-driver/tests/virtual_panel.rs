@@ -6,8 +6,7 @@ use embedded_graphics::mono_font::MonoTextStyle;
 use embedded_graphics::pixelcolor::BinaryColor;
 use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
-use oled_frame::WINDOW_OVERHEAD_BYTES;
-use oled_panel_provider::{Frame, Panel, PanelError, PanelSettings, PanelSize, Rotation};
+use oled_driver::{Frame, Panel, PanelError, PanelSettings, PanelSize, Rotation};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -97,19 +96,18 @@ fn a_one_character_change_sends_only_that_character_cell() {
     let cost = panel.present(&text_frame(128, 64, "12:35")).unwrap();
     let log = shared.with(|p| p.take_log());
     let stats = shared.with(|p| p.stats());
-    // One window: column address, page address, data.
-    assert_eq!(log.len(), 3, "{log:?}");
+    // One window over two pages, still in horizontal addressing: one command transaction with the
+    // column and page ranges, then the data.
+    assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(cost.windows, 1);
-    let cols = &log[0].bytes;
-    let pages = &log[1].bytes;
-    assert_eq!((cols[0], cols[1]), (0x00, 0x21));
-    assert_eq!((pages[0], pages[1]), (0x00, 0x22));
+    let c = &log[0].bytes;
+    assert_eq!((c[0], c[1], c[4]), (0x00, 0x21, 0x22), "{c:?}");
     // The fifth character cell is x 26..=31 (2 + 4 * 6); the glyph rows 2..=11 are pages 0 and 1.
-    assert!(cols[2] >= 26 && cols[3] <= 31, "{cols:?}");
-    assert_eq!((pages[2], pages[3]), (0, 1));
-    let columns = usize::from(cols[3] - cols[2] + 1);
-    assert_eq!(log[2].bytes.len(), 1 + 2 * columns);
-    assert_eq!(cost.bytes as usize, WINDOW_OVERHEAD_BYTES + 2 * columns);
+    assert!(c[2] >= 26 && c[3] <= 31, "{c:?}");
+    assert_eq!((c[5], c[6]), (0, 1));
+    let columns = usize::from(c[3] - c[2] + 1);
+    assert_eq!(log[1].bytes.len(), 1 + 2 * columns);
+    assert_eq!(cost.bytes as usize, 8 + 2 + 2 * columns);
     assert_eq!(u64::from(cost.bytes), stats.bytes);
     assert_eq!(u64::from(cost.transactions), stats.transactions);
     assert_eq!(stats.display_off, 0);
@@ -152,9 +150,10 @@ fn full_frame_cost_on_the_emulated_bus() {
     let mut panel = Panel::new(shared.clone(), PanelSettings::default());
     let init = panel.init().unwrap();
     let full = panel.present(&scatter(128, 64, 1)).unwrap();
-    // Reported in the final summary: init 17 transactions / 60 bytes, full frame 3 / 1036.
+    // Init 17 transactions / 60 bytes; the full frame 2 / 1036 (addressing mode and window in one
+    // command transaction, then the data).
     assert_eq!((init.transactions, init.bytes), (17, 60));
-    assert_eq!((full.transactions, full.bytes), (3, 1036));
+    assert_eq!((full.transactions, full.bytes), (2, 1036));
     let stats = shared.with(|p| p.stats());
     assert_eq!(stats.bytes, 60 + 1036);
     assert_eq!(stats.data_bytes, 1024);
@@ -196,8 +195,8 @@ fn a_nack_mid_update_recovers_with_a_full_resend() {
     let mut b = text_frame(128, 64, "xbc");
     b.set_pixel(120, 60, true);
     panel.present(&a).unwrap();
-    let plan = oled_frame::plan_windows(&a, &b, WINDOW_OVERHEAD_BYTES);
-    assert!(plan.len() > 1, "the update must take several windows");
+    let plan = oled_driver::plan::plan(&a, &b, oled_driver::plan::Cursor::unknown());
+    assert!(plan.len() > 1, "the update must take several blocks");
 
     // The first window goes through, then the panel is gone.
     fused.budget.store(3, Ordering::SeqCst);

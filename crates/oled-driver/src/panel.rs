@@ -1,50 +1,43 @@
-//! The update path: one SSD1306 on one I2C bus, driven through the `ssd1306` crate.
-//!
-//! [`Panel`] is generic over any embedded-hal 1.0 [`I2c`], so the same code drives a Linux `I2cdev`, the
-//! virtual SSD1306 and test mocks. It keeps the frame the panel holds and sends only what changed: the
-//! diff is planned by [`oled_frame::plan_windows`] in GDDRAM space, and each window costs exactly
-//! [`oled_frame::WINDOW_OVERHEAD_BYTES`] on the bus beyond its data, thanks to [`BusLink`] sending every
-//! command batch and every data block as a single I2C transaction.
-//!
-//! A bus fault forgets what the panel holds: the next call re-initialises it and sends the whole frame.
+//! [`Panel`]: one SSD1306 on one I2C bus, with the frame it holds.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use display_interface::{DataFormat, DisplayError, WriteOnlyDataCommand};
 use embedded_hal::i2c::{ErrorKind, I2c, NoAcknowledgeSource};
-use oled_frame::{plan_windows, Frame, Window, WINDOW_OVERHEAD_BYTES};
-use serde::Serialize;
+use oled_frame::{Frame, Window};
 use ssd1306::command::AddrMode;
 use ssd1306::mode::BasicMode;
 use ssd1306::prelude::{Brightness, DisplayRotation};
 use ssd1306::size::{DisplaySize128x32, DisplaySize128x64};
 use ssd1306::Ssd1306;
 
-/// Control byte that starts a transaction of commands (Co=0, D/C#=0).
-pub const CONTROL_COMMANDS: u8 = 0x00;
-/// Control byte that starts a transaction of GDDRAM data (Co=0, D/C#=1).
-pub const CONTROL_DATA: u8 = 0x40;
+use crate::plan::{self, Block, Cursor};
+use crate::{PanelError, CONTROL_COMMANDS, CONTROL_DATA};
 /// The contrast the `ssd1306` driver's init sets (`Brightness::NORMAL`). Configuring it costs nothing
 /// extra at init; any other level adds one brightness update (two command transactions).
 pub const DEFAULT_CONTRAST: u8 = 0x5F;
 /// Pre-charge phase 2 sent with every contrast change, as the driver's predefined levels use.
 const PRECHARGE: u8 = 2;
 
-/// The glass sizes this provider drives: one list with the emulator's (`oled-frame`).
-pub use oled_frame::PanelSize;
+use oled_frame::PanelSize;
 
 /// Hardware rotation, as the `ssd1306` crate applies it (segment remap and COM scan direction).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Rotation {
+    /// Upright, landscape.
     #[default]
     Deg0,
+    /// A quarter turn clockwise: portrait.
     Deg90,
+    /// Upside down.
     Deg180,
+    /// A quarter turn anticlockwise: portrait.
     Deg270,
 }
 
 impl Rotation {
+    /// 0, 90, 180 or 270 degrees; anything else is not a rotation.
     pub fn from_degrees(degrees: u16) -> Option<Self> {
         match degrees {
             0 => Some(Rotation::Deg0),
@@ -55,6 +48,7 @@ impl Rotation {
         }
     }
 
+    /// The rotation in degrees.
     pub fn degrees(self) -> u16 {
         match self {
             Rotation::Deg0 => 0,
@@ -80,9 +74,12 @@ impl Rotation {
 }
 
 /// What the panel is and how it is set up at initialisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PanelSettings {
+    /// The glass on the controller.
     pub size: PanelSize,
+    /// How the glass is mounted.
     pub rotation: Rotation,
     /// 7-bit I2C address.
     pub address: u8,
@@ -121,18 +118,24 @@ impl PanelSettings {
 }
 
 /// Geometry of the frames [`Panel::present`] takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PanelGeometry {
-    /// Logical width and height (after rotation).
+    /// Logical width (after rotation).
     pub width: u16,
+    /// Logical height (after rotation).
     pub height: u16,
+    /// The glass.
     pub size: PanelSize,
+    /// The rotation applied.
     pub rotation: Rotation,
+    /// 7-bit I2C address.
     pub address: u8,
 }
 
 /// What one call put on the bus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PresentCost {
     /// Bytes of acknowledged transactions: one address byte each plus the payload.
     pub bytes: u32,
@@ -140,7 +143,7 @@ pub struct PresentCost {
     pub transactions: u32,
     /// GDDRAM pages that received data.
     pub pages_touched: u8,
-    /// Windows (rectangles of GDDRAM) sent.
+    /// Blocks of GDDRAM data sent (runs along a page or windows over several).
     pub windows: u32,
     /// The whole frame was sent because the panel's content was unknown (first contact, after a fault).
     pub full_refresh: bool,
@@ -148,35 +151,22 @@ pub struct PresentCost {
     pub initialised: bool,
 }
 
-/// Why a panel call failed; the variants are those of the `panel-error` in the WIT contract.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PanelError {
-    /// The frame does not have the panel's logical size.
-    #[error("bad frame: {0}")]
-    BadFrame(String),
-    /// The bus reported an error; the panel will be re-initialised and fully redrawn on the next call.
-    #[error("bus error: {0}")]
-    Bus(String),
-    /// The configured bus or panel is not there.
-    #[error("panel absent: {0}")]
-    Absent(String),
-    /// An argument or configuration out of range.
-    #[error("invalid: {0}")]
-    Invalid(String),
-}
-
 /// Running totals over the panel's life, for `inspect.stats` and benchmarks.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PanelStats {
     /// Successful `present` calls, including those that sent nothing.
     pub updates: u64,
     /// Successful `present` calls whose frame was already on the panel.
     pub unchanged: u64,
-    /// Acknowledged bytes and transactions, everything included (init, commands, data).
+    /// Acknowledged bytes (one address byte per transaction plus the payload), everything included
+    /// (init, commands, data).
     pub bytes: u64,
+    /// Acknowledged write transactions.
     pub transactions: u64,
-    /// Calls that failed on the bus.
+    /// Calls that failed on the bus; an absent panel (address not acknowledged) is not counted.
     pub errors: u64,
+    /// The last failure, bus error or absence.
     pub last_error: Option<String>,
     /// Presents that sent the whole frame.
     pub full_refreshes: u64,
@@ -184,35 +174,26 @@ pub struct PanelStats {
     pub inits: u64,
 }
 
-/// Counters and the last fault of a [`BusLink`], shared with the [`Panel`] that owns the driver.
+/// Counters and the last fault of the bus, kept by the [`Panel`].
 #[derive(Debug, Default)]
 struct LinkState {
     transactions: u64,
     bytes: u64,
-    fault: Option<String>,
-    /// The last fault was a NACK of the address: nothing answers there (unplugged, wrong address).
-    fault_absent: bool,
+    /// The last fault: its kind and how it reads.
+    fault: Option<(ErrorKind, String)>,
 }
 
-/// The display interface the `ssd1306` driver writes through: every `send_commands` is one transaction
-/// `[0x00, commands…]`, every `send_data` one transaction `[0x40, data…]`, whatever the length.
-pub struct BusLink<I> {
-    i2c: I,
+/// The display interface the `ssd1306` driver writes through, lent the panel's bus for one call:
+/// every `send_commands` is one transaction `[0x00, commands…]`, every `send_data` one transaction
+/// `[0x40, data…]`, whatever the length.
+struct BusLink<'a, I> {
+    i2c: &'a mut I,
     address: u8,
-    buf: Vec<u8>,
-    state: Arc<Mutex<LinkState>>,
+    buf: &'a mut Vec<u8>,
+    state: &'a mut LinkState,
 }
 
-impl<I: I2c> BusLink<I> {
-    fn new(i2c: I, address: u8, state: Arc<Mutex<LinkState>>) -> Self {
-        Self {
-            i2c,
-            address,
-            buf: Vec::with_capacity(1 + 1024),
-            state,
-        }
-    }
-
+impl<I: I2c> BusLink<'_, I> {
     fn transaction(&mut self, control: u8, payload: DataFormat<'_>) -> Result<(), DisplayError> {
         self.buf.clear();
         self.buf.push(control);
@@ -224,27 +205,32 @@ impl<I: I2c> BusLink<I> {
         if self.buf.len() == 1 {
             return Ok(());
         }
-        let result = self.i2c.write(self.address, &self.buf);
-        let mut state = lock(&self.state);
-        match result {
-            Ok(()) => {
-                state.transactions += 1;
-                state.bytes += 1 + self.buf.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                state.fault = Some(describe_i2c_error(&e, self.address));
-                state.fault_absent = matches!(
-                    embedded_hal::i2c::Error::kind(&e),
-                    ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)
-                );
-                Err(DisplayError::BusWriteError)
-            }
+        write(self.i2c, self.address, self.buf, self.state).map_err(|_| DisplayError::BusWriteError)
+    }
+}
+
+/// One write transaction, counted when acknowledged, its fault kept otherwise.
+fn write<I: I2c>(
+    i2c: &mut I,
+    address: u8,
+    payload: &[u8],
+    state: &mut LinkState,
+) -> Result<(), ()> {
+    match i2c.write(address, payload) {
+        Ok(()) => {
+            state.transactions += 1;
+            state.bytes += 1 + payload.len() as u64;
+            Ok(())
+        }
+        Err(e) => {
+            let kind = embedded_hal::i2c::Error::kind(&e);
+            state.fault = Some((kind, describe_i2c_error(&e, address)));
+            Err(())
         }
     }
 }
 
-impl<I: I2c> WriteOnlyDataCommand for BusLink<I> {
+impl<I: I2c> WriteOnlyDataCommand for BusLink<'_, I> {
     fn send_commands(&mut self, cmd: DataFormat<'_>) -> Result<(), DisplayError> {
         self.transaction(CONTROL_COMMANDS, cmd)
     }
@@ -252,11 +238,6 @@ impl<I: I2c> WriteOnlyDataCommand for BusLink<I> {
     fn send_data(&mut self, buf: DataFormat<'_>) -> Result<(), DisplayError> {
         self.transaction(CONTROL_DATA, buf)
     }
-}
-
-fn lock(state: &Mutex<LinkState>) -> MutexGuard<'_, LinkState> {
-    // Counters only: a poisoned lock holds nothing half-done worth refusing.
-    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn describe_i2c_error<E: embedded_hal::i2c::Error>(e: &E, address: u8) -> String {
@@ -276,34 +257,38 @@ fn describe_i2c_error<E: embedded_hal::i2c::Error>(e: &E, address: u8) -> String
     format!("{what}: {e:?}")
 }
 
-/// The driver for each glass size (the `ssd1306` crate types the size).
-enum Driver<I> {
-    Tall(Ssd1306<BusLink<I>, DisplaySize128x64, BasicMode>),
-    Short(Ssd1306<BusLink<I>, DisplaySize128x32, BasicMode>),
-}
-
-/// Runs `$body` with `$d` bound to the driver, whichever size it is.
-macro_rules! with_driver {
-    ($driver:expr, $d:ident => $body:expr) => {
-        match $driver {
-            Driver::Tall($d) => $body,
-            Driver::Short($d) => $body,
-        }
-    };
-}
-
 /// One SSD1306 panel on a bus, with the frame it holds.
 ///
 /// Nothing is sent before [`Panel::init`] or the first call that needs the panel (which initialises it).
 /// Every call is synchronous and owns the bus for its duration; share a panel through a single owner
-/// (see `owner`), never by interleaving calls.
+/// (a thread or task that serialises calls), never by interleaving calls.
+///
+/// ```
+/// use oled_driver::{Panel, PanelSettings};
+/// use virtual_ssd1306::{PanelSize, SharedPanel, VirtualSsd1306};
+///
+/// let bus = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
+/// let mut panel = Panel::new(bus.clone(), PanelSettings::default());
+/// let mut frame = panel.blank_frame();
+/// frame.set_pixel(3, 5, true);
+/// let first = panel.present(&frame)?; // initialises, then sends the whole frame
+/// assert!(first.initialised && first.full_refresh);
+/// frame.set_pixel(4, 5, true);
+/// let next = panel.present(&frame)?; // one byte changed: a few bytes on the bus
+/// assert!(next.bytes < 16, "{next:?}");
+/// assert_eq!(bus.with(|p| p.visible()), frame);
+/// # Ok::<(), oled_driver::PanelError>(())
+/// ```
 pub struct Panel<I> {
-    driver: Driver<I>,
-    link: Arc<Mutex<LinkState>>,
+    i2c: I,
+    link: LinkState,
+    buf: Vec<u8>,
     settings: PanelSettings,
     initialised: bool,
     /// What GDDRAM holds (landscape, page-major), if known.
     gddram: Option<Frame>,
+    /// Where the controller's address pointer is, if known.
+    cursor: Cursor,
     contrast: u8,
     power_on: bool,
     inverted: bool,
@@ -313,19 +298,14 @@ pub struct Panel<I> {
 impl<I: I2c> Panel<I> {
     /// A panel at `settings.address` on `i2c`. Sends nothing.
     pub fn new(i2c: I, settings: PanelSettings) -> Self {
-        let link_state = Arc::new(Mutex::new(LinkState::default()));
-        let link = BusLink::new(i2c, settings.address, Arc::clone(&link_state));
-        let rotation = settings.rotation.driver();
-        let driver = match settings.size {
-            PanelSize::W128xH64 => Driver::Tall(Ssd1306::new(link, DisplaySize128x64, rotation)),
-            PanelSize::W128xH32 => Driver::Short(Ssd1306::new(link, DisplaySize128x32, rotation)),
-        };
         Self {
-            driver,
-            link: link_state,
+            i2c,
+            link: LinkState::default(),
+            buf: Vec::with_capacity(1 + 1024),
             settings,
             initialised: false,
             gddram: None,
+            cursor: Cursor::unknown(),
             contrast: settings.contrast,
             power_on: true,
             inverted: false,
@@ -333,6 +313,7 @@ impl<I: I2c> Panel<I> {
         }
     }
 
+    /// The settings in force (rotation included).
     pub fn settings(&self) -> PanelSettings {
         self.settings
     }
@@ -350,7 +331,7 @@ impl<I: I2c> Panel<I> {
     /// A dark frame of the panel's logical size.
     pub fn blank_frame(&self) -> Frame {
         let g = self.geometry();
-        Frame::new(g.width, g.height).expect("panel sizes are valid frame sizes")
+        Frame::blank(g.size, g.rotation.is_portrait())
     }
 
     /// True once initialised and until a bus fault.
@@ -386,18 +367,22 @@ impl<I: I2c> Panel<I> {
         self.gddram.as_ref()
     }
 
+    /// Contrast last asked for, 0-255.
     pub fn contrast(&self) -> u8 {
         self.contrast
     }
 
+    /// Display on (not sleeping).
     pub fn is_on(&self) -> bool {
         self.power_on
     }
 
+    /// Hardware inversion on.
     pub fn is_inverted(&self) -> bool {
         self.inverted
     }
 
+    /// Running totals.
     pub fn stats(&self) -> &PanelStats {
         &self.stats
     }
@@ -538,9 +523,7 @@ impl<I: I2c> Panel<I> {
         }
         self.settings.rotation = rotation;
         if !self.initialised {
-            // The driver records the rotation before sending anything, and the next initialisation
-            // applies it; what it sends now goes to a panel that will be initialised anyway.
-            let _ = with_driver!(&mut self.driver, d => d.set_rotation(rotation.driver()));
+            // The next initialisation applies it.
             return Ok(PresentCost::default());
         }
         let held = self.gddram.take();
@@ -557,11 +540,12 @@ impl<I: I2c> Panel<I> {
     pub fn mark_unknown(&mut self) {
         self.initialised = false;
         self.gddram = None;
+        self.cursor = Cursor::unknown();
     }
 
     /// Gives the bus back.
     pub fn release(self) -> I {
-        with_driver!(self.driver, d => d.release().i2c)
+        self.i2c
     }
 
     /// Runs `f`, measures what it put on the bus, books it in the totals and turns a fault into a `bus`
@@ -570,17 +554,10 @@ impl<I: I2c> Panel<I> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<PresentCost, PanelError>,
     ) -> Result<PresentCost, PanelError> {
-        let (tx0, bytes0) = {
-            let mut s = lock(&self.link);
-            s.fault = None;
-            s.fault_absent = false;
-            (s.transactions, s.bytes)
-        };
+        self.link.fault = None;
+        let (tx0, bytes0) = (self.link.transactions, self.link.bytes);
         let result = f(self);
-        let (tx1, bytes1) = {
-            let s = lock(&self.link);
-            (s.transactions, s.bytes)
-        };
+        let (tx1, bytes1) = (self.link.transactions, self.link.bytes);
         self.stats.transactions += tx1 - tx0;
         self.stats.bytes += bytes1 - bytes0;
         match result {
@@ -591,11 +568,11 @@ impl<I: I2c> Panel<I> {
             }
             Err(e) => {
                 // A panel that did not answer may have lost power: re-initialise it next time.
-                if matches!(e, PanelError::Bus(_) | PanelError::Absent(_)) {
+                if matches!(e, PanelError::Bus { .. } | PanelError::Absent(_)) {
                     self.mark_unknown();
                     self.stats.last_error = Some(e.to_string());
                 }
-                if matches!(e, PanelError::Bus(_)) {
+                if matches!(e, PanelError::Bus { .. }) {
                     self.stats.errors += 1;
                 }
                 Err(e)
@@ -605,24 +582,48 @@ impl<I: I2c> Panel<I> {
 
     /// Maps a driver error to what the bus said: `absent` when nothing acknowledged the address (the
     /// panel is unplugged or elsewhere), `bus` for any other fault.
-    fn bus_error(&self, e: DisplayError) -> PanelError {
-        let mut link = lock(&self.link);
-        let fault = link.fault.take();
-        let absent = std::mem::take(&mut link.fault_absent);
-        let what = fault.unwrap_or_else(|| format!("display interface error: {e:?}"));
-        if absent {
-            PanelError::Absent(what)
-        } else {
-            PanelError::Bus(what)
+    fn bus_error(&mut self, e: Option<DisplayError>) -> PanelError {
+        match self.link.fault.take() {
+            Some((ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address), detail)) => {
+                PanelError::Absent(detail)
+            }
+            Some((kind, detail)) => PanelError::Bus { kind, detail },
+            None => PanelError::Bus {
+                kind: ErrorKind::Other,
+                detail: format!("display interface error: {e:?}"),
+            },
         }
     }
 
+    /// Runs driver calls of the `ssd1306` crate on a driver lent the bus for this call (it sends
+    /// nothing when made; its rotation is the panel's).
     fn command(
         &mut self,
         f: impl FnOnce(&mut dyn PanelCommands) -> Result<(), DisplayError>,
     ) -> Result<(), PanelError> {
-        let r = with_driver!(&mut self.driver, d => f(d));
-        r.map_err(|e| self.bus_error(e))
+        let rotation = self.settings.rotation.driver();
+        let link = BusLink {
+            i2c: &mut self.i2c,
+            address: self.settings.address,
+            buf: &mut self.buf,
+            state: &mut self.link,
+        };
+        let r = match self.settings.size {
+            PanelSize::W128xH64 => f(&mut Ssd1306::new(link, DisplaySize128x64, rotation)),
+            PanelSize::W128xH32 => f(&mut Ssd1306::new(link, DisplaySize128x32, rotation)),
+        };
+        r.map_err(|e| self.bus_error(Some(e)))
+    }
+
+    /// One raw write transaction of an encoded plan.
+    fn raw(&mut self, payload: &[u8]) -> Result<(), PanelError> {
+        write(
+            &mut self.i2c,
+            self.settings.address,
+            payload,
+            &mut self.link,
+        )
+        .map_err(|()| self.bus_error(None))
     }
 
     /// Initialises if needed; true if it did.
@@ -636,6 +637,7 @@ impl<I: I2c> Panel<I> {
 
     fn init_sequence(&mut self) -> Result<(), PanelError> {
         self.mark_unknown();
+        // The driver's init leaves the pointer wherever it likes: the next block sets it in full.
         self.stats.inits += 1;
         let (contrast, inverted, power_on) = (self.contrast, self.inverted, self.power_on);
         self.command(|d| {
@@ -657,37 +659,34 @@ impl<I: I2c> Panel<I> {
 
     fn send_frame(&mut self, target: Cow<'_, Frame>) -> Result<PresentCost, PanelError> {
         let initialised = self.ensure_init()?;
-        let (windows, full_refresh) = match &self.gddram {
-            Some(old) => (plan_windows(old, &target, WINDOW_OVERHEAD_BYTES), false),
-            None => (vec![Window::full(&target)], true),
+        let (blocks, full_refresh) = match &self.gddram {
+            Some(old) => (plan::plan(old, &target, self.cursor), false),
+            None => (vec![Block::Window(Window::full(&target))], true),
         };
+        let mut payloads = Vec::new();
+        let after = plan::encode(&blocks, &target, self.cursor, &mut payloads);
+        // Until every transaction is acknowledged, neither GDDRAM nor the pointer is known.
+        self.gddram = None;
+        self.cursor = Cursor::unknown();
+        for p in &payloads {
+            self.raw(p)?;
+        }
+        self.cursor = after;
         let mut pages: u16 = 0;
-        for w in &windows {
-            let data = w.data(&target);
-            let start = (as_u8(w.col_start), as_u8(w.page_start * 8));
-            let end = (as_u8(w.col_end + 1), as_u8((w.page_end + 1) * 8));
-            self.command(|d| {
-                d.set_draw_area(start, end)?;
-                d.draw(&data)
-            })?;
-            for p in w.page_start..=w.page_end {
+        for b in &blocks {
+            for p in b.pages() {
                 pages |= 1 << p;
             }
         }
         self.gddram = Some(target.into_owned());
         Ok(PresentCost {
             pages_touched: pages.count_ones() as u8,
-            windows: windows.len() as u32,
+            windows: blocks.len() as u32,
             full_refresh,
             initialised,
             ..PresentCost::default()
         })
     }
-}
-
-fn as_u8(v: u16) -> u8 {
-    // GDDRAM coordinates: columns 0..=128 and rows 0..=64, always in range.
-    u8::try_from(v).unwrap_or(u8::MAX)
 }
 
 fn saturate(v: u64) -> u32 {
@@ -701,8 +700,6 @@ trait PanelCommands {
     fn set_display_on(&mut self, on: bool) -> Result<(), DisplayError>;
     fn set_invert(&mut self, inverted: bool) -> Result<(), DisplayError>;
     fn set_rotation(&mut self, rotation: DisplayRotation) -> Result<(), DisplayError>;
-    fn set_draw_area(&mut self, start: (u8, u8), end: (u8, u8)) -> Result<(), DisplayError>;
-    fn draw(&mut self, data: &[u8]) -> Result<(), DisplayError>;
 }
 
 impl<DI, SIZE> PanelCommands for Ssd1306<DI, SIZE, BasicMode>
@@ -728,13 +725,5 @@ where
 
     fn set_rotation(&mut self, rotation: DisplayRotation) -> Result<(), DisplayError> {
         Ssd1306::set_rotation(self, rotation)
-    }
-
-    fn set_draw_area(&mut self, start: (u8, u8), end: (u8, u8)) -> Result<(), DisplayError> {
-        Ssd1306::set_draw_area(self, start, end)
-    }
-
-    fn draw(&mut self, data: &[u8]) -> Result<(), DisplayError> {
-        Ssd1306::draw(self, data)
     }
 }

@@ -3,10 +3,7 @@
 
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::i2c::{Mock, Transaction as T};
-use oled_frame::WINDOW_OVERHEAD_BYTES;
-use oled_panel_provider::{
-    Frame, Panel, PanelError, PanelSettings, PanelSize, PresentCost, Rotation,
-};
+use oled_driver::{Frame, Panel, PanelError, PanelSettings, PanelSize, PresentCost, Rotation};
 
 const ADDR: u8 = 0x3C;
 
@@ -68,13 +65,32 @@ fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
     ]
 }
 
-/// One window: column range, page range, data.
-fn window(cols: (u8, u8), pages: (u8, u8), bytes: &[u8]) -> Vec<T> {
+/// The whole frame with nothing known of the pointer: horizontal addressing, the window, the data.
+fn full(last_page: u8, bytes: &[u8]) -> Vec<T> {
     vec![
-        cmd(&[0x21, cols.0, cols.1]),
-        cmd(&[0x22, pages.0, pages.1]),
+        cmd(&[0x20, 0x00, 0x21, 0, 127, 0x22, 0, last_page]),
         data(bytes),
     ]
+}
+
+/// A run along one page after a horizontal write: page addressing, the page, both column nibbles
+/// (five commands: a transaction of their own), then the data.
+fn first_run(page: u8, col: u8, bytes: &[u8]) -> Vec<T> {
+    vec![
+        cmd(&[0x20, 0x02, 0xB0 | page, col & 0x0F, 0x10 | (col >> 4)]),
+        data(bytes),
+    ]
+}
+
+/// Up to two commands each behind a Co=1 control byte, then the data, in one transaction.
+fn co(cmds: &[u8], bytes: &[u8]) -> T {
+    let mut v = Vec::new();
+    for c in cmds {
+        v.extend_from_slice(&[0x80, *c]);
+    }
+    v.push(0x40);
+    v.extend_from_slice(bytes);
+    T::write(ADDR, v)
 }
 
 fn settings(size: PanelSize, rotation: Rotation) -> PanelSettings {
@@ -105,9 +121,9 @@ fn init_once_then_full_frame_then_only_changed_runs_then_nothing() {
     let changed = with_glyph(&text, 16, 0, &GLYPH_B);
 
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 7), text.as_bytes()));
-    // One character changed: only its columns, in one window of one page.
-    expected.extend(window((16, 20), (0, 0), &GLYPH_B));
+    expected.extend(full(7, text.as_bytes()));
+    // One character changed: only its columns, along one page.
+    expected.extend(first_run(0, 16, &GLYPH_B));
     let mut mock = Mock::new(&expected);
 
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
@@ -119,21 +135,20 @@ fn init_once_then_full_frame_then_only_changed_runs_then_nothing() {
     assert_eq!(
         full,
         PresentCost {
-            bytes: (5 + 5 + 2 + 1024) as u32,
-            transactions: 3,
+            bytes: (10 + 2 + 1024) as u32,
+            transactions: 2,
             pages_touched: 8,
             windows: 1,
             full_refresh: true,
             initialised: false,
         }
     );
-    assert_eq!(full.bytes as usize, WINDOW_OVERHEAD_BYTES + 1024);
 
     let one = panel.present(&changed).unwrap();
-    assert_eq!(one.bytes as usize, WINDOW_OVERHEAD_BYTES + 5);
+    assert_eq!(one.bytes, 7 + 2 + 5);
     assert_eq!(
         (one.transactions, one.pages_touched, one.windows),
-        (3, 1, 1)
+        (2, 1, 1)
     );
     assert!(!one.full_refresh);
 
@@ -159,17 +174,17 @@ fn init_once_then_full_frame_then_only_changed_runs_then_nothing() {
 fn the_first_present_initialises_by_itself() {
     let frame = Frame::new(128, 64).unwrap();
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 7), frame.as_bytes()));
+    expected.extend(full(7, frame.as_bytes()));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
     let cost = panel.present(&frame).unwrap();
     assert!(cost.initialised && cost.full_refresh);
-    assert_eq!((cost.transactions, cost.bytes), (17 + 3, 60 + 1036));
+    assert_eq!((cost.transactions, cost.bytes), (17 + 2, 60 + 1036));
     mock.done();
 }
 
 #[test]
-fn separate_changes_on_one_page_are_separate_windows_unless_merging_is_cheaper() {
+fn separate_changes_on_one_page_are_separate_runs_unless_resending_the_gap_is_cheaper() {
     let dark = Frame::new(128, 64).unwrap();
     let mut far = dark.clone();
     far.set_pixel(0, 0, true);
@@ -179,17 +194,22 @@ fn separate_changes_on_one_page_are_separate_windows_unless_merging_is_cheaper()
     near.set_pixel(6, 0, true); // gap of two columns: one window beats two
 
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
-    expected.extend(window((0, 0), (0, 0), &[0x01]));
-    expected.extend(window((100, 100), (0, 0), &[0x01]));
-    expected.extend(window((3, 6), (0, 0), &[0x01, 0x00, 0x00, 0x01]));
+    expected.extend(full(7, dark.as_bytes()));
+    expected.extend(first_run(0, 0, &[0x01]));
+    // Column 100 (0x64) from column 1: both nibbles, as Co=1 commands in the data transaction.
+    expected.push(co(&[0x04, 0x16], &[0x01]));
+    // Columns 3-6 from column 101 (0x65): both nibbles again; the two unchanged columns are resent.
+    expected.push(co(&[0x03, 0x10], &[0x01, 0x00, 0x00, 0x01]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
     panel.present(&dark).unwrap();
     let two = panel.present(&far).unwrap();
-    assert_eq!((two.windows, two.transactions, two.bytes), (2, 6, 2 * 13));
+    assert_eq!((two.windows, two.transactions, two.bytes), (2, 3, 10 + 7));
     let merged = panel.present(&near).unwrap();
-    assert_eq!((merged.windows, merged.bytes), (1, 12 + 4));
+    assert_eq!(
+        (merged.windows, merged.transactions, merged.bytes),
+        (1, 1, 6 + 4)
+    );
     mock.done();
 }
 
@@ -201,8 +221,10 @@ fn a_change_across_pages_is_one_window() {
         tall.set_pixel(40, y, true);
     }
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
-    expected.extend(window((40, 40), (0, 1), &[0xC0, 0x0F]));
+    expected.extend(full(7, dark.as_bytes()));
+    // Still in horizontal addressing: a two-page window is 6 commands, cheaper than two runs.
+    expected.push(cmd(&[0x21, 40, 40, 0x22, 0, 1]));
+    expected.push(data(&[0xC0, 0x0F]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
     panel.present(&dark).unwrap();
@@ -218,8 +240,8 @@ fn rotation_90_transposes_the_logical_frame_into_gddram() {
     dot.set_pixel(3, 100, true); // logical (x=3, y=100) lands in GDDRAM column 100, page 0, bit 3
 
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg90);
-    expected.extend(window((0, 127), (0, 7), &[0u8; 1024]));
-    expected.extend(window((100, 100), (0, 0), &[0x08]));
+    expected.extend(full(7, &[0u8; 1024]));
+    expected.extend(first_run(0, 100, &[0x08]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH64, Rotation::Deg90));
     let g = panel.geometry();
@@ -244,13 +266,13 @@ fn rotations_180_and_270_set_the_remap_and_keep_the_diff() {
         let mut dot = dark.clone();
         dot.set_pixel(5, 9, true);
         let mut expected = init_sequence(PanelSize::W128xH64, rotation);
-        expected.extend(window((0, 127), (0, 7), &[0u8; 1024]));
+        expected.extend(full(7, &[0u8; 1024]));
         if portrait {
             // (5, 9) -> column 9, page 0, bit 5
-            expected.extend(window((9, 9), (0, 0), &[0x20]));
+            expected.extend(first_run(0, 9, &[0x20]));
         } else {
             // (5, 9) -> column 5, page 1, bit 1
-            expected.extend(window((5, 5), (1, 1), &[0x02]));
+            expected.extend(first_run(1, 5, &[0x02]));
         }
         let mut mock = Mock::new(&expected);
         let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH64, rotation));
@@ -266,12 +288,12 @@ fn panel_128x32_has_four_pages() {
     let mut dot = dark.clone();
     dot.set_pixel(127, 31, true);
     let mut expected = init_sequence(PanelSize::W128xH32, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 3), &[0u8; 512]));
-    expected.extend(window((127, 127), (3, 3), &[0x80]));
+    expected.extend(full(3, &[0u8; 512]));
+    expected.extend(first_run(3, 127, &[0x80]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH32, Rotation::Deg0));
     let full = panel.present(&dark).unwrap();
-    assert_eq!(full.bytes, 60 + 12 + 512);
+    assert_eq!(full.bytes, 60 + 10 + 2 + 512);
     assert_eq!(full.pages_touched, 4);
     panel.present(&dot).unwrap();
     assert!(matches!(
@@ -287,8 +309,8 @@ fn panel_128x32_rotated_90_is_32_wide() {
     let dark = Frame::new(32, 128).unwrap();
     let mut dot = dark.clone();
     dot.set_pixel(31, 127, true); // -> column 127, page 3, bit 7
-    expected.extend(window((0, 127), (0, 3), &[0u8; 512]));
-    expected.extend(window((127, 127), (3, 3), &[0x80]));
+    expected.extend(full(3, &[0u8; 512]));
+    expected.extend(first_run(3, 127, &[0x80]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), settings(PanelSize::W128xH32, Rotation::Deg90));
     assert_eq!((panel.geometry().width, panel.geometry().height), (32, 128));
@@ -309,30 +331,32 @@ fn a_nack_mid_update_is_a_bus_error_and_recovery_resends_everything() {
     // there: `absent`, see the owner's tests.)
     let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Data);
     let mut expected = init_sequence(PanelSize::W128xH64, Rotation::Deg0);
-    expected.extend(window((0, 127), (0, 7), a.as_bytes()));
-    // The update to `b` gets its address window through, then the data transaction is not acknowledged.
-    expected.push(cmd(&[0x21, 20, 20]));
-    expected.push(cmd(&[0x22, 2, 2]));
+    expected.extend(full(7, a.as_bytes()));
+    // The update to `b` gets its addressing through, then the data transaction is not acknowledged.
+    expected.push(cmd(&[0x20, 0x02, 0xB2, 0x04, 0x11]));
     expected.push(data(&[0x10]).with_error(nack));
     // Still unplugged: the recovery's first command fails too.
     expected.push(cmd(&[0xAE]).with_error(nack));
     // Back: re-initialise once and send the whole frame.
     expected.extend(init_sequence(PanelSize::W128xH64, Rotation::Deg0));
-    expected.extend(window((0, 127), (0, 7), b.as_bytes()));
+    expected.extend(full(7, b.as_bytes()));
     // And from then on, diffs again.
-    expected.extend(window((10, 10), (1, 1), &[0x00]));
+    expected.extend(first_run(1, 10, &[0x00]));
     let mut mock = Mock::new(&expected);
 
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
     panel.present(&a).unwrap();
     let err = panel.present(&b).unwrap_err();
     match &err {
-        PanelError::Bus(msg) => assert!(msg.contains("0x3c"), "{msg}"),
+        PanelError::Bus { kind, detail } => {
+            assert_eq!(*kind, nack);
+            assert!(detail.contains("0x3c"), "{detail}");
+        }
         other => panic!("expected a bus error, got {other:?}"),
     }
     assert!(!panel.is_initialised());
     assert!(panel.shown().is_none());
-    assert!(matches!(panel.present(&b), Err(PanelError::Bus(_))));
+    assert!(matches!(panel.present(&b), Err(PanelError::Bus { .. })));
 
     let recovered = panel.present(&b).unwrap();
     assert!(recovered.initialised && recovered.full_refresh);
@@ -386,7 +410,7 @@ fn contrast_power_and_invert_are_single_commands_and_survive_reinit() {
     expected.push(cmd(&[0xD9, 0x21]));
     expected.push(cmd(&[0x81, 0xC0]));
     expected.push(cmd(&[0xA7]));
-    expected.extend(window((0, 127), (0, 7), dark.as_bytes()));
+    expected.extend(full(7, dark.as_bytes()));
     expected.push(cmd(&[0xA6]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(mock.clone(), PanelSettings::default());
@@ -397,7 +421,7 @@ fn contrast_power_and_invert_are_single_commands_and_survive_reinit() {
     assert_eq!((i.transactions, i.bytes), (1, 3));
     panel.set_power(false).unwrap();
     assert!(!panel.is_on());
-    assert!(matches!(panel.set_power(true), Err(PanelError::Bus(_))));
+    assert!(matches!(panel.set_power(true), Err(PanelError::Bus { .. })));
     let r = panel.present(&dark).unwrap();
     assert!(r.initialised && r.full_refresh);
     assert_eq!(r.bytes, 60 + 8 + 3 + 1036);
@@ -426,8 +450,7 @@ fn configured_contrast_is_part_of_init() {
 #[test]
 fn address_0x3d_is_used_on_the_wire() {
     let mut expected = init_sequence_at(0x3D, PanelSize::W128xH64, Rotation::Deg0);
-    expected.push(cmd_at(0x3D, &[0x21, 0, 127]));
-    expected.push(cmd_at(0x3D, &[0x22, 0, 7]));
+    expected.push(cmd_at(0x3D, &[0x20, 0x00, 0x21, 0, 127, 0x22, 0, 7]));
     expected.push(data_at(0x3D, &[0u8; 1024]));
     let mut mock = Mock::new(&expected);
     let mut panel = Panel::new(
