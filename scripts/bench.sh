@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks that print figures (they never fail on a timing):
-#   ./scripts/bench.sh s16       S16 replayed through the core and the provider's update path: bytes on the I2C bus
+#   ./scripts/bench.sh s16       S16 on the I2C bus: the 2022 demo, luma.oled and ours, counted by the emulator
 #   ./scripts/bench.sh lattice   wRPC invocations of the component through hub -> leaf: p50/p99 latency, updates/s
 #   ./scripts/bench.sh pi        the aarch64 provider: size and idle RSS under qemu-aarch64
 #   ./scripts/bench.sh faults    faults injected into a live lattice under load: answers, losses, recovery
@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 case "${1:-}" in
-    s16) cargo run -q --release -p oled-bench --bin s16 -- "${2:-$ROOT/scenarios/s16.txt}" ;;
+    s16) bash scripts/bench-s16.sh "${@:2}" ;;
     lattice) bash scripts/bench-lattice.sh "${@:2}" ;;
     pi) bash scripts/bench-pi.sh ;;
     faults) bash scripts/bench-faults.sh "${@:2}" ;;

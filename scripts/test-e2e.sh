@@ -37,7 +37,7 @@ teardown() {
 }
 trap teardown EXIT
 
-expected_ascii() { cargo run -q -p oled-display --example render -- "$1"; }
+expected_ascii() { cargo run -q -p oled-text --example render -- "$1"; }
 
 # panel_shows TEXT: the pi host's panel shows exactly what the core renders for TEXT (retried briefly:
 # the provider answers as soon as the frame is on the bus, inspect reads it back over the lattice).

@@ -2,13 +2,6 @@
 //! in `infra` and by a fake in tests; nothing here knows about WIT, wRPC or HTTP.
 
 use crate::core::{self, Font, HAlign, Style, VAlign};
-use embedded_graphics::{
-    mono_font::{iso_8859_1, MonoTextStyle},
-    pixelcolor::BinaryColor,
-    prelude::*,
-    primitives::{Line, PrimitiveStyle, RoundedRectangle},
-    text::{Alignment, Text},
-};
 use serde::Serialize;
 
 /// What the panel says about itself (mirrors `oled-lattice:panel/types.panel-info`).
@@ -87,8 +80,7 @@ pub struct Status {
 /// Longest text accepted, in bytes; larger requests are refused rather than cut.
 pub const MAX_TEXT_BYTES: usize = 4096;
 
-/// What `last_text` reads after the demo screen.
-pub const DEMO_TEXT: &str = "(demo screen)";
+pub use crate::core::DEMO_TEXT;
 
 pub struct Display<P> {
     panel: P,
@@ -142,49 +134,7 @@ impl<P: Panel> Display<P> {
 }
 
 fn demo_frame(info: &PanelInfo) -> oled_frame::Frame {
-    let (w, h) = (info.width, info.height);
-    let mut f = core::blank(w, h);
-    let (wi, hi) = (i32::from(w), i32::from(h));
-    let thin = PrimitiveStyle::with_stroke(BinaryColor::On, 1);
-    // Drawing into a Frame cannot fail (Infallible); results are ignored on purpose.
-    let _ = RoundedRectangle::with_equal_corners(
-        embedded_graphics::primitives::Rectangle::new(Point::zero(), Size::new(w.into(), h.into())),
-        Size::new(6, 6),
-    )
-    .into_styled(thin)
-    .draw(&mut f);
-    let title = MonoTextStyle::new(&iso_8859_1::FONT_8X13, BinaryColor::On);
-    let small = MonoTextStyle::new(&iso_8859_1::FONT_6X10, BinaryColor::On);
-    let _ = Text::with_alignment(
-        "oled-lattice",
-        Point::new(wi / 2, 14),
-        title,
-        Alignment::Center,
-    )
-    .draw(&mut f);
-    let _ = Line::new(Point::new(8, 18), Point::new(wi - 9, 18))
-        .into_styled(thin)
-        .draw(&mut f);
-    let lines = ["wasm -> lattice", &format!("{} {}x{}", info.backend, w, h)];
-    for (i, l) in lines.iter().enumerate() {
-        let _ = Text::with_alignment(
-            l,
-            Point::new(wi / 2, 31 + 11 * i as i32),
-            small,
-            Alignment::Center,
-        )
-        .draw(&mut f);
-    }
-    if hi >= 64 {
-        let _ = Text::with_alignment(
-            "-> i2c -> OLED",
-            Point::new(wi / 2, 53),
-            small,
-            Alignment::Center,
-        )
-        .draw(&mut f);
-    }
-    f
+    core::demo(info.width, info.height, &info.backend)
 }
 
 /// A style built from optional request words; unknown words are errors that name the accepted ones.

@@ -21,8 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use oled_display::core::{self, Style};
-use oled_display::domain::{self, Display, Panel, PanelError, PanelInfo, PresentCost};
+use oled_text::{self as core, Style, DEMO_TEXT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
@@ -188,7 +187,7 @@ async fn one_update(
                 Err(_) => (None, "wrpc: no answer".into()),
             };
             let expect = if demo {
-                domain::DEMO_TEXT.into()
+                DEMO_TEXT.into()
             } else {
                 String::new()
             };
@@ -235,36 +234,17 @@ async fn caller(
     }
 }
 
-/// Captures what the display would present, to know the picture an update must leave.
-struct Capture {
-    info: PanelInfo,
-    frame: std::cell::RefCell<Vec<u8>>,
-}
-
-impl Panel for &Capture {
-    fn info(&self) -> Result<PanelInfo, PanelError> {
-        Ok(self.info.clone())
-    }
-    fn present(&self, frame: &[u8], _text: Option<&str>) -> Result<PresentCost, PanelError> {
-        *self.frame.borrow_mut() = frame.to_vec();
-        Ok(PresentCost::default())
-    }
-    fn last_text(&self) -> Result<Option<String>, PanelError> {
-        Ok(None)
-    }
+/// The panel's size and backend, as its status reports them.
+struct PanelInfo {
+    width: u16,
+    height: u16,
+    backend: String,
 }
 
 /// The picture (text art) the panel must show after the update that left `expect` as its text.
 fn expected_ascii(expect: &str, info: &PanelInfo) -> String {
-    let frame = if expect == domain::DEMO_TEXT {
-        let c = Capture {
-            info: info.clone(),
-            frame: Default::default(),
-        };
-        let _ = Display::new(&c).demo();
-        let bytes = c.frame.borrow().clone();
-        oled_frame::Frame::from_bytes(info.width, info.height, bytes)
-            .unwrap_or_else(|_| core::blank(info.width, info.height))
+    let frame = if expect == DEMO_TEXT {
+        core::demo(info.width, info.height, &info.backend)
     } else if expect.is_empty() {
         core::blank(info.width, info.height)
     } else {
@@ -375,11 +355,11 @@ async fn main() -> Result<()> {
             .as_ref()
             .and_then(|i| i["height"].as_u64())
             .unwrap_or(64) as u16,
-        driver: "ssd1306".into(),
-        backend: "virtual".into(),
-        bus: String::new(),
-        address: 0x3C,
-        rotation: 0,
+        backend: info
+            .as_ref()
+            .and_then(|i| i["backend"].as_str())
+            .unwrap_or("virtual")
+            .to_string(),
     };
 
     let ok: Vec<&Answer> = answers.iter().filter(|x| x.status == Some(200)).collect();

@@ -1,7 +1,7 @@
 //! What the panel shows, pinned as PNGs a person can open. `UPDATE_GOLDEN=1` rewrites them.
 
-use oled_display::core::{render, Font, HAlign, Style, VAlign};
 use oled_frame::Frame;
+use oled_text::{render, Font, HAlign, Style, VAlign};
 use std::path::PathBuf;
 
 const SCALE: u32 = 4;

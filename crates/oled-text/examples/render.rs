@@ -1,8 +1,8 @@
-//! Renders text with the component's core, natively, as the panel would show it (ASCII art).
-//! `cargo run -p oled-display --example render -- "Hello" [WIDTH HEIGHT]`; the e2e tests compare
+//! Renders text with the text engine (the component's core), natively, as the panel would show it (ASCII art).
+//! `cargo run -p oled-text --example render -- "Hello" [WIDTH HEIGHT]`; the e2e tests compare
 //! the lattice's panel with this.
 
-use oled_display::core::{render, Style};
+use oled_text::{render, Style};
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);

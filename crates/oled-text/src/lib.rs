@@ -1,14 +1,29 @@
-//! The pure core: text in, frame out. No I/O, no WIT types: it compiles and is tested natively.
+//! Text in, frame out, for small monochrome panels: word wrap, alignment, the largest font that fits,
+//! an ellipsis when nothing fits, and a visible box for what the fonts cannot draw. No I/O and no
+//! runtime: the display component of oled-lattice runs it inside a WebAssembly component, the
+//! benchmarks and tests natively.
 //!
-//! Layout is done here (word wrap, alignment, font choice, ellipsis) because those are the decisions a
-//! person notices; glyphs come from embedded-graphics' Latin-1 mono fonts.
+//! Layout is done here because those are the decisions a person notices; glyphs come from
+//! embedded-graphics' Latin-1 mono fonts, frames are [`oled_frame::Frame`]s (SSD1306 GDDRAM order).
+//!
+//! ```
+//! use oled_text::{render, Font, Style};
+//!
+//! let r = render("12:00:00", &Style::default(), 128, 64);
+//! assert_eq!(r.font, Font::Large); // the largest font at which it fits
+//! assert_eq!(r.lines, ["12:00:00"]);
+//! assert!(!r.truncated && r.frame.lit_pixels() > 0);
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use embedded_graphics::{
     mono_font::{iso_8859_1, MonoFont, MonoTextStyle},
     pixelcolor::BinaryColor,
     prelude::*,
-    primitives::{PrimitiveStyle, Rectangle},
-    text::{Baseline, Text},
+    primitives::{Line, PrimitiveStyle, Rectangle, RoundedRectangle},
+    text::{Alignment, Baseline, Text},
 };
 use oled_frame::Frame;
 
@@ -22,44 +37,62 @@ pub const ELLIPSIS: &str = "...";
 /// Font sizes, smallest to largest. `Auto` picks the largest at which the whole text fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Font {
+    /// 6x10 pixels a character.
     Small,
+    /// 8x13.
     Medium,
+    /// 10x20.
     Large,
+    /// The largest of the three at which the whole text fits.
     #[default]
     Auto,
 }
 
+/// Where lines sit across the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HAlign {
+    /// Against the left edge.
     Left,
+    /// Centred.
     #[default]
     Center,
+    /// Against the right edge.
     Right,
 }
 
+/// Where the block of lines sits down the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VAlign {
+    /// At the top.
     Top,
+    /// Centred.
     #[default]
     Middle,
+    /// At the bottom.
     Bottom,
 }
 
 /// How to render; the default is what a plain-text request gets: auto font, centred both ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {
+    /// Font size, or `Auto`.
     pub font: Font,
+    /// Horizontal alignment of each line.
     pub align: HAlign,
+    /// Vertical alignment of the block of lines.
     pub valign: VAlign,
+    /// Light text on a dark frame (false) or dark text on a light one (true).
     pub invert: bool,
 }
 
 /// A rendered screen and the choices made for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
+    /// The pixels.
     pub frame: Frame,
     /// The concrete font used (never `Auto`).
     pub font: Font,
+    /// The lines as laid out (after wrapping and any ellipsis).
     pub lines: Vec<String>,
     /// True when the text did not fit and ends in an ellipsis.
     pub truncated: bool,
@@ -68,6 +101,7 @@ pub struct Rendered {
 }
 
 impl Font {
+    /// The real fonts, largest first: the order `Auto` tries them in.
     pub const CONCRETE: [Font; 3] = [Font::Large, Font::Medium, Font::Small];
 
     fn mono(self) -> &'static MonoFont<'static> {
@@ -78,6 +112,7 @@ impl Font {
         }
     }
 
+    /// The font's name in requests and status: `small`, `medium`, `large`, `auto`.
     pub fn name(self) -> &'static str {
         match self {
             Font::Small => "small",
@@ -312,6 +347,65 @@ pub fn blank(width: u16, height: u16) -> Frame {
     Frame::new(width, height)
         .or_else(|_| Frame::new(128, 64))
         .unwrap_or_else(|_| unreachable!("128x64 is a valid frame size"))
+}
+
+/// What `last_text` reads after the demo screen.
+pub const DEMO_TEXT: &str = "(demo screen)";
+
+/// The demo screen: a rounded frame, the title, and the path the pixels took (`label` names the
+/// panel, e.g. its backend).
+///
+/// ```
+/// let f = oled_text::demo(128, 64, "virtual");
+/// assert!(f.lit_pixels() > 100);
+/// ```
+pub fn demo(width: u16, height: u16, label: &str) -> Frame {
+    let (w, h) = (width, height);
+    let mut f = blank(w, h);
+    let (wi, hi) = (i32::from(f.width()), i32::from(f.height()));
+    let thin = PrimitiveStyle::with_stroke(BinaryColor::On, 1);
+    // Drawing into a Frame cannot fail (Infallible); results are ignored on purpose.
+    let _ = RoundedRectangle::with_equal_corners(
+        Rectangle::new(
+            Point::zero(),
+            Size::new(f.width().into(), f.height().into()),
+        ),
+        Size::new(6, 6),
+    )
+    .into_styled(thin)
+    .draw(&mut f);
+    let title = MonoTextStyle::new(&iso_8859_1::FONT_8X13, BinaryColor::On);
+    let small = MonoTextStyle::new(&iso_8859_1::FONT_6X10, BinaryColor::On);
+    let _ = Text::with_alignment(
+        "oled-lattice",
+        Point::new(wi / 2, 14),
+        title,
+        Alignment::Center,
+    )
+    .draw(&mut f);
+    let _ = Line::new(Point::new(8, 18), Point::new(wi - 9, 18))
+        .into_styled(thin)
+        .draw(&mut f);
+    let lines = ["wasm -> lattice", &format!("{label} {w}x{h}")];
+    for (i, l) in lines.iter().enumerate() {
+        let _ = Text::with_alignment(
+            l,
+            Point::new(wi / 2, 31 + 11 * i as i32),
+            small,
+            Alignment::Center,
+        )
+        .draw(&mut f);
+    }
+    if hi >= 64 {
+        let _ = Text::with_alignment(
+            "-> i2c -> OLED",
+            Point::new(wi / 2, 53),
+            small,
+            Alignment::Center,
+        )
+        .draw(&mut f);
+    }
+    f
 }
 
 #[cfg(test)]
