@@ -356,7 +356,7 @@ impl<I: I2c> Panel<I> {
     pub fn shown(&self) -> Option<Frame> {
         let g = self.gddram.as_ref()?;
         Some(if self.settings.rotation.is_portrait() {
-            g.transposed()
+            g.transposed().ok()?
         } else {
             g.clone()
         })
@@ -415,7 +415,11 @@ impl<I: I2c> Panel<I> {
             )));
         }
         let target = if self.settings.rotation.is_portrait() {
-            Cow::Owned(frame.transposed())
+            Cow::Owned(
+                frame
+                    .transposed()
+                    .map_err(|e| PanelError::BadFrame(e.to_string()))?,
+            )
         } else {
             Cow::Borrowed(frame)
         };

@@ -15,25 +15,34 @@ pub const WINDOW_OVERHEAD_BYTES: usize = 12;
 /// Changed columns `start..=end` within one page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
+    /// The page.
     pub page: u16,
+    /// First changed column.
     pub start: u16,
+    /// Last changed column.
     pub end: u16,
 }
 
 /// A rectangle of GDDRAM: columns `col_start..=col_end` by pages `page_start..=page_end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// First column.
     pub col_start: u16,
+    /// Last column.
     pub col_end: u16,
+    /// First page.
     pub page_start: u16,
+    /// Last page.
     pub page_end: u16,
 }
 
 impl Window {
+    /// Columns the window spans.
     pub fn columns(&self) -> usize {
         usize::from(self.col_end - self.col_start + 1)
     }
 
+    /// Pages the window spans.
     pub fn page_count(&self) -> usize {
         usize::from(self.page_end - self.page_start + 1)
     }

@@ -5,6 +5,7 @@
 //! bus without reshuffling and two frames can be diffed byte by byte into what the bus must carry.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod diff;
 mod size;
@@ -22,13 +23,24 @@ use embedded_graphics_core::{
 /// Why a frame could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// The size is not one a frame can have.
     #[error("frame size {width}x{height} is not supported: width 1-128, height a multiple of 8 up to 128")]
-    BadSize { width: u16, height: u16 },
+    BadSize {
+        /// Width asked for.
+        width: u16,
+        /// Height asked for.
+        height: u16,
+    },
+    /// Bytes from elsewhere do not fill a frame of that size exactly.
     #[error("a {width}x{height} frame is {expected} bytes, got {actual}")]
     BadLength {
+        /// Width of the frame.
         width: u16,
+        /// Height of the frame.
         height: u16,
+        /// Bytes such a frame has.
         expected: usize,
+        /// Bytes received.
         actual: usize,
     },
 }
@@ -95,10 +107,12 @@ impl Frame {
         })
     }
 
+    /// Width in pixels.
     pub fn width(&self) -> u16 {
         self.width
     }
 
+    /// Height in pixels.
     pub fn height(&self) -> u16 {
         self.height
     }
@@ -108,19 +122,21 @@ impl Frame {
         self.height / 8
     }
 
+    /// The bytes, page-major (GDDRAM order).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// The bytes, page-major, without copying.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
 
-    /// The bytes of one page, column 0 first.
+    /// The bytes of one page, column 0 first; past the last page, an empty slice.
     pub fn page(&self, page: u16) -> &[u8] {
         let w = usize::from(self.width);
         let start = usize::from(page) * w;
-        &self.bytes[start..start + w]
+        self.bytes.get(start..start + w).unwrap_or(&[])
     }
 
     /// Pixel at (x, y); outside the frame reads as dark.
@@ -157,6 +173,7 @@ impl Frame {
         self.bytes.iter_mut().for_each(|b| *b = !*b);
     }
 
+    /// How many pixels are on.
     pub fn lit_pixels(&self) -> u32 {
         self.bytes.iter().map(|b| b.count_ones()).sum()
     }
@@ -174,8 +191,11 @@ impl Frame {
     }
 
     /// The same image for a panel rotated by 90 or 270 degrees: (x, y) becomes (y, x).
-    /// Used where a logical portrait frame must be laid into a landscape GDDRAM.
-    pub fn transposed(&self) -> Frame {
+    /// Used where a logical portrait frame must be laid into a landscape GDDRAM. The width becomes
+    /// the height, so it must be a multiple of 8 (every portrait panel size is): otherwise
+    /// [`FrameError::BadSize`].
+    pub fn transposed(&self) -> Result<Frame, FrameError> {
+        check_size(self.height, self.width)?;
         let mut t = Frame {
             width: self.height,
             height: self.width,
@@ -188,7 +208,7 @@ impl Frame {
                 }
             }
         }
-        t
+        Ok(t)
     }
 }
 
@@ -289,10 +309,30 @@ mod tests {
     fn transposes_for_portrait() {
         let mut f = Frame::new(64, 128).unwrap();
         f.set_pixel(3, 100, true);
-        let t = f.transposed();
+        let t = f.transposed().unwrap();
         assert_eq!((t.width(), t.height()), (128, 64));
         assert!(t.pixel(100, 3));
-        assert_eq!(t.transposed(), f);
+        assert_eq!(t.transposed().unwrap(), f);
+    }
+
+    #[test]
+    fn a_width_that_cannot_become_a_height_is_an_error_not_a_panic() {
+        for w in [1u16, 7, 100, 127] {
+            let mut f = Frame::new(w, 64).unwrap();
+            f.set_pixel(w - 1, 63, true);
+            assert!(
+                matches!(f.transposed(), Err(FrameError::BadSize { .. })),
+                "{w}"
+            );
+        }
+    }
+
+    #[test]
+    fn pages_past_the_last_are_empty() {
+        let f = Frame::new(128, 32).unwrap();
+        assert_eq!(f.page(3).len(), 128);
+        assert!(f.page(4).is_empty());
+        assert!(f.page(u16::MAX).is_empty());
     }
 
     #[test]

@@ -5,8 +5,10 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum PanelSize {
+    /// 128x64, the common 0.96" module.
     #[cfg_attr(feature = "serde", serde(rename = "128x64"))]
     W128xH64,
+    /// 128x32, the 0.91" module.
     #[cfg_attr(feature = "serde", serde(rename = "128x32"))]
     W128xH32,
 }

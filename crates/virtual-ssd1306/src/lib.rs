@@ -32,6 +32,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod controller;
 mod render;
@@ -88,6 +89,7 @@ impl Mounting {
         }
     }
 
+    /// The turn in degrees.
     pub fn degrees(self) -> u16 {
         match self {
             Mounting::Rotate0 => 0,
@@ -129,7 +131,10 @@ pub struct Transaction {
 pub enum BusError {
     /// Nothing acknowledged the address: wrong address, or the panel is unplugged.
     #[error("no device acknowledged address {address:#04x}")]
-    NoDevice { address: u8 },
+    NoDevice {
+        /// The address that was not acknowledged.
+        address: u8,
+    },
     /// A NACK injected by [`VirtualSsd1306::nack_next`].
     #[error("the panel did not acknowledge (injected fault)")]
     InjectedNack,
@@ -214,18 +219,22 @@ impl VirtualSsd1306 {
         self
     }
 
+    /// Turns the module on the desk (how the glass is viewed), keeping its GDDRAM.
     pub fn set_mounting(&mut self, mounting: Mounting) {
         self.mounting = mounting;
     }
 
+    /// How the module is mounted.
     pub fn mounting(&self) -> Mounting {
         self.mounting
     }
 
+    /// The 7-bit address it answers.
     pub fn address(&self) -> u8 {
         self.address
     }
 
+    /// The glass.
     pub fn size(&self) -> PanelSize {
         self.size
     }
@@ -289,10 +298,12 @@ impl VirtualSsd1306 {
         result
     }
 
+    /// Counters since creation or the last [`VirtualSsd1306::reset_stats`].
     pub fn stats(&self) -> BusStats {
         self.stats
     }
 
+    /// Zeroes the counters.
     pub fn reset_stats(&mut self) {
         self.stats = BusStats::default();
     }
@@ -323,6 +334,7 @@ impl VirtualSsd1306 {
         self.present = present;
     }
 
+    /// Whether it is plugged in (answers its address).
     pub fn is_present(&self) -> bool {
         self.present
     }
@@ -458,6 +470,7 @@ impl core::fmt::Debug for SharedPanel {
 }
 
 impl SharedPanel {
+    /// Shares `p`.
     pub fn new(p: VirtualSsd1306) -> Self {
         Self(Arc::new(Mutex::new(p)))
     }
