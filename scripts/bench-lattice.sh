@@ -4,6 +4,7 @@
 # or brings one up with the app deployed, and takes down only what it started.
 #
 #   ./scripts/bench.sh lattice [N]          last line: lattice: p50 X ms, p99 Y ms, R updates/s
+#   (p50/p99: one caller; updates/s: OLED_BENCH_CALLERS callers at once, default 4)
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -14,14 +15,18 @@ N="${1:-200}"
 
 cargo build -q --release -p oled-bench --bin lattice
 started=0
+bash scripts/install-tools.sh >/dev/null
+app_build >/dev/null
 if ! bash scripts/lattice.sh status >/dev/null 2>&1; then
-    bash scripts/install-tools.sh >/dev/null
-    app_build >/dev/null
     bash scripts/lattice.sh up >/dev/null
     started=1
 fi
 cleanup() { if [[ "$started" == 1 ]]; then bash scripts/lattice.sh down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 app_env
-app_status_is deployed || app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
-"$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N"
+# Always (re)deploy what was just built: a lattice that comes up with its JetStream state redeploys the
+# previous deployment at once, before anything is pushed, and the bench would time stale artefacts.
+app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
+app_wait_ready >/dev/null
+"$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N" \
+    "nats://127.0.0.1:${OLED_LEAF_PORT:-4223}" "${OLED_BENCH_CALLERS:-4}"

@@ -289,7 +289,8 @@ impl VirtualSsd1306 {
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&bytes)?;
-            f.sync_all()?;
+            // Renamed into place whole, so a viewer never reads half a file; not fsynced: it is a
+            // view of the panel, not a record (the provider's state file is the record).
             std::fs::rename(&tmp, path)
         })();
         if result.is_err() {

@@ -65,6 +65,10 @@ pub trait PanelBackend: Send + 'static {
     fn shutdown(&mut self, blank: bool) -> Result<(), PanelError>;
     /// Forgets what the panel holds: the next call re-initialises it and sends the whole frame.
     fn forget(&mut self);
+
+    /// Makes the result of the calls since the last publish visible outside the process (the
+    /// virtual panel's PNG snapshot). The owner calls it once per batch, before answering.
+    fn publish(&mut self) {}
 }
 
 /// Builds the backend a configuration asks for. Never falls back from one backend to the other: an `i2c`
@@ -339,6 +343,8 @@ pub struct VirtualBackend {
     config: PanelConfig,
     panel: Panel<SharedPanel>,
     shared: SharedPanel,
+    /// What a person sees changed since the snapshot was last written.
+    unpublished: bool,
 }
 
 impl VirtualBackend {
@@ -357,6 +363,7 @@ impl VirtualBackend {
             config: config.clone(),
             panel: Panel::new(shared.clone(), config.settings()),
             shared,
+            unpublished: false,
         }
     }
 
@@ -402,21 +409,27 @@ impl VirtualBackend {
         }
     }
 
-    /// Snapshots after a call that may have changed what the panel shows (also after a failed one: a fault
-    /// can leave a half-drawn frame, and that is what a person should see).
+    /// Marks the snapshot out of date after a call that may have changed what the panel shows (also
+    /// after a failed one: a fault can leave a half-drawn frame, and that is what a person should see).
     fn after<T>(
-        &self,
+        &mut self,
         r: Result<T, PanelError>,
         changed: impl FnOnce(&T) -> bool,
     ) -> Result<T, PanelError> {
         if r.as_ref().map_or(true, changed) {
-            self.snapshot();
+            self.unpublished = true;
         }
         r
     }
 }
 
 impl PanelBackend for VirtualBackend {
+    fn publish(&mut self) {
+        if std::mem::take(&mut self.unpublished) {
+            self.snapshot();
+        }
+    }
+
     fn info(&self) -> BackendInfo {
         BackendInfo::new(self.panel.geometry(), "virtual", self.config.location())
     }

@@ -15,6 +15,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -57,6 +58,23 @@ pub struct StatsReport {
     pub rotation: u16,
     #[serde(flatten)]
     pub panel: PanelStats,
+    /// Where the owner's time went, for the lattice benchmark's breakdown.
+    pub timing: Timing,
+}
+
+/// Totals of the owner's own time, in microseconds, since it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Timing {
+    /// Presents served.
+    pub presents: u64,
+    /// Planning and the bus (the emulator, for `virtual`), over all presents.
+    pub present_us: u64,
+    /// Batches flushed (each saves the state once and publishes once).
+    pub batches: u64,
+    /// Writing the state file (complete and renamed into place; its fsync runs in the background).
+    pub state_us: u64,
+    /// Publishing what the panel shows (the virtual panel's PNG snapshot).
+    pub publish_us: u64,
 }
 
 impl StatsReport {
@@ -259,6 +277,10 @@ fn log_result<T>(label: &str, op: &'static str, r: &Result<T, PanelError>) {
     }
 }
 
+fn micros(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
 /// The owner thread's state.
 struct Owner {
     label: String,
@@ -278,6 +300,7 @@ struct Owner {
     held: Vec<Box<dyn FnOnce() + Send>>,
     /// Flushes saved states to the disk in the background.
     syncer: Syncer,
+    timing: Timing,
 }
 
 /// A thread that fsyncs the state file after each save, coalescing saves that come faster than the
@@ -348,6 +371,7 @@ impl Owner {
             dirty: false,
             held: Vec::new(),
             syncer: Syncer::start(&label_for_sync),
+            timing: Timing::default(),
         }
     }
 
@@ -422,9 +446,15 @@ impl Owner {
     /// Saves the state once for every change served since the last flush (group commit: one fsync
     /// for a burst of updates), then sends the answers that were waiting for it.
     fn flush(&mut self) {
+        self.timing.batches += 1;
         if std::mem::take(&mut self.dirty) {
+            let t = Instant::now();
             self.persist();
+            self.timing.state_us += micros(t);
         }
+        let t = Instant::now();
+        self.backend.publish();
+        self.timing.publish_us += micros(t);
         self.record_health();
         for send in self.held.drain(..) {
             send();
@@ -438,6 +468,7 @@ impl Owner {
 
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         self.bring_up();
+        self.backend.publish();
         self.record_health();
         while let Some(first) = rx.blocking_recv() {
             // Everything already queued is served as one batch, and its changes saved once.
@@ -483,7 +514,10 @@ impl Owner {
                 self.answer(reply, self.backend.info());
             }
             Request::Present(frame, text, reply) => {
+                let t = Instant::now();
                 let r = guarded(label, &mut self.backend, |b| b.present(&frame));
+                self.timing.presents += 1;
+                self.timing.present_us += micros(t);
                 if let Ok(cost) = &r {
                     debug!(
                         panel = %label,
@@ -546,6 +580,7 @@ impl Owner {
                     height: info.height,
                     rotation: info.rotation,
                     panel: self.backend.stats(),
+                    timing: self.timing,
                 });
             }
             Request::Health(reply) => {

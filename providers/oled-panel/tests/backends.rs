@@ -1,5 +1,5 @@
 //! Both backends as the configuration builds them: `i2c` on a bus that is not there answers `absent` (never
-//! a fallback), `virtual` writes a PNG snapshot a person can watch.
+//! a fallback), `virtual` publishes a PNG snapshot a person can watch.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -76,7 +76,7 @@ fn i2c_on_a_file_that_is_not_a_bus_is_absent() {
 }
 
 #[test]
-fn virtual_writes_a_snapshot_after_each_change() {
+fn virtual_publishes_a_snapshot_after_a_change() {
     let dir = tempfile::tempdir().unwrap();
     let png: PathBuf = dir.path().join("panel.png");
     let mut b = backend::build(&config(&[
@@ -90,12 +90,15 @@ fn virtual_writes_a_snapshot_after_each_change() {
     assert_eq!(info.rotation, 180);
 
     b.start(None).unwrap();
+    assert!(!png.exists(), "written when the owner publishes, once per batch");
+    b.publish();
     assert!(png.exists(), "the start (dark frame) is snapshotted");
 
     let mut f = Frame::new(128, 64).unwrap();
     f.set_pixel(0, 0, true);
     std::fs::remove_file(&png).unwrap();
     b.present(f.as_bytes()).unwrap();
+    b.publish();
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert!(b.ascii().starts_with("#......"), "{}", b.ascii());
@@ -103,15 +106,18 @@ fn virtual_writes_a_snapshot_after_each_change() {
     // Nothing changed: no new snapshot.
     std::fs::remove_file(&png).unwrap();
     b.present(f.as_bytes()).unwrap();
+    b.publish();
     assert!(!png.exists());
     // A refused frame changes nothing either.
     assert!(matches!(
         b.present(&[1, 2, 3]),
         Err(PanelError::BadFrame(_))
     ));
+    b.publish();
     assert!(!png.exists());
     // Inversion changes what a person sees.
     b.set_invert(true).unwrap();
+    b.publish();
     assert!(png.exists());
     assert!(b.ascii().starts_with(".#####"));
 }

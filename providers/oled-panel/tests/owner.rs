@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use oled_frame::{plan_windows, Frame, WINDOW_OVERHEAD_BYTES};
+use oled_driver::plan::{self, Block, Cursor};
+use oled_frame::{Frame, Window};
 use oled_panel_provider::backend::{I2cBackend, VirtualBackend};
 use oled_panel_provider::config::{BackendKind, PanelConfig};
 use oled_panel_provider::owner;
@@ -35,17 +36,13 @@ fn frame_for(k: u16, i: u16) -> Frame {
     f
 }
 
-/// The transactions a present from `old` to `new` must produce, window by window.
-fn expected_transactions(old: &Frame, new: &Frame) -> Vec<Vec<u8>> {
+/// The transactions a present from `old` to `new` must produce from `cursor` (where the previous
+/// update left the controller's pointer), and the cursor after them.
+fn expected_transactions(old: &Frame, new: &Frame, cursor: Cursor) -> (Vec<Vec<u8>>, Cursor) {
+    let blocks = plan::plan(old, new, cursor);
     let mut out = Vec::new();
-    for w in plan_windows(old, new, WINDOW_OVERHEAD_BYTES) {
-        out.push(vec![0x00, 0x21, w.col_start as u8, w.col_end as u8]);
-        out.push(vec![0x00, 0x22, w.page_start as u8, w.page_end as u8]);
-        let mut data = vec![0x40];
-        data.extend(w.data(new));
-        out.push(data);
-    }
-    out
+    let after = plan::encode(&blocks, new, cursor, &mut out);
+    (out, after)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -83,10 +80,16 @@ async fn concurrent_presents_are_served_whole_never_interleaved() {
     // The owner started the panel: init (17 command transactions) and a dark full frame.
     assert!(log[..17].iter().all(|t| t.bytes[0] == 0x00));
     let dark = Frame::new(128, 64).unwrap();
-    assert_eq!(log[17].bytes, vec![0x00, 0x21, 0, 127]);
-    assert_eq!(log[18].bytes, vec![0x00, 0x22, 0, 7]);
-    assert_eq!(log[19].bytes.len(), 1025);
-    let mut pos = 20;
+    let mut full = Vec::new();
+    let mut cursor = plan::encode(
+        &[Block::Window(Window::full(&dark))],
+        &dark,
+        Cursor::unknown(),
+        &mut full,
+    );
+    assert_eq!(log[17].bytes, full[0]);
+    assert_eq!(log[18].bytes.len(), 1025);
+    let mut pos = 19;
     let mut state = dark;
     let total = pending.len();
 
@@ -94,7 +97,7 @@ async fn concurrent_presents_are_served_whole_never_interleaved() {
     // panel was in. An interleaving would leave a stretch that no single present explains.
     while !pending.is_empty() {
         let found = pending.iter().position(|(frame, cost)| {
-            let want = expected_transactions(&state, frame);
+            let (want, _) = expected_transactions(&state, frame, cursor);
             want.len() == cost.transactions as usize
                 && log.len() >= pos + want.len()
                 && log[pos..pos + want.len()]
@@ -110,6 +113,7 @@ async fn concurrent_presents_are_served_whole_never_interleaved() {
         };
         let (frame, cost) = pending.remove(idx);
         pos += cost.transactions as usize;
+        cursor = expected_transactions(&state, &frame, cursor).1;
         state = frame;
     }
     assert_eq!(pos, log.len(), "nothing else went on the bus");
@@ -130,7 +134,8 @@ async fn the_owner_reports_info_ascii_and_stats() {
     let mut f = Frame::new(128, 64).unwrap();
     f.set_pixel(1, 0, true);
     let cost = handle.present(f.as_bytes().to_vec()).await.unwrap();
-    assert_eq!(cost.bytes, 12 + 1);
+    // Page 0, column 1, after the start's full frame: page addressing (5 commands) and 1 data byte.
+    assert_eq!(cost.bytes, 7 + 3);
     assert!(handle.ascii().await.starts_with(".#...."));
 
     let bad = handle.present(vec![0; 3]).await.unwrap_err();
@@ -153,8 +158,11 @@ async fn the_owner_reports_info_ascii_and_stats() {
     // The start's dark frame and our present.
     assert_eq!(json["updates"], 2);
     assert_eq!(json["full_refreshes"], 1);
-    assert_eq!(json["bytes"], 60 + 1036 + 13);
+    assert_eq!(json["bytes"], 60 + 1036 + 10);
     assert_eq!(json["errors"], 0);
+    // Where the owner's time went: one timed present, and batches flushed.
+    assert_eq!(json["timing"]["presents"], 2, "{json}");
+    assert!(json["timing"]["batches"].as_u64().unwrap() >= 2, "{json}");
 
     handle.shutdown(false).await.unwrap();
     assert!(matches!(

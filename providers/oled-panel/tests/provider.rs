@@ -109,7 +109,7 @@ async fn a_virtual_panel_served_through_the_handlers() {
         .unwrap();
     assert_eq!(
         (cost.bytes, cost.transactions, cost.pages_touched),
-        (13, 3, 1)
+        (10, 2, 1)
     );
     assert!(!cost.full_refresh);
     let same = PanelApi::present(&p, None, bytes(&f))
@@ -147,8 +147,8 @@ async fn a_virtual_panel_served_through_the_handlers() {
     assert_eq!(stats["full_refreshes"], 1);
     assert_eq!(stats["errors"], 0);
     assert!(stats["last_error"].is_null());
-    // init 60 + contrast at init 8, dark frame 1036, one pixel 13, contrast 8, invert 3, power 3.
-    assert_eq!(stats["bytes"], 60 + 8 + 1036 + 13 + 8 + 3 + 3);
+    // init 60 + contrast at init 8, dark frame 1036, one pixel 10, contrast 8, invert 3, power 3.
+    assert_eq!(stats["bytes"], 60 + 8 + 1036 + 10 + 8 + 3 + 3);
     assert!(png.exists());
 
     p.shutdown().await.unwrap();

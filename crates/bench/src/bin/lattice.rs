@@ -2,12 +2,27 @@
 //! host, which calls the OLED provider on the pi host through the leaf NATS and back. Alternates `demo` and
 //! `clear` so that every call is a real panel update. Prints figures; never fails on one.
 //!
-//! `lattice [NATS_URL] [LATTICE] [N]` (defaults: nats://127.0.0.1:4222, default, 200)
+//! Then where the time goes, each part measured on its own in the same run:
+//! - NATS: a round trip to the hub, and hub -> leaf -> hub (a responder of ours on the leaf);
+//! - the provider called directly from the hub (`info`, and `present-text` of the same two frames the
+//!   component sends), which includes the two NATS hops;
+//! - inside the provider (its `inspect.stats` timing): planning and the bus, the state file, the
+//!   snapshot;
+//! - the component: what is left of a call once its two provider calls are taken out.
+//!
+//! And a phase with several callers at once (`C`), for throughput.
+//!
+//! `lattice [NATS_URL] [LATTICE] [N] [LEAF_URL] [C]` (defaults: nats://127.0.0.1:4222, default, 200,
+//! nats://127.0.0.1:4223, 4)
 
 use anyhow::{bail, Context, Result};
+use bytes::Bytes;
 use std::time::{Duration, Instant};
 
-use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
+use oled_bench::bindings::oled_lattice::{
+    display::invoke,
+    panel::{inspect, panel},
+};
 
 /// A call that takes longer than this is reported as a failure, never waited on forever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,6 +41,9 @@ async fn timed<T>(
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
@@ -34,13 +52,33 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Bytes the panel has put on its bus so far, from the provider's `inspect.stats` JSON.
-async fn bus_bytes(panel: &wrpc_transport_nats::Client) -> Result<u64> {
+fn p50(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    percentile(&v, 0.5)
+}
+
+/// The provider's `inspect.stats` JSON.
+async fn stats(panel: &wrpc_transport_nats::Client) -> Result<serde_json::Value> {
     let stats = timed("inspect.stats", inspect::stats(panel, None)).await?;
-    let v: serde_json::Value = serde_json::from_str(&stats).context("stats JSON")?;
-    v["bytes"]
-        .as_u64()
-        .with_context(|| format!("no `bytes` in {stats}"))
+    serde_json::from_str(&stats).context("stats JSON")
+}
+
+fn field(v: &serde_json::Value, path: &[&str]) -> u64 {
+    path.iter().fold(v, |v, k| &v[k]).as_u64().unwrap_or(0)
+}
+
+/// One update through the component: `demo` on even calls, `clear` on odd ones.
+async fn update(display: &wrpc_transport_nats::Client, i: usize) -> Result<()> {
+    let answer = if i % 2 == 0 {
+        timed("invoke.demo", invoke::demo(display, None)).await
+    } else {
+        timed("invoke.clear", invoke::clear(display, None)).await
+    }
+    .with_context(|| format!("call {i}"))?;
+    if answer.contains("\"error\"") {
+        bail!("call {i}: {answer}");
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -51,6 +89,10 @@ async fn main() -> Result<()> {
         .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
     let lattice = args.next().unwrap_or_else(|| "default".into());
     let n: usize = args.next().map_or(Ok(200), |s| s.parse()).context("N")?;
+    let leaf_url = args
+        .next()
+        .unwrap_or_else(|| "nats://127.0.0.1:4223".into());
+    let callers: usize = args.next().map_or(Ok(4), |s| s.parse()).context("C")?;
 
     let nats = async_nats::connect(&url)
         .await
@@ -58,8 +100,8 @@ async fn main() -> Result<()> {
     let display =
         wrpc_transport_nats::Client::new(nats.clone(), format!("{lattice}.oled-display"), None)
             .await?;
-    let panel =
-        wrpc_transport_nats::Client::new(nats, format!("{lattice}.oled-panel"), None).await?;
+    let panel = wrpc_transport_nats::Client::new(nats.clone(), format!("{lattice}.oled-panel"), None)
+        .await?;
 
     // Warm up: instantiate the component and make sure the path works before timing it. Right after
     // a deploy the links can still be on their way to the hosts, so give the path some time.
@@ -75,46 +117,223 @@ async fn main() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let bytes_before = bus_bytes(&panel).await?;
+    let before = stats(&panel).await?;
 
+    // One caller, one update at a time.
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
     for i in 0..n {
         let t = Instant::now();
-        let answer = if i % 2 == 0 {
-            timed("invoke.demo", invoke::demo(&display, None)).await
-        } else {
-            timed("invoke.clear", invoke::clear(&display, None)).await
-        }
-        .with_context(|| format!("call {i}"))?;
+        update(&display, i).await?;
         lat.push(t.elapsed());
-        if answer.contains("\"error\"") {
-            bail!("call {i}: {answer}");
-        }
     }
     let total = start.elapsed();
-    let bytes = bus_bytes(&panel).await? - bytes_before;
-
+    let after = stats(&panel).await?;
+    let bytes = field(&after, &["bytes"]) - field(&before, &["bytes"]);
+    let updates = field(&after, &["updates"]) - field(&before, &["updates"]);
     lat.sort();
+
+    // Several callers at once.
+    let per = n.div_ceil(callers.max(1));
+    let start_c = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..callers.max(1) {
+        let display = display.clone();
+        tasks.spawn(async move {
+            let mut lat = Vec::with_capacity(per);
+            for i in 0..per {
+                let t = Instant::now();
+                update(&display, c + i).await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut lat_c = Vec::with_capacity(per * callers);
+    while let Some(r) = tasks.join_next().await {
+        lat_c.extend(r.context("caller task")??);
+    }
+    let total_c = start_c.elapsed();
+    let after_c = stats(&panel).await?;
+    let updates_c = field(&after_c, &["updates"]) - field(&after, &["updates"]);
+    lat_c.sort();
+
+    // Where the time goes. NATS alone: a round trip to the hub, and one through the leaf.
+    const K: usize = 100;
+    let mut hub = Vec::with_capacity(K);
+    for _ in 0..K {
+        let t = Instant::now();
+        nats.flush().await.context("flush")?;
+        hub.push(t.elapsed());
+    }
+    let leaf_rtt = match leaf_round_trips(&nats, &leaf_url, K).await {
+        Ok(v) => Some(p50(v)),
+        Err(e) => {
+            eprintln!("hub -> leaf -> hub not measured: {e:#}");
+            None
+        }
+    };
+
+    // The provider called directly, with the frames the component sends for demo and clear.
+    let info = timed("panel.info", panel::info(&panel, None))
+        .await?
+        .map_err(|e| anyhow::anyhow!("panel.info: {e:?}"))?;
+    let frames = [
+        (
+            Bytes::from(oled_text::demo(info.width, info.height, &info.backend).into_bytes()),
+            oled_text::DEMO_TEXT,
+        ),
+        (
+            Bytes::from(oled_text::blank(info.width, info.height).into_bytes()),
+            "",
+        ),
+    ];
+    let (mut p_info, mut p_present) = (Vec::with_capacity(K), Vec::with_capacity(K));
+    let before_p = stats(&panel).await?;
+    for i in 0..K {
+        let t = Instant::now();
+        timed("panel.info", panel::info(&panel, None))
+            .await?
+            .map_err(|e| anyhow::anyhow!("panel.info: {e:?}"))?;
+        p_info.push(t.elapsed());
+        let (frame, text) = &frames[i % 2];
+        let t = Instant::now();
+        timed(
+            "panel.present-text",
+            panel::present_text(&panel, None, frame, text),
+        )
+        .await?
+        .map_err(|e| anyhow::anyhow!("panel.present-text: {e:?}"))?;
+        p_present.push(t.elapsed());
+    }
+    let after_p = stats(&panel).await?;
+    let per_present = |k: &str| {
+        let d = field(&after_p, &["timing", k]).saturating_sub(field(&before_p, &["timing", k]));
+        let n = field(&after_p, &["timing", "presents"])
+            .saturating_sub(field(&before_p, &["timing", "presents"]))
+            .max(1);
+        Duration::from_micros(d / n)
+    };
+    let per_batch = |k: &str| {
+        let d = field(&after_p, &["timing", k]).saturating_sub(field(&before_p, &["timing", k]));
+        let n = field(&after_p, &["timing", "batches"])
+            .saturating_sub(field(&before_p, &["timing", "batches"]))
+            .max(1);
+        Duration::from_micros(d / n)
+    };
+    let (hub_p50, info_p50, present_p50) = (p50(hub), p50(p_info), p50(p_present));
+    let whole = percentile(&lat, 0.5);
+    let component = whole.saturating_sub(info_p50 + present_p50);
+
     println!("path: client -> hub NATS ({url}) -> laptop host (oled-display) -> leaf NATS -> pi host (oled-panel)");
-    println!("calls: {n}, alternating demo/clear (each a real panel update)");
+    println!("one caller: {n} calls alternating demo/clear, each a real panel update");
     println!(
-        "latency: min {:.2} ms, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "latency: min {:.2} ms, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} updates/s",
         ms(lat[0]),
-        ms(percentile(&lat, 0.5)),
+        ms(whole),
         ms(percentile(&lat, 0.9)),
         ms(percentile(&lat, 0.99)),
-        ms(lat[lat.len() - 1])
+        ms(lat[lat.len() - 1]),
+        n as f64 / total.as_secs_f64()
     );
     println!(
-        "I2C bytes the panel received: {bytes} ({:.0} per update)",
+        "I2C bytes the panel received: {bytes} ({:.0} per update); the provider counted {updates} updates",
         bytes as f64 / n as f64
     );
     println!(
+        "{callers} callers at once: {} calls, p50 {:.2} ms, p99 {:.2} ms, {:.0} updates/s; the provider counted {updates_c}",
+        lat_c.len(),
+        ms(percentile(&lat_c, 0.5)),
+        ms(percentile(&lat_c, 0.99)),
+        lat_c.len() as f64 / total_c.as_secs_f64()
+    );
+    println!();
+    println!("where one update's time goes (p50 of {K} each, measured on its own in this run):");
+    println!("| part | ms |");
+    println!("|---|---:|");
+    println!("| NATS round trip client <-> hub | {:.3} |", ms(hub_p50));
+    match leaf_rtt {
+        Some(d) => println!("| NATS round trip hub -> leaf -> hub | {:.3} |", ms(d)),
+        None => println!("| NATS round trip hub -> leaf -> hub | not measured |"),
+    }
+    println!(
+        "| provider `info` from the hub (both hops included) | {:.3} |",
+        ms(info_p50)
+    );
+    println!(
+        "| provider `present-text` from the hub (both hops included) | {:.3} |",
+        ms(present_p50)
+    );
+    println!(
+        "| .. of which planning and the bus (emulator), per present | {:.3} |",
+        ms(per_present("present_us"))
+    );
+    println!(
+        "| .. of which the state file, per batch | {:.3} |",
+        ms(per_batch("state_us"))
+    );
+    println!(
+        "| .. of which the snapshot, per batch | {:.3} |",
+        ms(per_batch("publish_us"))
+    );
+    println!(
+        "| the component and the laptop host (a whole update minus info and present-text) | {:.3} |",
+        ms(component)
+    );
+    println!("| a whole update through the component | {:.3} |", ms(whole));
+    println!();
+    println!(
         "lattice: p50 {:.2} ms, p99 {:.2} ms, {:.0} updates/s",
-        ms(percentile(&lat, 0.5)),
+        ms(whole),
         ms(percentile(&lat, 0.99)),
-        n as f64 / total.as_secs_f64()
+        lat_c.len() as f64 / total_c.as_secs_f64()
     );
     Ok(())
+}
+
+/// Round trips from the hub through the leaf and back: a responder of ours subscribed on the leaf.
+async fn leaf_round_trips(
+    hub: &async_nats::Client,
+    leaf_url: &str,
+    k: usize,
+) -> Result<Vec<Duration>> {
+    use futures::StreamExt as _;
+    let leaf = async_nats::connect(leaf_url)
+        .await
+        .with_context(|| format!("connecting to the leaf at {leaf_url}"))?;
+    let subject = format!("oled.bench.echo.{}", std::process::id());
+    let mut sub = leaf.subscribe(subject.clone()).await?;
+    let responder = leaf.clone();
+    let echo = tokio::spawn(async move {
+        while let Some(m) = sub.next().await {
+            if let Some(reply) = m.reply {
+                let _ = responder.publish(reply, m.payload).await;
+            }
+        }
+    });
+    leaf.flush().await?;
+    // The subscription takes a moment to reach the hub over the leaf link.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(
+            Duration::from_millis(500),
+            hub.request(subject.clone(), Bytes::new()),
+        )
+        .await
+        {
+            Ok(Ok(_)) => break,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            _ => bail!("no answer through the leaf within 10 s"),
+        }
+    }
+    let mut v = Vec::with_capacity(k);
+    for _ in 0..k {
+        let t = Instant::now();
+        tokio::time::timeout(CALL_TIMEOUT, hub.request(subject.clone(), Bytes::new()))
+            .await
+            .context("leaf round trip timed out")??;
+        v.push(t.elapsed());
+    }
+    echo.abort();
+    Ok(v)
 }
