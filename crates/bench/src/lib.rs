@@ -7,6 +7,7 @@ pub mod bindings {
     wit_bindgen_wrpc::generate!({
         path: [
             "../../wit/deps/wasi-io-0.2.2",
+            "../../wit/deps/wasi-config-0.2.0-draft",
             "../../wit/rpc",
             "../../wit/panel",
             "../../wit/logging",

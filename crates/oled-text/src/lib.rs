@@ -352,14 +352,14 @@ pub fn blank(width: u16, height: u16) -> Frame {
 /// What `last_text` reads after the demo screen.
 pub const DEMO_TEXT: &str = "(demo screen)";
 
-/// The demo screen: a rounded frame, the title, and the path the pixels took (`label` names the
-/// panel, e.g. its backend).
+/// The demo screen: a rounded frame, the title, the path the pixels took and the panel's size. It
+/// depends on the size only, so a caller that knows the size draws it without asking the panel.
 ///
 /// ```
-/// let f = oled_text::demo(128, 64, "virtual");
+/// let f = oled_text::demo(128, 64);
 /// assert!(f.lit_pixels() > 100);
 /// ```
-pub fn demo(width: u16, height: u16, label: &str) -> Frame {
+pub fn demo(width: u16, height: u16) -> Frame {
     let (w, h) = (width, height);
     let mut f = blank(w, h);
     let (wi, hi) = (i32::from(f.width()), i32::from(f.height()));
@@ -386,7 +386,7 @@ pub fn demo(width: u16, height: u16, label: &str) -> Frame {
     let _ = Line::new(Point::new(8, 18), Point::new(wi - 9, 18))
         .into_styled(thin)
         .draw(&mut f);
-    let lines = ["wasm -> lattice", &format!("{label} {w}x{h}")];
+    let lines = ["wasm -> lattice", &format!("ssd1306 {w}x{h}")];
     for (i, l) in lines.iter().enumerate() {
         let _ = Text::with_alignment(
             l,

@@ -204,7 +204,10 @@ pub fn module_png(frame: &Frame, scale: u32, contrast: u8) -> Result<Vec<u8>, pn
     // half the bytes to compress.
     let packed: Vec<u8> = idx
         .chunks(w as usize)
-        .flat_map(|row| row.chunks(2).map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0)))
+        .flat_map(|row| {
+            row.chunks(2)
+                .map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0))
+        })
         .collect();
     let mut out = Vec::new();
     {

@@ -35,7 +35,13 @@ type Reply<T> = oneshot::Sender<Result<T, PanelError>>;
 
 enum Request {
     Info(oneshot::Sender<BackendInfo>),
-    Present(Vec<u8>, Option<String>, Reply<PresentCost>),
+    /// A frame, its text, and the size it was drawn for when the caller said.
+    Present(
+        Vec<u8>,
+        Option<String>,
+        Option<(u16, u16)>,
+        Reply<PresentCost>,
+    ),
     Reconfigure(Box<PanelConfig>, Option<StateFile>, Reply<()>),
     LastText(oneshot::Sender<Option<String>>),
     SetContrast(u8, Reply<()>),
@@ -163,7 +169,20 @@ impl PanelHandle {
         frame: Vec<u8>,
         text: Option<String>,
     ) -> Result<PresentCost, PanelError> {
-        self.ask(|r| Request::Present(frame, text, r))
+        self.ask(|r| Request::Present(frame, text, None, r))
+            .await
+            .unwrap_or_else(|| Err(stopped()))
+    }
+
+    /// [`PanelHandle::present_text`] of a frame drawn for `size` (width, height): refused as a bad
+    /// frame unless that is the panel's size after rotation, checked by the owner with the frame.
+    pub async fn present_sized(
+        &self,
+        frame: Vec<u8>,
+        text: Option<String>,
+        size: (u16, u16),
+    ) -> Result<PresentCost, PanelError> {
+        self.ask(|r| Request::Present(frame, text, Some(size), r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }
@@ -513,9 +532,18 @@ impl Owner {
             Request::Info(reply) => {
                 self.answer(reply, self.backend.info());
             }
-            Request::Present(frame, text, reply) => {
+            Request::Present(frame, text, size, reply) => {
                 let t = Instant::now();
-                let r = guarded(label, &mut self.backend, |b| b.present(&frame));
+                let info = self.backend.info();
+                let r = match size {
+                    Some((w, h)) if (w, h) != (info.width, info.height) => {
+                        Err(PanelError::BadFrame(format!(
+                            "a frame drawn for {w}x{h}; this panel is {}x{} (after rotation)",
+                            info.width, info.height
+                        )))
+                    }
+                    _ => guarded(label, &mut self.backend, |b| b.present(&frame)),
+                };
                 self.timing.presents += 1;
                 self.timing.present_us += micros(t);
                 if let Ok(cost) = &r {

@@ -489,6 +489,24 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         })
     }
 
+    async fn present_sized(
+        &self,
+        cx: Option<Context>,
+        width: u16,
+        height: u16,
+        frame: wit_bindgen_wrpc::bytes::Bytes,
+        text: String,
+    ) -> anyhow::Result<Result<PresentCost, PanelError>> {
+        Ok(match self.route(&cx, "present-sized").await {
+            Ok(h) => h
+                .present_sized(frame.to_vec(), Some(text), (width, height))
+                .await
+                .map(PresentCost::from)
+                .map_err(PanelError::from),
+            Err(e) => Err(e),
+        })
+    }
+
     async fn last_text(
         &self,
         cx: Option<Context>,

@@ -209,6 +209,16 @@ pub async fn serve_exports(
         wrpc,
         p,
         PANEL_INSTANCE,
+        "present-sized",
+        |cx, (width, height, frame, text): (u16, u16, Bytes, String)| {
+            PanelHandler::present_sized(&p, cx, width, height, frame, text).await?
+        }
+    );
+    export!(
+        streams,
+        wrpc,
+        p,
+        PANEL_INSTANCE,
         "set-contrast",
         |cx, (level,): (u8,)| { PanelHandler::set_contrast(&p, cx, level).await? }
     );

@@ -90,7 +90,10 @@ fn virtual_publishes_a_snapshot_after_a_change() {
     assert_eq!(info.rotation, 180);
 
     b.start(None).unwrap();
-    assert!(!png.exists(), "written when the owner publishes, once per batch");
+    assert!(
+        !png.exists(),
+        "written when the owner publishes, once per batch"
+    );
     b.publish();
     assert!(png.exists(), "the start (dark frame) is snapshotted");
 

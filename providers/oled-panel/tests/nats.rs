@@ -3,7 +3,8 @@
 //! `wash call` names it), a link with link config, and the host's shutdown message.
 //!
 //! Needs a `nats-server` binary: `$NATS_SERVER`, else `nats-server` on `PATH`, else the one
-//! `scripts/install-tools.sh` installs. Without one the test says so and passes without checking anything.
+//! `scripts/install-tools.sh` installs. Without one the test fails and says how to get one: it never
+//! passes without running.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -120,8 +121,10 @@ fn from(component: &str) -> Option<async_nats::HeaderMap> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_provider_on_a_real_nats() {
     let Some(nats_server) = find_nats_server() else {
-        eprintln!("SKIP the_provider_on_a_real_nats: no nats-server (set NATS_SERVER)");
-        return;
+        panic!(
+            "no nats-server: set NATS_SERVER, put one on PATH, or run ./scripts/install-tools.sh \
+             (./scripts/test.sh does)"
+        );
     };
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -194,6 +197,35 @@ async fn the_provider_on_a_real_nats() {
         .await
         .unwrap();
     assert!(matches!(short, Err(PanelError::BadFrame(_))), "{short:?}");
+    // A frame with its size: refused when the size is not the panel's, even at the same length.
+    let mut g = f.clone();
+    g.set_pixel(5, 5, true);
+    let turned = panel::present_sized(
+        &wrpc,
+        None,
+        64,
+        128,
+        &Bytes::copy_from_slice(g.as_bytes()),
+        "turned",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(turned, Err(PanelError::BadFrame(_))), "{turned:?}");
+    let sized = panel::present_sized(
+        &wrpc,
+        None,
+        128,
+        64,
+        &Bytes::copy_from_slice(g.as_bytes()),
+        "sized",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        sized.bytes, 3,
+        "one byte, the pointer already there: {sized:?}"
+    );
     panel::set_contrast(&wrpc, None, 200)
         .await
         .unwrap()

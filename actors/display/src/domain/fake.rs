@@ -1,13 +1,14 @@
 //! A panel that records what it was given, for tests of the use cases and the API.
 
 use super::{Panel, PanelError, PanelInfo, PresentCost};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 pub struct FakePanel {
     info: Option<PanelInfo>,
     frames: RefCell<Vec<Vec<u8>>>,
     text: RefCell<Option<String>>,
     fail: RefCell<Option<PanelError>>,
+    info_calls: Cell<u32>,
 }
 
 impl FakePanel {
@@ -25,6 +26,7 @@ impl FakePanel {
             frames: RefCell::default(),
             text: RefCell::default(),
             fail: RefCell::default(),
+            info_calls: Cell::default(),
         }
     }
 
@@ -34,6 +36,7 @@ impl FakePanel {
             frames: RefCell::default(),
             text: RefCell::default(),
             fail: RefCell::default(),
+            info_calls: Cell::default(),
         }
     }
 
@@ -41,20 +44,49 @@ impl FakePanel {
         *self.fail.borrow_mut() = Some(e);
     }
 
+    /// How often the panel was asked its info.
+    pub fn info_calls(&self) -> u32 {
+        self.info_calls.get()
+    }
+
     pub fn frames(&self) -> Vec<Vec<u8>> {
         self.frames.borrow().clone()
     }
 }
 
-impl Panel for &FakePanel {
-    fn info(&self) -> Result<PanelInfo, PanelError> {
+impl FakePanel {
+    fn own_info(&self) -> Result<PanelInfo, PanelError> {
         self.info
             .clone()
             .ok_or_else(|| PanelError::Absent("no panel on /dev/i2c-9".into()))
     }
+}
+
+impl Panel for &FakePanel {
+    fn info(&self) -> Result<PanelInfo, PanelError> {
+        self.info_calls.set(self.info_calls.get() + 1);
+        self.own_info()
+    }
+
+    fn present_sized(
+        &self,
+        width: u16,
+        height: u16,
+        frame: &[u8],
+        text: &str,
+    ) -> Result<PresentCost, PanelError> {
+        let info = self.own_info()?;
+        if (info.width, info.height) != (width, height) {
+            return Err(PanelError::BadFrame(format!(
+                "a {width}x{height} frame for a {}x{} panel",
+                info.width, info.height
+            )));
+        }
+        self.present(frame, Some(text))
+    }
 
     fn last_text(&self) -> Result<Option<String>, PanelError> {
-        self.info()?;
+        self.own_info()?;
         Ok(self.text.borrow().clone())
     }
 
@@ -62,7 +94,7 @@ impl Panel for &FakePanel {
         if let Some(e) = self.fail.borrow().clone() {
             return Err(e);
         }
-        let info = self.info()?;
+        let info = self.own_info()?;
         let expected = usize::from(info.width) * usize::from(info.height) / 8;
         if frame.len() != expected {
             return Err(PanelError::BadFrame(format!(

@@ -51,6 +51,15 @@ pub trait Panel {
     fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError>;
     /// The text of the frame on the panel, as its presenter gave it.
     fn last_text(&self) -> Result<Option<String>, PanelError>;
+    /// [`Panel::present`] of a frame drawn for `width` x `height`: `BadFrame` unless that is the
+    /// panel's size.
+    fn present_sized(
+        &self,
+        width: u16,
+        height: u16,
+        frame: &[u8],
+        text: &str,
+    ) -> Result<PresentCost, PanelError>;
 }
 
 /// What a use case did, for the caller (HTTP body, `wash call` answer).
@@ -82,36 +91,73 @@ pub const MAX_TEXT_BYTES: usize = 4096;
 
 pub use crate::core::DEMO_TEXT;
 
+/// `WIDTHxHEIGHT` (e.g. `128x64`), each 1-128.
+pub fn parse_size(s: &str) -> Option<(u16, u16)> {
+    let (w, h) = s.trim().split_once(['x', 'X'])?;
+    let (w, h) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    ((1..=128).contains(&w) && (1..=128).contains(&h)).then_some((w, h))
+}
+
 pub struct Display<P> {
     panel: P,
+    /// The size to draw for without asking the panel first (the component's `panel-size` config).
+    hint: Option<(u16, u16)>,
 }
 
 impl<P: Panel> Display<P> {
     pub fn new(panel: P) -> Self {
-        Self { panel }
+        Self { panel, hint: None }
     }
 
-    /// Renders `text` for the panel's own size and shows it.
-    pub fn show(&self, text: &str, style: &Style) -> Result<Shown, PanelError> {
+    /// Draws for `hint` without asking the panel its size first: one round trip to the Pi instead of
+    /// two. The frame goes with its size (`present-sized`), so a panel of another size refuses it
+    /// (`bad-frame`, nothing shown), even one of the same byte length turned a quarter; then the panel
+    /// is asked and the frame drawn again. A wrong hint costs time, never a wrong picture.
+    pub fn with_size_hint(mut self, hint: Option<(u16, u16)>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    /// Draws with `draw` for the hinted size, or the panel's own, and presents it with `text`.
+    fn present_drawn<R>(
+        &self,
+        text: &str,
+        draw: impl Fn(u16, u16) -> (oled_frame::Frame, R),
+    ) -> Result<(PresentCost, u16, u16, R), PanelError> {
+        if let Some((w, h)) = self.hint {
+            let (frame, r) = draw(w, h);
+            match self.panel.present_sized(w, h, frame.as_bytes(), text) {
+                Err(PanelError::BadFrame(_)) => {} // another size: ask the panel below
+                other => return other.map(|cost| (cost, w, h, r)),
+            }
+        }
         let info = self.panel.info()?;
-        let r = core::render(text, style, info.width, info.height);
-        let bus = self.panel.present(r.frame.as_bytes(), Some(text))?;
+        let (frame, r) = draw(info.width, info.height);
+        let cost = self.panel.present(frame.as_bytes(), Some(text))?;
+        Ok((cost, info.width, info.height, r))
+    }
+
+    /// Renders `text` for the panel's size and shows it.
+    pub fn show(&self, text: &str, style: &Style) -> Result<Shown, PanelError> {
+        let (bus, width, height, r) = self.present_drawn(text, |w, h| {
+            let r = core::render(text, style, w, h);
+            (r.frame.clone(), r)
+        })?;
         Ok(Shown {
             text: text.to_string(),
             font: r.font.name(),
             lines: r.lines.len(),
             truncated: r.truncated,
             replaced: r.replaced,
-            width: info.width,
-            height: info.height,
+            width,
+            height,
             bus,
         })
     }
 
     pub fn clear(&self) -> Result<PresentCost, PanelError> {
-        let info = self.panel.info()?;
-        self.panel
-            .present(core::blank(info.width, info.height).as_bytes(), Some(""))
+        self.present_drawn("", |w, h| (core::blank(w, h), ()))
+            .map(|(cost, ..)| cost)
     }
 
     pub fn status(&self) -> Result<Status, PanelError> {
@@ -125,16 +171,11 @@ impl<P: Panel> Display<P> {
         })
     }
 
-    /// A screen that shows the path the pixels took: a frame, the title, and where it runs.
+    /// A screen that shows the path the pixels took: a frame, the title, and the panel's size.
     pub fn demo(&self) -> Result<PresentCost, PanelError> {
-        let info = self.panel.info()?;
-        let frame = demo_frame(&info);
-        self.panel.present(frame.as_bytes(), Some(DEMO_TEXT))
+        self.present_drawn(DEMO_TEXT, |w, h| (core::demo(w, h), ()))
+            .map(|(cost, ..)| cost)
     }
-}
-
-fn demo_frame(info: &PanelInfo) -> oled_frame::Frame {
-    core::demo(info.width, info.height, &info.backend)
 }
 
 /// A style built from optional request words; unknown words are errors that name the accepted ones.
@@ -178,6 +219,38 @@ mod tests {
                 .frame
                 .into_bytes()
         );
+    }
+
+    #[test]
+    fn a_size_hint_saves_asking_and_a_wrong_one_costs_a_retry_not_a_wrong_picture() {
+        let panel = FakePanel::new(128, 64);
+        let d = Display::new(&panel).with_size_hint(Some((128, 64)));
+        d.show("Hi", &Style::default()).unwrap();
+        d.clear().unwrap();
+        assert_eq!(panel.info_calls(), 0);
+        assert_eq!(panel.frames().len(), 2);
+
+        // Portrait panel, landscape hint: the same 1,024 bytes, refused by size, then redrawn.
+        let portrait = FakePanel::new(64, 128);
+        let d = Display::new(&portrait).with_size_hint(Some((128, 64)));
+        let shown = d.show("Hi", &Style::default()).unwrap();
+        assert_eq!((shown.width, shown.height), (64, 128));
+        assert_eq!(portrait.info_calls(), 1);
+        assert_eq!(
+            portrait.frames(),
+            vec![core::render("Hi", &Style::default(), 64, 128)
+                .frame
+                .into_bytes()]
+        );
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("128x64"), Some((128, 64)));
+        assert_eq!(parse_size(" 64X128 "), Some((64, 128)));
+        for bad in ["", "128", "0x64", "129x64", "axb", "128x64x2", "-1x8"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod bindings {
     wit_bindgen::generate!({
         path: [
             "../../wit/deps/wasi-io-0.2.2",
+            "../../wit/deps/wasi-config-0.2.0-draft",
             "../../wit/rpc",
             "../../wit/logging",
             "../../wit/panel",
@@ -37,6 +38,14 @@ use bindings::wrpc::rpc::transport::Invocation;
 use wasi::clocks::monotonic_clock;
 use wasi::io::poll::poll;
 use wasi::io::streams::StreamError;
+
+/// The `panel-size` of the component's configuration (`WIDTHxHEIGHT`, as the panel draws after
+/// rotation), if set and well-formed: the size to draw for without asking the panel first. A wrong
+/// hint costs one refused frame, then the panel is asked (see `Display::with_size_hint`).
+pub fn panel_size_hint() -> Option<(u16, u16)> {
+    let value = bindings::wasi::config::store::get("panel-size").ok()??;
+    crate::domain::parse_size(&value)
+}
 
 /// Time a whole request may spend waiting for the panel: under the 5 s a caller is promised an answer
 /// in, with room for the component's own work and the HTTP hop.
@@ -158,6 +167,25 @@ impl Panel for LatticePanel {
             ),
         };
         r.inspect_err(|e| warn(&format!("present failed: {e}")))
+    }
+
+    fn present_sized(
+        &self,
+        width: u16,
+        height: u16,
+        frame: &[u8],
+        text: &str,
+    ) -> Result<PresentCost, PanelError> {
+        self.call(
+            "present-sized",
+            &wire::present_sized_params(width, height, frame, text),
+            wire::decode_present,
+        )
+        .inspect_err(|e| {
+            if !matches!(e, PanelError::BadFrame(_)) {
+                warn(&format!("present failed: {e}"))
+            }
+        })
     }
 }
 

@@ -67,6 +67,16 @@ pub fn present_text_params(frame: &[u8], text: &str) -> Vec<u8> {
     out
 }
 
+/// Parameters of `present-sized(width, height, frame, text)`.
+pub fn present_sized_params(width: u16, height: u16, frame: &[u8], text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(frame.len() + text.len() + 16);
+    leb(&mut out, u32::from(width));
+    leb(&mut out, u32::from(height));
+    bytes(&mut out, frame);
+    bytes(&mut out, text.as_bytes());
+    out
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
@@ -227,6 +237,11 @@ mod tests {
         assert_eq!(
             present_text_params(&[1], "hé"),
             vec![1, 1, 3, b'h', 0xC3, 0xA9]
+        );
+        // u16 as LEB128: 128 takes two bytes, 64 one.
+        assert_eq!(
+            present_sized_params(128, 64, &[9], "a"),
+            vec![0x80, 0x01, 64, 1, 9, 1, b'a']
         );
     }
 

@@ -234,17 +234,16 @@ async fn caller(
     }
 }
 
-/// The panel's size and backend, as its status reports them.
+/// The panel's size, as its status reports it.
 struct PanelInfo {
     width: u16,
     height: u16,
-    backend: String,
 }
 
 /// The picture (text art) the panel must show after the update that left `expect` as its text.
 fn expected_ascii(expect: &str, info: &PanelInfo) -> String {
     let frame = if expect == DEMO_TEXT {
-        core::demo(info.width, info.height, &info.backend)
+        core::demo(info.width, info.height)
     } else if expect.is_empty() {
         core::blank(info.width, info.height)
     } else {
@@ -355,11 +354,6 @@ async fn main() -> Result<()> {
             .as_ref()
             .and_then(|i| i["height"].as_u64())
             .unwrap_or(64) as u16,
-        backend: info
-            .as_ref()
-            .and_then(|i| i["backend"].as_str())
-            .unwrap_or("virtual")
-            .to_string(),
     };
 
     let ok: Vec<&Answer> = answers.iter().filter(|x| x.status == Some(200)).collect();
