@@ -27,6 +27,6 @@ app_env
 # Always (re)deploy what was just built: a lattice that comes up with its JetStream state redeploys the
 # previous deployment at once, before anything is pushed, and the bench would time stale artefacts.
 app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
-app_wait_ready >/dev/null
+app_wait_ready 90 >/dev/null
 "$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N" \
     "nats://127.0.0.1:${OLED_LEAF_PORT:-4223}" "${OLED_BENCH_CALLERS:-4}"

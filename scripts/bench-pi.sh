@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# The Raspberry Pi part of the benchmarks: size of the aarch64 provider binary, and its idle
-# resident memory, measured here under qemu-aarch64 (user-mode emulation).
+# The Raspberry Pi part of the benchmarks: size of the aarch64 provider binary, and the provider's
+# resident memory while it does its job, measured here under qemu-aarch64 (user-mode emulation)
+# and natively on x86_64; and the pi host's own memory with the provider running.
 #
-# usage: scripts/bench-pi.sh [--settle SECONDS] [--help]
+# usage: scripts/bench-pi.sh [--settle SECONDS] [--no-host] [--help]
 #
-# The provider is started the way a wasmCloud host starts it, but left idle before any host data
-# arrives: stdin is a pipe that stays open and empty, so the provider sits in its first read of
-# the host data (runtime, logging and the SDK initialised, no NATS connection yet). After
-# --settle seconds (default 5) VmRSS is read from /proc/PID/status, three times 0.5 s apart; the
-# largest is reported. Under qemu-user that RSS is APPROXIMATE: it counts the emulator itself
-# and its translated-code cache on top of the provider; the Pi itself will show less. To size
-# that overhead, the same is measured for an empty static aarch64 program (built once into the
-# cache); the x86_64 binary's idle RSS is printed for comparison when it is built.
+# The provider is started the way a wasmCloud host starts it (host data on stdin: a real NATS
+# server on loopback, its config, one link), serves 20 updates over wRPC, then idles --settle
+# seconds (default 5); VmRSS is read from /proc/PID/status three times 0.5 s apart and the largest
+# reported (crates/bench/src/bin/provider_rss.rs). Under qemu-user that RSS is APPROXIMATE: it
+# counts the emulator itself and its translated-code cache on top of the provider; the Pi itself
+# will show less. To size that overhead, an empty static aarch64 program idling on stdin is
+# measured the same way. The figure before connecting (idle on an empty stdin, no NATS yet) is
+# printed too, for comparison with earlier releases.
+#
+# Then (unless --no-host) the local lattice (scripts/lattice.sh, started if it is not up and taken
+# down again) with the app deployed: the pi host's and the provider's VmRSS after updates.
 #
 # Builds the aarch64 binary first (scripts/build-pi.sh: seconds when it is current).
-# Last line, exactly: "aarch64 provider: S bytes, idle RSS R KiB"
+# Last line, exactly: "aarch64 provider: S bytes, RSS R KiB connected and serving"
 set -euo pipefail
 
 # shellcheck source=scripts/pi/dev-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pi/dev-lib.sh"
 
 settle=5
+host=1
 while (($#)); do
     case "$1" in
         --settle) settle="$2"; shift 2 ;;
+        --no-host) host=0; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) pi_die "unknown option: $1" ;;
     esac
@@ -82,10 +88,19 @@ size="$(stat -c %s "$bin")"
 pi_log "aarch64 binary: $bin"
 echo "aarch64 binary: $size bytes ($(awk -v s="$size" 'BEGIN {printf "%.2f MiB", s / 1048576}')), static, stripped"
 
-pi_log "starting it under $qemu, idle on an empty stdin, ${settle}s to settle"
-rss="$(idle_rss aarch64 "$qemu" "$bin")" || pi_die "could not measure the idle RSS"
-echo "idle RSS under qemu-aarch64: $rss KiB (approximate: qemu-user counts the emulator and its translated code too; expect less on the Pi)"
+nats="$(pi_find_nats_server)"
+(cd "$PI_REPO" && cargo build -q --release -p oled-bench --bin provider_rss) || pi_die "building the RSS bench failed"
+rssbench="$PI_REPO/target/release/provider_rss"
 
+pi_log "under $qemu: connected to NATS, linked, 20 updates, ${settle}s to settle"
+line="$("$rssbench" --nats "$nats" --settle "$settle" -- "$qemu" "$bin")" || pi_die "could not measure the aarch64 provider"
+rss="$(sed -n 's/.*RSS \([0-9]*\) KiB.*/\1/p' <<<"$line")"
+echo "aarch64 under qemu-aarch64, $line (approximate: qemu-user counts the emulator and its translated code too; expect less on the Pi)"
+
+pi_log "before connecting (idle on an empty stdin, as earlier releases measured), for comparison"
+if before="$(idle_rss aarch64 "$qemu" "$bin")"; then
+    echo "aarch64 under qemu-aarch64, idle before any host data: $before KiB"
+fi
 # What qemu-user itself costs: the smallest static aarch64 program idling the same way (built
 # once into the cache, seconds).
 baseline_dir="$PI_CACHE/qemu-baseline"
@@ -105,9 +120,42 @@ if base="$(idle_rss baseline "$qemu" "$baseline_bin")"; then
 fi
 
 x86="$(pi_x86_64_bin)"
+[[ -x "$x86" ]] || (cd "$PI_REPO" && cargo build -q --profile "$PI_PROFILE" -p oled-panel-provider) || true
 if [[ -x "$x86" ]]; then
-    if x86_rss="$(idle_rss x86_64 "$x86")"; then
-        echo "for comparison, native x86_64 idle RSS: $x86_rss KiB ($(stat -c %s "$x86") bytes binary)"
+    if line="$("$rssbench" --nats "$nats" --settle "$settle" -- "$x86")"; then
+        echo "native x86_64 ($(stat -c %s "$x86") bytes binary), $line"
+    fi
+    if x86_before="$(idle_rss x86_64 "$x86")"; then
+        echo "native x86_64, idle before any host data: $x86_before KiB"
     fi
 fi
-echo "aarch64 provider: $size bytes, idle RSS $rss KiB"
+
+if [[ "$host" == 1 ]]; then
+    pi_log "the pi host with the provider running: the local lattice, app deployed"
+    # shellcheck source=scripts/lib/app.sh
+    source "$PI_REPO/scripts/lib/app.sh"
+    started=0
+    bash "$PI_REPO/scripts/install-tools.sh" >/dev/null
+    app_build >/dev/null
+    if ! bash "$PI_REPO/scripts/lattice.sh" status >/dev/null 2>&1; then
+        bash "$PI_REPO/scripts/lattice.sh" up >/dev/null
+        started=1
+    fi
+    app_env
+    if app_deploy "$APP_MANIFEST_LOCAL" >/dev/null && app_wait_ready 90 >/dev/null; then
+        for _ in 1 2 3 4 5 6 7 8 9 10; do wash call oled-display oled-lattice:display/invoke.demo >/dev/null 2>&1 || true; done
+        sleep "$settle"
+        state="${OLED_LATTICE_STATE:-$PI_REPO/.state/lattice}"
+        host_pid="$(cat "$state/run/host-pi.pid" 2>/dev/null || true)"
+        prov_pid="$(pgrep -f "host-pi/.*oled_panel" | head -n1 || true)"
+        if [[ -n "$host_pid" && -n "$prov_pid" ]]; then
+            echo "pi host (native x86_64 wasmCloud host 1.9) with the provider running: host RSS $(pi_rss_kib "$host_pid") KiB, provider RSS $(pi_rss_kib "$prov_pid") KiB"
+        else
+            echo "pi host RSS: not measured (no pi host or provider process found)"
+        fi
+    else
+        echo "pi host RSS: not measured (the app did not become ready)"
+    fi
+    if [[ "$started" == 1 ]]; then bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true; fi
+fi
+echo "aarch64 provider: $size bytes, RSS $rss KiB connected and serving"

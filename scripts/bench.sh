@@ -11,7 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 case "${1:-}" in
     s16) bash scripts/bench-s16.sh "${@:2}" ;;
     lattice) bash scripts/bench-lattice.sh "${@:2}" ;;
-    pi) bash scripts/bench-pi.sh ;;
+    pi) bash scripts/bench-pi.sh "${@:2}" ;;
     faults) bash scripts/bench-faults.sh "${@:2}" ;;
     *)
         echo "usage: $0 s16|lattice|pi|faults" >&2
