@@ -314,6 +314,15 @@ async fn main() -> Result<()> {
         "| .. of which the snapshot, per batch | {:.3} |",
         ms(per_batch("publish_us"))
     );
+    if let Some(leaf) = leaf_rtt {
+        let rest = present_p50.saturating_sub(
+            leaf + per_present("present_us") + per_batch("state_us") + per_batch("publish_us"),
+        );
+        println!(
+            "| .. the rest: wRPC framing and tasks on both ends, the owner's queue | {:.3} |",
+            ms(rest)
+        );
+    }
     println!(
         "| the component and the laptop host (a `clear` minus its one provider call) | {:.3} |",
         ms(component)
