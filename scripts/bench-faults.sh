@@ -182,19 +182,19 @@ run_scenario() {
 run_restore() {
     local before after p name=restore ok=1 t0 took
     curl -s -m 6 -o /dev/null -d "kept across restarts" "127.0.0.1:$HTTP_PORT/"
-    before="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    before="$(wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
     t0=$(now_ms)
     p="$(provider_pid)"
     kill -9 "$p"
     wait_until 30 provider_is_new "$p" || ok=0
     sleep 1
-    after="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    after="$(wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
     [[ -n "$before" && "$before" == "$after" ]] || ok=0
     kill -9 -- "-$(group_of host-pi)" 2>/dev/null || true
     sleep 3
     lattice_up
     wait_until 60 panel_answers || ok=0
-    after="$(wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
+    after="$(wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
     [[ -n "$before" && "$before" == "$after" ]] || ok=0
     took=$(($(now_ms) - t0))
     printf '| %s | provider kill -9, then pi host kill -9 + restart, no update sent | - | - | - | - | - | - | %s | %s |\n' \

@@ -143,7 +143,7 @@ if [[ "$host" == 1 ]]; then
     fi
     app_env
     if app_deploy "$APP_MANIFEST_LOCAL" >/dev/null && app_wait_ready 90 >/dev/null; then
-        for _ in 1 2 3 4 5 6 7 8 9 10; do wash call oled-display oled-lattice:display/invoke.demo >/dev/null 2>&1 || true; done
+        for _ in 1 2 3 4 5 6 7 8 9 10; do wash_call oled-display oled-lattice:display/invoke.demo >/dev/null 2>&1 || true; done
         sleep "$settle"
         state="${OLED_LATTICE_STATE:-$PI_REPO/.state/lattice}"
         host_pid="$(cat "$state/run/host-pi.pid" 2>/dev/null || true)"

@@ -20,17 +20,17 @@ app_deploy "$APP_MANIFEST_LOCAL"
 app_wait_ready 90 || die "the lattice is up and the app deployed, but the display does not answer; see $OLED_LATTICE_STATE/logs/"
 
 log "wash call oled-display wasi:http/incoming-handler.handle --http-body \"$TEXT\""
-wash call oled-display wasi:http/incoming-handler.handle --http-body "$TEXT"
+wash_call oled-display wasi:http/incoming-handler.handle --http-body "$TEXT"
 echo
 log "wash call oled-panel oled-lattice:panel/inspect.ascii   (the panel on the pi host)"
-wash call oled-panel oled-lattice:panel/inspect.ascii
+wash_call oled-panel oled-lattice:panel/inspect.ascii
 echo
 echo "PNG snapshot of the panel: $APP_SNAPSHOT"
 cat <<TRY
 
 Try:
   source $(bash scripts/lattice.sh env)
-  wash call oled-display oled-lattice:display/invoke.demo
+  wash_call oled-display oled-lattice:display/invoke.demo
   curl -d 'Hello over HTTP' 127.0.0.1:8080
   curl -H 'content-type: application/json' -d '{"text":"21.5 C","font":"large"}' 127.0.0.1:8080
   ./scripts/lattice.sh down

@@ -7,6 +7,8 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=scripts/lib/app.sh
 source "$OLED_REPO/scripts/lib/app.sh"
+# shellcheck source=scripts/lib/check.sh
+source "$OLED_REPO/scripts/lib/check.sh"
 cd "$OLED_REPO" || exit 1
 
 # A state dir and ports of our own, so a running demo lattice is left alone.
@@ -15,25 +17,10 @@ export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
 export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223 OLED_LATTICE_NAME=e2e
 HTTP="http://127.0.0.1:8080"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: run one check, count it, show why it failed
-    local name="$1" out
-    shift
-    if out="$("$@" 2>&1)"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        printf '%s\n' "$out" | tail -n 25 | sed 's/^/     /'
-    fi
-}
-
 teardown() {
     bash scripts/lattice.sh down >/dev/null 2>&1 || true
     echo
-    echo "e2e: $passed passed, $failed failed"
+    check_report e2e
 }
 trap teardown EXIT
 
@@ -106,8 +93,8 @@ wait_gone() { # wait_gone DEVICE ID
     return 1
 }
 
-app_build || { echo "build failed"; failed=$((failed + 1)); exit 1; }
-bash scripts/lattice.sh up || { echo "lattice did not come up"; failed=$((failed + 1)); exit 1; }
+app_build || { fail "build"; exit 1; }
+bash scripts/lattice.sh up || { fail "lattice up"; exit 1; }
 app_env
 check "wash app deploy reaches deployed" app_deploy "$APP_MANIFEST_LOCAL" 240
 check "the display answers through its link to the panel" app_wait_ready 90
@@ -116,16 +103,31 @@ check "OLED provider runs on the pi host" inventory_has pi oled-panel
 check "HTTP server provider runs on the laptop host" inventory_has laptop http-server
 
 check "wash call http handle shows the text" \
-    bash -c 'wash call oled-display wasi:http/incoming-handler.handle --http-body "Hello from the lattice" | grep -q "\"status\": 200"'
+    bash -c 'timeout 20 wash call oled-display wasi:http/incoming-handler.handle --http-body "Hello from the lattice" | grep -q "\"status\": 200"'
 check "pi panel shows the core's rendering" panel_shows "Hello from the lattice"
 check "PNG snapshot written" test -s "$APP_SNAPSHOT"
 check "invoke.status reports the virtual ssd1306" \
-    bash -c 'wash call oled-display oled-lattice:display/invoke.status | grep -q "\"backend\":\"virtual\""'
-check "invoke.clear" bash -c 'wash call oled-display oled-lattice:display/invoke.clear | grep -q "\"cleared\":true"'
+    bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.status | grep -q "\"backend\":\"virtual\""'
+check "invoke.clear" bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.clear | grep -q "\"cleared\":true"'
 check "panel blank after clear" panel_blank
-check "invoke.demo" bash -c 'wash call oled-display oled-lattice:display/invoke.demo | grep -q "\"demo\":true"'
+check "invoke.demo" bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.demo | grep -q "\"demo\":true"'
 check "panel lit after demo" panel_lit
-check "inspect.stats counts updates" bash -c 'wash call oled-panel oled-lattice:panel/inspect.stats | grep -q "updates"'
+# stats_field KEY: one number from the provider's inspect.stats JSON.
+stats_field() {
+    wash_call oled-panel oled-lattice:panel/inspect.stats 2>/dev/null |
+        python3 -c 'import json,sys; print(json.loads([l for l in sys.stdin if l.strip()][-1])[sys.argv[1]])' "$1"
+}
+# Two updates through the component are two updates on the panel, and a changed picture costs bytes.
+two_updates_counted() {
+    local u0 b0 u1 b1
+    u0="$(stats_field updates)" && b0="$(stats_field bytes)" || return 1
+    wash_call oled-display oled-lattice:display/invoke.clear >/dev/null || return 1
+    wash_call oled-display oled-lattice:display/invoke.demo >/dev/null || return 1
+    u1="$(stats_field updates)" && b1="$(stats_field bytes)" || return 1
+    echo "updates $u0 -> $u1, bytes $b0 -> $b1"
+    ((u1 == u0 + 2 && b1 > b0))
+}
+check "inspect.stats counts exactly the updates sent" two_updates_counted
 
 check "HTTP POST text/plain -> 200" http_status 200 -X POST -H 'content-type: text/plain' -d 'Via HTTP'
 check "pi panel shows the HTTP text" panel_shows "Via HTTP"
@@ -204,4 +206,4 @@ check "component gone after undeploy" wait_gone laptop oled-display
 check "provider gone after undeploy" wait_gone pi oled-panel
 check "no process left after teardown" none_left
 
-[[ "$failed" -eq 0 ]]
+((CHECK_FAILED == 0))

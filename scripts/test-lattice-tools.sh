@@ -6,13 +6,16 @@
 #   4. a second `up` is harmless,
 #   5. `lattice.sh down` leaves no process behind, and a second `down` is harmless.
 # Teardown runs on any failure (trap). Needs scripts/install-tools.sh to have run.
-# Prints "N passed, N failed" at the end; exits non-zero when a check failed.
+# Prints "lattice-tools: N passed, N failed, N skipped" at the end (scripts/lib/check.sh); exits
+# non-zero when a check failed.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=scripts/lib/tls.sh
 source "$OLED_REPO/scripts/lib/tls.sh"
+# shellcheck source=scripts/lib/check.sh
+source "$OLED_REPO/scripts/lib/check.sh"
 
 LATTICE_SH="$OLED_REPO/scripts/lattice.sh"
 PAR="$OLED_TOOLS/par/http-server.par.gz"
@@ -30,10 +33,6 @@ export OLED_HUB_HTTP_PORT=$((base + 3)) OLED_LEAF_HTTP_PORT=$((base + 4))
 export OLED_REGISTRY="127.0.0.1:$((base + 5))"
 export OLED_LATTICE_NAME="oledtest$base"
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); log "PASS: $*"; }
-fail() { failed=$((failed + 1)); log "FAIL: $*"; }
 
 # Process groups of the services (each is a group leader), read before `down` removes pid files.
 groups=()
@@ -67,7 +66,7 @@ teardown() {
         local p
         for p in $(leftovers); do kill -KILL "$p" 2>/dev/null || true; done
     fi
-    if ((rc != 0 || failed > 0)) && [[ -d "$STATE/logs" ]]; then
+    if ((rc != 0 || CHECK_FAILED > 0)) && [[ -d "$STATE/logs" ]]; then
         log "logs kept in $STATE/logs"
         local l
         for l in "$STATE"/logs/*.log; do
@@ -241,5 +240,4 @@ else
 fi
 if "$LATTICE_SH" down >/dev/null 2>&1; then pass "second down is harmless"; else fail "second down failed"; fi
 
-echo "lattice-tools: $passed passed, $failed failed"
-((failed == 0))
+check_report lattice-tools

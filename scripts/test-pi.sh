@@ -21,11 +21,13 @@
 #   par         scripts/build-par.sh --aarch64: one PAR with x86_64-linux and aarch64-linux, the
 #               archived aarch64 binary identical to the one built
 # Default: all of them. --fast: lint units setup leaf (nothing that compiles).
-# Last line: "N passed, N failed, N skipped"; exit status 1 when anything failed.
+# Last line: "pi: N passed, N failed, N skipped" (scripts/lib/check.sh); exit status 1 when anything failed.
 set -euo pipefail
 
 # shellcheck source=scripts/pi/dev-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pi/dev-lib.sh"
+# shellcheck source=scripts/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/check.sh"
 # The setup scripts define functions only when sourced (their main runs when executed).
 # shellcheck source=scripts/pi/setup-laptop.sh
 source "$PI_REPO/scripts/pi/setup-laptop.sh"
@@ -124,7 +126,7 @@ bad() {
     fails=1
 }
 
-check() { # check DESCRIPTION CMD...: run CMD, print ok/FAIL, keep going on failure
+expect() { # expect DESCRIPTION CMD...: run CMD, print ok/FAIL, keep going on failure
     local what="$1"
     shift
     if "$@"; then
@@ -166,44 +168,44 @@ t_units() {
     out="$(systemd-analyze verify --man=no --root="$root" nats-leaf.service wasmcloud-host.service 2>&1)" || rc=$?
     [[ -z "$out" ]] || printf '%s\n' "$out" | sed 's/^/    /'
     local fails=0
-    check "verify: exit 0 and no warnings" test "$rc" -eq 0 -a -z "$out" || fails=1
+    expect "verify: exit 0 and no warnings" test "$rc" -eq 0 -a -z "$out" || fails=1
 
     # Negative controls: verify must see a misspelled directive and a missing binary.
     sed 's/^DevicePolicy=/DevicePolcy=/' "$units/wasmcloud-host.service" >"$root/etc/systemd/system/broken-test.service"
     out="$(systemd-analyze verify --man=no --root="$root" broken-test.service 2>&1 || true)"
-    check "verify reports a misspelled directive (negative control)" grep -q "Unknown key" <<<"$out" || fails=1
+    expect "verify reports a misspelled directive (negative control)" grep -q "Unknown key" <<<"$out" || fails=1
     rm "$root/etc/systemd/system/broken-test.service" "$root/usr/local/bin/wasmcloud-host"
     out="$(systemd-analyze verify --man=no --root="$root" wasmcloud-host.service 2>&1 || true)"
-    check "verify reports a missing ExecStart binary (negative control)" grep -q "not executable" <<<"$out" || fails=1
+    expect "verify reports a missing ExecStart binary (negative control)" grep -q "not executable" <<<"$out" || fails=1
 
     local h="$units/wasmcloud-host.service" n="$units/nats-leaf.service"
     has() { grep -qx "$2" "$1"; }
     # shellcheck disable=SC2317 # called through check
     hasnt() { ! grep -q "^$2" "$1"; }
-    check "host: runs as wasmcloud" has "$h" "User=wasmcloud" || fails=1
-    check "host: SupplementaryGroups=i2c" has "$h" "SupplementaryGroups=i2c" || fails=1
+    expect "host: runs as wasmcloud" has "$h" "User=wasmcloud" || fails=1
+    expect "host: SupplementaryGroups=i2c" has "$h" "SupplementaryGroups=i2c" || fails=1
     if has "$h" "DevicePolicy=closed" && has "$h" "DeviceAllow=char-i2c rw"; then
         ok "host: DevicePolicy=closed + DeviceAllow=char-i2c rw"
     else
         bad "host: DevicePolicy=closed + DeviceAllow=char-i2c rw"
     fi
-    check "host: no PrivateDevices= (would hide /dev/i2c-1)" hasnt "$h" "PrivateDevices=" || fails=1
-    check "host: no PrivateUsers= (would unmap group i2c)" hasnt "$h" "PrivateUsers=" || fails=1
-    check "host: no MemoryDenyWriteExecute= (wasmtime JIT)" hasnt "$h" "MemoryDenyWriteExecute=" || fails=1
+    expect "host: no PrivateDevices= (would hide /dev/i2c-1)" hasnt "$h" "PrivateDevices=" || fails=1
+    expect "host: no PrivateUsers= (would unmap group i2c)" hasnt "$h" "PrivateUsers=" || fails=1
+    expect "host: no MemoryDenyWriteExecute= (wasmtime JIT)" hasnt "$h" "MemoryDenyWriteExecute=" || fails=1
     if has "$h" "ExecStart=/usr/local/bin/wasmcloud-host" && has "$h" "EnvironmentFile=$OLED_ETC/wasmcloud-host.env"; then
         ok "host: ExecStart + EnvironmentFile at setup-pi.sh's paths"
     else
         bad "host: ExecStart + EnvironmentFile at setup-pi.sh's paths"
     fi
-    check "host: works in /opt/oled-lattice (file://./build/... images)" \
+    expect "host: works in /opt/oled-lattice (file://./build/... images)" \
         has "$h" "WorkingDirectory=$OLED_OPT" || fails=1
-    check "host: ordered after nats-leaf.service" grep -q '^After=.*nats-leaf.service' "$h" || fails=1
+    expect "host: ordered after nats-leaf.service" grep -q '^After=.*nats-leaf.service' "$h" || fails=1
     if has "$n" "User=nats" && has "$n" "StateDirectory=nats-leaf"; then
         ok "leaf: runs as nats with state dir nats-leaf"
     else
         bad "leaf: runs as nats with state dir nats-leaf"
     fi
-    check "leaf: ExecStart reads setup-pi.sh's config" \
+    expect "leaf: ExecStart reads setup-pi.sh's config" \
         has "$n" "ExecStart=/usr/local/bin/nats-server -c $OLED_ETC/nats-leaf.conf" || fails=1
     for u in nats-leaf wasmcloud-host; do
         cp "$units/$u.service" "$root/etc/systemd/system/"
@@ -251,7 +253,7 @@ t_setup() {
     oled_config_txt_ensure "$d/config.txt" "dtparam=i2c_arm=on" | sed 's/^/    /'
     oled_config_txt_ensure "$d/config.txt" "dtparam=i2c_arm_baudrate=400000" | sed 's/^/    /'
     out="$(oled_config_txt_ensure "$d/config.txt" "dtparam=i2c_arm=on")"
-    check "config.txt: second run changes nothing" grep -q '^unchanged' <<<"$out" || fails=1
+    expect "config.txt: second run changes nothing" grep -q '^unchanged' <<<"$out" || fails=1
     if [[ "$(grep -B2 -x 'dtparam=i2c_arm=on' "$d/config.txt" | head -n1)" == "[all]" ]]; then
         ok "config.txt: i2c_arm=on appended under [all] (not inside [pi4])"
     else
@@ -263,7 +265,7 @@ t_setup() {
     else
         bad "config.txt: old 100 kHz setting commented out, 400 kHz is the only active one"
     fi
-    check "config.txt: other settings untouched" grep -qx 'dtparam=audio=on' "$d/config.txt" || fails=1
+    expect "config.txt: other settings untouched" grep -qx 'dtparam=audio=on' "$d/config.txt" || fails=1
 
     # i2cdetect output parsing
     local head='     0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f'
@@ -322,8 +324,8 @@ t_setup() {
     oled_render_leaf_conf "$d/pi/nats-leaf.conf" 127.0.0.1:4222 127.0.0.1:8222 "$d/leafjs" "$d/pi/leaf-remote.conf"
     oled_render_host_env "$d/pi/wasmcloud-host.env" default 4222
     nats="$(pi_find_nats_server)"
-    check "hub config valid (nats-server -t)" "$nats" -c "$d/hub/nats-hub.conf" -t || fails=1
-    check "leaf config valid (nats-server -t)" "$nats" -c "$d/pi/nats-leaf.conf" -t || fails=1
+    expect "hub config valid (nats-server -t)" "$nats" -c "$d/hub/nats-hub.conf" -t || fails=1
+    expect "leaf config valid (nats-server -t)" "$nats" -c "$d/pi/nats-leaf.conf" -t || fails=1
     # setup-laptop.sh as a person runs it (into a temporary config dir): init, init again with
     # another hub address (keeps the password, updates the Pi's URL), --rotate (new password).
     local cfg="$d/laptop-cfg" laptop="$PI_REPO/scripts/pi/setup-laptop.sh" pw1 pw2 pw3
@@ -396,15 +398,15 @@ t_leaf() {
 
     echo "  hub: clients 127.0.0.1:$hub_port, monitoring 127.0.0.1:$hub_http, leaf nodes 127.0.0.1:$leaf_port"
     start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
-    check "hub up (monitoring answers /leafz: 0 leafs)" wait_until 20 leafz_is "$hub_http" 0 ||
+    expect "hub up (monitoring answers /leafz: 0 leafs)" wait_until 20 leafz_is "$hub_http" 0 ||
         { tail -n 20 "$d/hub.log"; return 1; }
 
     start_bg leaf-good "$d/leaf-good.log" "$nats" -c "$d/good/nats-leaf.conf"
-    check "leaf WITH the generated credentials: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 || fails=1
-    check "  hub log: JetStream domains core (hub) / pi (leaf)" \
+    expect "leaf WITH the generated credentials: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 || fails=1
+    expect "  hub log: JetStream domains core (hub) / pi (leaf)" \
         grep -q 'JetStream using domains: local "core", remote "pi"' "$d/hub.log" || fails=1
     stop_bg leaf-good
-    check "  leaf stopped: /leafz back to 0" wait_until 20 leafz_is "$hub_http" 0 || fails=1
+    expect "  leaf stopped: /leafz back to 0" wait_until 20 leafz_is "$hub_http" 0 || fails=1
 
     local label
     for v in wrong none; do
@@ -412,10 +414,10 @@ t_leaf() {
         local before
         before="$(count_in "$d/hub.log" "authentication error")"
         start_bg "leaf-$v" "$d/leaf-$v.log" "$nats" -c "$d/$v/nats-leaf.conf"
-        check "leaf with $label: hub logs an authentication error" \
+        expect "leaf with $label: hub logs an authentication error" \
             wait_until 20 more_in_log "$d/hub.log" "authentication error" "$before" || fails=1
-        check "  and refuses it (/leafz: 0)" leafz_is "$hub_http" 0 || fails=1
-        check "  the leaf is told 'Authorization Violation'" \
+        expect "  and refuses it (/leafz: 0)" leafz_is "$hub_http" 0 || fails=1
+        expect "  the leaf is told 'Authorization Violation'" \
             wait_until 10 grep -q "Authorization Violation" "$d/leaf-$v.log" || fails=1
         stop_bg "leaf-$v"
     done
@@ -453,7 +455,7 @@ t_pihost() {
     start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
     wait_until 20 leafz_is "$hub_http" 0 || { tail -n 20 "$d/hub.log"; return 1; }
     start_bg leaf "$d/leaf.log" "$nats" -c "$d/pi/nats-leaf.conf"
-    check "leaf joined the hub with the generated credentials" wait_until 20 leafz_is "$hub_http" 1 || return 1
+    expect "leaf joined the hub with the generated credentials" wait_until 20 leafz_is "$hub_http" 1 || return 1
 
     # The host environment exactly as wasmcloud-host.service loads it (EnvironmentFile), plus,
     # for qemu-user only, a small component pool: wasmtime's pooling allocator reserves address
@@ -483,7 +485,7 @@ t_pihost() {
     kill -TERM "$pid" 2>/dev/null || true
     # shellcheck disable=SC2317 # called through wait_until
     host_gone() { ! kill -0 "$pid" 2>/dev/null; }
-    check "SIGTERM (systemctl stop) stops the host cleanly" wait_until 20 host_gone || fails=1
+    expect "SIGTERM (systemctl stop) stops the host cleanly" wait_until 20 host_gone || fails=1
     grep -q 'host stopped' "$d/host.log" || { bad "  'host stopped' in its log"; }
     stop_bg pihost
     stop_bg leaf
@@ -549,7 +551,7 @@ t_qemu() {
     bin="$("$PI_REPO/scripts/build-pi.sh")"
     echo "  binary: $bin ($(stat -c %s "$bin") bytes)"
     if pi_provider_is_stub; then
-        check "stub binary runs under qemu-aarch64" "$qemu" "$bin"
+        expect "stub binary runs under qemu-aarch64" "$qemu" "$bin"
         echo "  skip  --version / --check-config / host-data checks: providers/oled-panel is a stub"
         return 77
     fi
@@ -601,16 +603,16 @@ t_par() {
         return 1
     }
     printf '%s\n' "$out" | sed 's/^/    /'
-    check "wash par inspect lists x86_64-linux" grep -q 'x86_64-linux' <<<"$out" || fails=1
-    check "wash par inspect lists aarch64-linux" grep -q 'aarch64-linux' <<<"$out" || fails=1
+    expect "wash par inspect lists x86_64-linux" grep -q 'x86_64-linux' <<<"$out" || fails=1
+    expect "wash par inspect lists aarch64-linux" grep -q 'aarch64-linux' <<<"$out" || fails=1
     # The archive is a gzipped tar: ARCH-OS.bin files plus the signed claims.
     mkdir -p "$TMP/par"
     tar -xzf "$par" -C "$TMP/par"
     arm_bin="$(pi_aarch64_bin)"
     x86_bin="$(pi_x86_64_bin)"
     find "$TMP/par" -type f -printf '    %f %s bytes\n'
-    check "archived aarch64-linux.bin == the cross-built binary" cmp -s "$TMP/par/aarch64-linux.bin" "$arm_bin" || fails=1
-    check "archived x86_64-linux.bin == the native binary" cmp -s "$TMP/par/x86_64-linux.bin" "$x86_bin" || fails=1
+    expect "archived aarch64-linux.bin == the cross-built binary" cmp -s "$TMP/par/aarch64-linux.bin" "$arm_bin" || fails=1
+    expect "archived x86_64-linux.bin == the native binary" cmp -s "$TMP/par/x86_64-linux.bin" "$x86_bin" || fails=1
     local keys_here keys_in_repo
     keys_here="$(find "$PI_CACHE/wash/keys" -name '*.nk' 2>/dev/null)"
     keys_in_repo="$(git -C "$PI_REPO" ls-files --cached --others --exclude-standard | grep -E '\.nk$')" || true
@@ -623,10 +625,6 @@ t_par() {
 }
 
 # ---------------------------------------------------------------------------------------------
-passed=0
-failed=0
-skipped=0
-failed_names=()
 for t in "${selected[@]}"; do
     pi_log "=== test: $t"
     start=$SECONDS
@@ -638,11 +636,9 @@ for t in "${selected[@]}"; do
     rc=$?
     set -e
     case "$rc" in
-        0) passed=$((passed + 1)); pi_log "=== $t: PASS ($((SECONDS - start))s)" ;;
-        77) skipped=$((skipped + 1)); pi_log "=== $t: SKIP ($((SECONDS - start))s)" ;;
-        *) failed=$((failed + 1)); failed_names+=("$t"); pi_log "=== $t: FAIL ($((SECONDS - start))s)" ;;
+        0) pass "$t ($((SECONDS - start))s)" ;;
+        77) skip "$t ($((SECONDS - start))s)" "it could not run here (see above)" ;;
+        *) fail "$t ($((SECONDS - start))s)" ;;
     esac
 done
-((failed == 0)) || pi_log "failed: ${failed_names[*]}"
-echo "$passed passed, $failed failed, $skipped skipped"
-((failed == 0))
+check_report pi

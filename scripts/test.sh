@@ -4,8 +4,8 @@
 #   ./scripts/test.sh            all stages
 #   ./scripts/test.sh unit e2e   only those stages
 #
-# Stages: tools lint unit component provider pi lattice e2e. Each prints its time; the last line reads
-# "N passed, M failed". Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run about 45 min
+# Stages: tools lint unit component provider pi lattice e2e. Each prints its time and its own checks
+# (scripts/lib/check.sh); the last line reads "stages: N passed, M failed, K skipped". Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run about 45 min
 # on 2 cores (building wash, the host and wadm from crates.io), later runs a few minutes.
 set -uo pipefail
 
@@ -17,9 +17,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 ALL=(tools lint unit component provider pi lattice e2e)
 if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
 
-passed=0
-failed=0
-failures=()
+# shellcheck source=scripts/lib/check.sh
+source "$ROOT/scripts/lib/check.sh"
 
 stage_tools() { bash scripts/install-tools.sh; }
 
@@ -64,18 +63,15 @@ for s in "${STAGES[@]}"; do
     echo "=== stage $s ==="
     start=$(date +%s)
     if "stage_$s"; then
-        passed=$((passed + 1))
         echo "=== stage $s: ok ($(($(date +%s) - start)) s)"
+        pass "stage $s"
     else
-        failed=$((failed + 1))
-        failures+=("$s")
         echo "=== stage $s: FAILED ($(($(date +%s) - start)) s)"
+        fail "stage $s"
         # Later stages build on the tools; without them they can only fail for the same reason.
         if [ "$s" = tools ]; then break; fi
     fi
 done
 
 echo
-[ ${#failures[@]} -eq 0 ] || echo "failed stages: ${failures[*]}"
-echo "stages: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_report stages

@@ -8,6 +8,13 @@ APP_BUILD="$OLED_REPO/build"
 APP_MANIFEST_LOCAL="$OLED_REPO/wadm/oled-lattice.local.yaml"
 APP_SNAPSHOT="$APP_BUILD/oled-panel.png"
 
+# wash_call ARGS...: `wash call`, bounded. An invocation sent before its target has subscribed (right
+# after a deploy) can leave wash 0.43 waiting for an answer that never comes, past its own
+# --timeout-ms; nothing in our scripts may wait on it forever.
+wash_call() {
+    timeout --kill-after=5 "${OLED_WASH_CALL_TIMEOUT:-20}" wash call "$@"
+}
+
 # app_build: the three artefacts the manifests name, in build/ (read by the hosts as file://./build/...).
 app_build() {
     mkdir -p "$APP_BUILD"
@@ -94,7 +101,7 @@ app_wait_ready() {
     local timeout="${1:-90}" deadline answer=""
     deadline=$((SECONDS + timeout))
     while ((SECONDS < deadline)); do
-        answer="$(wash call oled-display oled-lattice:display/invoke.status 2>&1 || true)"
+        answer="$(OLED_WASH_CALL_TIMEOUT=5 wash_call oled-display oled-lattice:display/invoke.status 2>&1 || true)"
         if grep -q '"status":{' <<<"$answer"; then
             log "ready: the display component answers and reaches the panel"
             return 0
@@ -108,5 +115,5 @@ app_wait_ready() {
 
 # panel_ascii: the panel's current contents, as the provider reports it to anyone on the lattice.
 panel_ascii() {
-    wash call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$'
+    wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$'
 }

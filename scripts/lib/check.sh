@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# The one way our test scripts count and report checks. Source it, then:
+#   check NAME CMD...       run CMD: "ok   NAME", or "FAIL NAME" and the tail of its output
+#   pass NAME / fail NAME [WHY]   record an outcome decided elsewhere
+#   skip NAME WHY           record a check that could not run: counted and named, never a pass
+#   check_report LABEL      print "LABEL: P passed, F failed, S skipped" (and what failed or was
+#                           skipped); returns 1 when anything failed
+# Output goes to stdout, one line per check, so a stage's log reads top to bottom.
+# shellcheck disable=SC2034 # the counters are read by the scripts that source this file
+
+CHECK_PASSED=0
+CHECK_FAILED=0
+CHECK_SKIPPED=0
+CHECK_FAILED_NAMES=()
+CHECK_SKIPPED_NAMES=()
+
+pass() {
+    CHECK_PASSED=$((CHECK_PASSED + 1))
+    echo "ok   $1"
+}
+
+fail() {
+    CHECK_FAILED=$((CHECK_FAILED + 1))
+    CHECK_FAILED_NAMES+=("$1")
+    echo "FAIL $1${2:+: $2}"
+}
+
+skip() {
+    CHECK_SKIPPED=$((CHECK_SKIPPED + 1))
+    CHECK_SKIPPED_NAMES+=("$1")
+    echo "SKIP $1${2:+: $2}"
+}
+
+check() {
+    local name="$1" out
+    shift
+    if out="$("$@" 2>&1)"; then
+        pass "$name"
+    else
+        fail "$name"
+        printf '%s\n' "$out" | tail -n 25 | sed 's/^/     /'
+    fi
+}
+
+check_report() {
+    local label="$1" n
+    if ((CHECK_FAILED > 0)); then
+        echo "failed:"
+        for n in "${CHECK_FAILED_NAMES[@]}"; do echo "  - $n"; done
+    fi
+    if ((CHECK_SKIPPED > 0)); then
+        echo "skipped:"
+        for n in "${CHECK_SKIPPED_NAMES[@]}"; do echo "  - $n"; done
+    fi
+    echo "$label: $CHECK_PASSED passed, $CHECK_FAILED failed, $CHECK_SKIPPED skipped"
+    ((CHECK_FAILED == 0))
+}
