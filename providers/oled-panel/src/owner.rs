@@ -81,6 +81,12 @@ pub struct Timing {
     pub state_us: u64,
     /// Publishing what the panel shows (the virtual panel's PNG snapshot).
     pub publish_us: u64,
+    /// The slowest present, state write and publish so far: a stall shows here.
+    pub present_max_us: u64,
+    /// See `present_max_us`.
+    pub state_max_us: u64,
+    /// See `present_max_us`.
+    pub publish_max_us: u64,
 }
 
 impl StatsReport {
@@ -469,11 +475,15 @@ impl Owner {
         if std::mem::take(&mut self.dirty) {
             let t = Instant::now();
             self.persist();
-            self.timing.state_us += micros(t);
+            let us = micros(t);
+            self.timing.state_us += us;
+            self.timing.state_max_us = self.timing.state_max_us.max(us);
         }
         let t = Instant::now();
         self.backend.publish();
-        self.timing.publish_us += micros(t);
+        let us = micros(t);
+        self.timing.publish_us += us;
+        self.timing.publish_max_us = self.timing.publish_max_us.max(us);
         self.record_health();
         for send in self.held.drain(..) {
             send();
@@ -544,8 +554,10 @@ impl Owner {
                     }
                     _ => guarded(label, &mut self.backend, |b| b.present(&frame)),
                 };
+                let us = micros(t);
                 self.timing.presents += 1;
-                self.timing.present_us += micros(t);
+                self.timing.present_us += us;
+                self.timing.present_max_us = self.timing.present_max_us.max(us);
                 if let Ok(cost) = &r {
                     debug!(
                         panel = %label,

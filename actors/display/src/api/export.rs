@@ -17,23 +17,33 @@ fn display() -> Display<LatticePanel> {
 }
 
 /// Reads at most `MAX_BODY_BYTES + 1` bytes, so an oversized body is noticed without being held whole.
-fn read_body(req: &IncomingRequest) -> (Vec<u8>, bool) {
+/// `Err` when the body could not be read to its end (the stream failed before it closed).
+fn read_body(req: &IncomingRequest) -> Result<(Vec<u8>, bool), String> {
     let mut body = Vec::new();
-    let Ok(incoming) = req.consume() else {
-        return (body, false);
-    };
-    if let Ok(stream) = incoming.stream() {
-        while body.len() <= MAX_BODY_BYTES {
-            match stream.blocking_read(8192) {
-                Ok(chunk) => body.extend_from_slice(&chunk),
-                Err(_) => break, // closed: the whole body is in
+    let incoming = req
+        .consume()
+        .map_err(|()| "the body was already taken".to_string())?;
+    let stream = incoming
+        .stream()
+        .map_err(|()| "no body stream".to_string())?;
+    let mut failed = None;
+    while body.len() <= MAX_BODY_BYTES {
+        match stream.blocking_read(8192) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(wasi::io::streams::StreamError::Closed) => break, // the whole body is in
+            Err(wasi::io::streams::StreamError::LastOperationFailed(e)) => {
+                failed = Some(e.to_debug_string());
+                break;
             }
         }
-        drop(stream);
     }
+    drop(stream);
     let _ = IncomingBody::finish(incoming);
+    if let Some(why) = failed {
+        return Err(why);
+    }
     let truncated = body.len() > MAX_BODY_BYTES;
-    (body, truncated)
+    Ok((body, truncated))
 }
 
 fn respond(out: ResponseOutparam, resp: http::Response) {
@@ -77,16 +87,21 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
             .into_iter()
             .next()
             .and_then(|v| String::from_utf8(v).ok());
-        let (body, body_truncated) = read_body(&request);
-        let resp = http::handle(
-            &display(),
-            &Request {
-                method,
-                content_type: content_type.as_deref(),
-                body: &body,
-                body_truncated,
-            },
-        );
+        let resp = match read_body(&request) {
+            Ok((body, body_truncated)) => http::handle(
+                &display(),
+                &Request {
+                    method,
+                    content_type: content_type.as_deref(),
+                    body: &body,
+                    body_truncated,
+                },
+            ),
+            Err(why) => {
+                infra::warn(&format!("http {method:?}: request body unreadable: {why}"));
+                http::Response::body_unreadable(&why)
+            }
+        };
         infra::info(&format!("http {method:?} -> {}", resp.status));
         respond(response_out, resp);
     }

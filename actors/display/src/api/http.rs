@@ -49,6 +49,15 @@ impl Response {
         }
     }
 
+    /// A request whose body could not be read to its end (the stream broke): not the caller's fault
+    /// and nothing was shown, so 503 with the reason rather than a misleading "no text".
+    pub fn body_unreadable(why: &str) -> Self {
+        Self::error(
+            503,
+            format!("the request body could not be read ({why}); nothing was shown, send it again"),
+        )
+    }
+
     fn error(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,

@@ -264,12 +264,16 @@ fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
         .collect()
 }
 
-async fn provider_updates(panel: &wrpc_transport_nats::Client) -> Option<u64> {
+async fn provider_stats(panel: &wrpc_transport_nats::Client) -> Option<serde_json::Value> {
     let s = tokio::time::timeout(Duration::from_secs(5), inspect::stats(panel, None))
         .await
         .ok()?
         .ok()?;
-    serde_json::from_str::<serde_json::Value>(&s).ok()?["updates"].as_u64()
+    serde_json::from_str::<serde_json::Value>(&s).ok()
+}
+
+async fn provider_updates(panel: &wrpc_transport_nats::Client) -> Option<u64> {
+    provider_stats(panel).await?["updates"].as_u64()
 }
 
 #[tokio::main]
@@ -467,6 +471,17 @@ async fn main() -> Result<()> {
     );
     if !stats_note.is_empty() {
         println!("  {}{stats_note}", a.name);
+        // Where a stall would be: the provider's slowest steps since it started.
+        if let Some(v) = provider_stats(&panel).await {
+            let t = &v["timing"];
+            println!(
+                "  {}: the provider's slowest present {:.1} ms, state write {:.1} ms, snapshot {:.1} ms (since it started)",
+                a.name,
+                t["present_max_us"].as_u64().unwrap_or(0) as f64 / 1e3,
+                t["state_max_us"].as_u64().unwrap_or(0) as f64 / 1e3,
+                t["publish_max_us"].as_u64().unwrap_or(0) as f64 / 1e3,
+            );
+        }
     }
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for x in answers.iter().filter(|x| x.status != Some(200)) {
