@@ -115,6 +115,19 @@ ln -sfn "$VENV/bin/nats-server" "$BIN/nats-server"
 step_end "$note"
 
 # ---------------------------------------------------------------------------------------------
+# The e2e stage receives the lattice's traces (OTLP over HTTP) and reads them with the
+# OpenTelemetry protocol's own Python classes.
+step_begin "opentelemetry-proto $OLED_OTEL_PROTO_VERSION (PyPI, for the e2e trace check)"
+if "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('opentelemetry-proto') != '$OLED_OTEL_PROTO_VERSION')" 2>/dev/null; then
+    note="already $OLED_OTEL_PROTO_VERSION"
+else
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "opentelemetry-proto==$OLED_OTEL_PROTO_VERSION"
+    note="installed"
+fi
+step_end "$note"
+
+# ---------------------------------------------------------------------------------------------
 step_begin "wash $OLED_WASH_VERSION source (crates.io package -> tools/upstream/wash)"
 ensure_wash_source
 step_end "$OLED_WASH_SOURCE"

@@ -29,7 +29,7 @@
 # default <repo>/.state/lattice. Ports and the lattice name are overridable for parallel use:
 # OLED_HUB_PORT, OLED_LEAF_PORT, OLED_LEAFNODE_PORT, OLED_HUB_HTTP_PORT, OLED_LEAF_HTTP_PORT,
 # OLED_LATTICE_NAME. Timeouts: OLED_LATTICE_UP_TIMEOUT (s, default 60),
-# OLED_LATTICE_STOP_TIMEOUT (s per service, default 15).
+# OLED_LATTICE_STOP_TIMEOUT (s per service, default 15). Traces: OLED_OTLP_ENDPOINT (OTLP/HTTP).
 #
 # Tools come from scripts/install-tools.sh (${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/tools).
 set -euo pipefail
@@ -66,6 +66,17 @@ LAPTOP_HOST_SETTINGS=(
     WASMCLOUD_MAX_EXECUTION_TIME_MS="${OLED_MAX_EXECUTION_TIME_MS:-10000}"
 )
 PI_HOST_SETTINGS=()
+# Traces: OLED_OTLP_ENDPOINT=http://host:4318 turns on the hosts' OpenTelemetry export (OTLP over
+# HTTP); the hosts pass it on to the providers they start, so an update is one trace from the HTTP
+# server through the display component to the panel provider and its bus.
+OTEL_SETTINGS=()
+if [[ -n "${OLED_OTLP_ENDPOINT:-}" ]]; then
+    OTEL_SETTINGS=(
+        WASMCLOUD_OBSERVABILITY_ENABLED=true
+        OTEL_EXPORTER_OTLP_ENDPOINT="$OLED_OTLP_ENDPOINT"
+        WASMCLOUD_OBSERVABILITY_PROTOCOL=http
+    )
+fi
 # Both hosts ask our policy service (crates/policy) before they start anything: only components and
 # providers signed by the project's keys may run.
 POLICY_TOPIC="wasmcloud.policy.$LATTICE"
@@ -329,6 +340,7 @@ start_host() {
         WASMCLOUD_POLICY_TIMEOUT=3000 \
         WASMCLOUD_LOG_LEVEL="${OLED_HOST_LOG_LEVEL:-info}" \
         "${HOST_SETTINGS[@]}" \
+        "${OTEL_SETTINGS[@]}" \
         -- "$HOST_BIN"
 }
 

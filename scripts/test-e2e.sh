@@ -17,8 +17,17 @@ export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
 export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223 OLED_LATTICE_NAME=e2e
 HTTP="http://127.0.0.1:8080"
 
+# Traces: the hosts export OTLP to a minimal collector of ours (scripts/lib/otlp.py) and pass the
+# setting on to the providers they start.
+OTLP_PORT=14318
+OTLP_DIR="$OLED_LATTICE_STATE/otlp"
+OTLP_PY="$OLED_TOOLS/venv/bin/python"
+export OLED_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT"
+otlp_pid=""
+
 teardown() {
     bash scripts/lattice.sh down >/dev/null 2>&1 || true
+    [[ -z "$otlp_pid" ]] || kill "$otlp_pid" 2>/dev/null || true
     echo
     check_report e2e
 }
@@ -94,6 +103,9 @@ wait_gone() { # wait_gone DEVICE ID
 }
 
 app_build || { fail "build"; exit 1; }
+rm -rf "$OTLP_DIR"
+"$OTLP_PY" "$OLED_REPO/scripts/lib/otlp.py" serve "$OTLP_PORT" "$OTLP_DIR" &
+otlp_pid=$!
 bash scripts/lattice.sh up || { fail "lattice up"; exit 1; }
 app_env
 check "wash app deploy reaches deployed" app_deploy "$APP_MANIFEST_LOCAL" 240
@@ -130,6 +142,17 @@ two_updates_counted() {
 check "inspect.stats counts exactly the updates sent" two_updates_counted
 
 check "HTTP POST text/plain -> 200" http_status 200 -X POST -H 'content-type: text/plain' -d 'Via HTTP'
+# One update is one trace: the laptop host's HTTP handler (the display component), the provider's
+# present-sized on the pi host under it, and the bus span under that (spans arrive in batches).
+trace_reaches_bus() {
+    local i
+    for i in $(seq 1 30); do
+        "$OTLP_PY" "$OLED_REPO/scripts/lib/otlp.py" trace "$OTLP_DIR" && return 0
+        sleep 1
+    done
+    return 1
+}
+check "one trace: HTTP handler -> present-sized on the pi host -> bus" trace_reaches_bus
 check "pi panel shows the HTTP text" panel_shows "Via HTTP"
 check "HTTP GET -> 200 status" http_status 200
 check "HTTP POST JSON -> 200" http_status 200 -X POST -H 'content-type: application/json' -d '{"text":"JSON","font":"large"}'

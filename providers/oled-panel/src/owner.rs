@@ -35,11 +35,13 @@ type Reply<T> = oneshot::Sender<Result<T, PanelError>>;
 
 enum Request {
     Info(oneshot::Sender<BackendInfo>),
-    /// A frame, its text, and the size it was drawn for when the caller said.
+    /// A frame, its text, the size it was drawn for when the caller said, and the caller's span (the
+    /// update's trace continues on the owner's thread).
     Present(
         Vec<u8>,
         Option<String>,
         Option<(u16, u16)>,
+        tracing::Span,
         Reply<PresentCost>,
     ),
     Reconfigure(Box<PanelConfig>, Option<StateFile>, Reply<()>),
@@ -175,7 +177,8 @@ impl PanelHandle {
         frame: Vec<u8>,
         text: Option<String>,
     ) -> Result<PresentCost, PanelError> {
-        self.ask(|r| Request::Present(frame, text, None, r))
+        let span = tracing::Span::current();
+        self.ask(|r| Request::Present(frame, text, None, span, r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }
@@ -188,7 +191,8 @@ impl PanelHandle {
         text: Option<String>,
         size: (u16, u16),
     ) -> Result<PresentCost, PanelError> {
-        self.ask(|r| Request::Present(frame, text, Some(size), r))
+        let span = tracing::Span::current();
+        self.ask(|r| Request::Present(frame, text, Some(size), span, r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }
@@ -542,7 +546,16 @@ impl Owner {
             Request::Info(reply) => {
                 self.answer(reply, self.backend.info());
             }
-            Request::Present(frame, text, size, reply) => {
+            Request::Present(frame, text, size, caller, reply) => {
+                let span = tracing::info_span!(
+                    parent: &caller,
+                    "bus",
+                    panel = label,
+                    bytes = tracing::field::Empty,
+                    transactions = tracing::field::Empty,
+                    windows = tracing::field::Empty,
+                );
+                let _entered = span.enter();
                 let t = Instant::now();
                 let info = self.backend.info();
                 let r = match size {
@@ -559,6 +572,9 @@ impl Owner {
                 self.timing.present_us += us;
                 self.timing.present_max_us = self.timing.present_max_us.max(us);
                 if let Ok(cost) = &r {
+                    span.record("bytes", cost.bytes);
+                    span.record("transactions", cost.transactions);
+                    span.record("windows", cost.windows);
                     debug!(
                         panel = %label,
                         bytes = cost.bytes,

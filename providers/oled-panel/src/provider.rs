@@ -11,11 +11,12 @@ use std::thread::JoinHandle;
 
 use anyhow::Context as _;
 use tokio::sync::Mutex;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, info, info_span, warn, Instrument as _};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use wasmcloud_provider_sdk::{
-    get_connection, load_host_data, run_provider, serve_provider_exports, Context,
-    HealthCheckRequest, HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider,
-    ProviderConfigUpdate, ProviderInitConfig,
+    get_connection, run_provider, serve_provider_exports, Context, HealthCheckRequest,
+    HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider, ProviderConfigUpdate,
+    ProviderInitConfig,
 };
 
 use crate::backend;
@@ -112,12 +113,6 @@ impl OledPanelProvider {
     /// Runs the provider as the host starts it: host data from stdin, lattice connection, exports served
     /// until the host says shut down.
     pub async fn run() -> anyhow::Result<()> {
-        let host_data = tokio::task::spawn_blocking(load_host_data)
-            .await
-            .context("reading host data")?
-            .context("reading host data from stdin (this binary is started by a wasmCloud host)")?;
-        crate::logging::init(host_data.log_level.as_ref(), host_data.structured_logging);
-
         let provider = Self::default();
         let shutdown = run_provider(provider.clone(), NAME)
             .await
@@ -446,6 +441,25 @@ async fn stop_device(key: &DeviceKey, mut device: Device, blank: Option<bool>) {
     }
 }
 
+/// `span`, continuing the caller's trace when the invocation carries one (the host puts its trace
+/// context in the invocation's headers). The parent is set before the span is first entered:
+/// tracing-opentelemetry 0.32 starts a span's context on its first entry, so the SDK's
+/// `propagate_trace_for_ctx!` inside an already entered span would leave it a root.
+fn traced(span: tracing::Span, cx: &Option<Context>) -> tracing::Span {
+    if let Some(cx) = cx.as_ref().filter(|cx| !cx.tracing.is_empty()) {
+        let headers: Vec<(String, String)> = cx
+            .tracing
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let parent = wasmcloud_provider_sdk::wasmcloud_tracing::context::get_span_context(&headers);
+        if let Err(e) = span.set_parent(parent) {
+            debug!(error = ?e, "could not continue the caller's trace");
+        }
+    }
+    span
+}
+
 impl PanelHandler<Option<Context>> for OledPanelProvider {
     async fn info(&self, cx: Option<Context>) -> anyhow::Result<Result<PanelInfo, PanelError>> {
         Ok(match self.route(&cx, "info").await {
@@ -463,14 +477,19 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         cx: Option<Context>,
         frame: wit_bindgen_wrpc::bytes::Bytes,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        Ok(match self.route(&cx, "present").await {
-            Ok(h) => h
-                .present(frame.to_vec())
-                .await
-                .map(PresentCost::from)
-                .map_err(PanelError::from),
-            Err(e) => Err(e),
-        })
+        let span = traced(info_span!("present", frame_bytes = frame.len()), &cx);
+        Ok(async {
+            match self.route(&cx, "present").await {
+                Ok(h) => h
+                    .present(frame.to_vec())
+                    .await
+                    .map(PresentCost::from)
+                    .map_err(PanelError::from),
+                Err(e) => Err(e),
+            }
+        }
+        .instrument(span)
+        .await)
     }
 
     async fn present_text(
@@ -479,14 +498,22 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         frame: wit_bindgen_wrpc::bytes::Bytes,
         text: String,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        Ok(match self.route(&cx, "present-text").await {
-            Ok(h) => h
-                .present_text(frame.to_vec(), Some(text))
-                .await
-                .map(PresentCost::from)
-                .map_err(PanelError::from),
-            Err(e) => Err(e),
-        })
+        let span = traced(
+            info_span!("present-text", frame_bytes = frame.len(), text = %text),
+            &cx,
+        );
+        Ok(async {
+            match self.route(&cx, "present-text").await {
+                Ok(h) => h
+                    .present_text(frame.to_vec(), Some(text))
+                    .await
+                    .map(PresentCost::from)
+                    .map_err(PanelError::from),
+                Err(e) => Err(e),
+            }
+        }
+        .instrument(span)
+        .await)
     }
 
     async fn present_sized(
@@ -497,14 +524,28 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         frame: wit_bindgen_wrpc::bytes::Bytes,
         text: String,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        Ok(match self.route(&cx, "present-sized").await {
-            Ok(h) => h
-                .present_sized(frame.to_vec(), Some(text), (width, height))
-                .await
-                .map(PresentCost::from)
-                .map_err(PanelError::from),
-            Err(e) => Err(e),
-        })
+        let span = traced(
+            info_span!(
+                "present-sized",
+                frame_bytes = frame.len(),
+                width,
+                height,
+                text = %text
+            ),
+            &cx,
+        );
+        Ok(async {
+            match self.route(&cx, "present-sized").await {
+                Ok(h) => h
+                    .present_sized(frame.to_vec(), Some(text), (width, height))
+                    .await
+                    .map(PresentCost::from)
+                    .map_err(PanelError::from),
+                Err(e) => Err(e),
+            }
+        }
+        .instrument(span)
+        .await)
     }
 
     async fn last_text(

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use oled_frame::Frame;
+use wasmcloud_provider_sdk::core::otel::{OtelConfig, OtelProtocol};
 use wasmcloud_provider_sdk::{HostData, InterfaceLinkDefinition};
 use wit_bindgen_wrpc::bytes::Bytes;
 use wit_bindgen_wrpc::wrpc_transport::InvokeExt as _;
@@ -73,6 +74,17 @@ fn wait_for_port(port: u16) {
 }
 
 fn host_data(port: u16, snapshot: &Path, linked_snapshot: &Path) -> String {
+    host_data_with(port, snapshot, linked_snapshot, None)
+}
+
+/// Host data as a host sends it; with `otlp`, the host's OpenTelemetry settings point at that
+/// endpoint (what a host started with `WASMCLOUD_OBSERVABILITY_ENABLED` passes on).
+fn host_data_with(
+    port: u16,
+    snapshot: &Path,
+    linked_snapshot: &Path,
+    otlp: Option<String>,
+) -> String {
     let link = InterfaceLinkDefinition {
         source_id: "comp-a".into(),
         target: PROVIDER_KEY.into(),
@@ -107,6 +119,12 @@ fn host_data(port: u16, snapshot: &Path, linked_snapshot: &Path) -> String {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect(),
+        otel_config: OtelConfig {
+            enable_observability: otlp.is_some(),
+            observability_endpoint: otlp,
+            protocol: OtelProtocol::Http,
+            ..OtelConfig::default()
+        },
         ..HostData::default()
     };
     base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&data).unwrap())
@@ -298,4 +316,171 @@ async fn client_inspect(wrpc: &wrpc_transport_nats::Client, instance: &str, func
         .await
         .unwrap();
     text
+}
+
+/// A minimal OTLP/HTTP receiver: answers every request 200 and keeps (path, body).
+async fn otlp_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    // One request: headers, then content-length bytes of body.
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 8192];
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let mut chunk = [0u8; 8192];
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = buf[head_end..head_end + len].to_vec();
+                    buf.drain(..head_end + len);
+                    keep.lock().unwrap().push((path, body));
+                    let ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if conn.write_all(ok).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+/// The provider honours the host's OpenTelemetry settings (host data), and an update's trace goes
+/// on through it: the caller's trace context (as the host puts it in the invocation's headers) is
+/// the parent of the provider's `present-text` span and of its `bus` span, which records the bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_traced_to_the_hosts_otlp_endpoint() {
+    let Some(nats_server) = find_nats_server() else {
+        panic!(
+            "no nats-server: set NATS_SERVER, put one on PATH, or run ./scripts/install-tools.sh"
+        );
+    };
+    let (otlp, got) = otlp_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _nats = Reaped(
+        Command::new(&nats_server)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port);
+    let snapshot = dir.path().join("panel.png");
+    let log_path = dir.path().join("provider.log");
+    let mut provider = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_oled-panel"))
+            .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    {
+        use std::io::Write;
+        let mut stdin = provider.0.stdin.take().unwrap();
+        let data = host_data_with(port, &snapshot, &dir.path().join("l.png"), Some(otlp));
+        writeln!(stdin, "{data}").unwrap();
+    }
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let nats = async_nats::connect(format!("nats://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let wrpc = wrpc_transport_nats::Client::new(nats, format!("default.{PROVIDER_KEY}"), None)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !matches!(
+        tokio::time::timeout(Duration::from_secs(2), panel::info(&wrpc, None)).await,
+        Ok(Ok(Ok(_)))
+    ) {
+        assert!(Instant::now() < deadline, "provider not serving\n{}", log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The caller's trace, as a W3C traceparent header.
+    let trace_id: [u8; 16] = *b"oled-trace-0001!";
+    let hex: String = trace_id.iter().map(|b| format!("{b:02x}")).collect();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        "traceparent",
+        format!("00-{hex}-00f067aa0ba902b7-01").as_str(),
+    );
+    let mut f = Frame::new(128, 64).unwrap();
+    f.set_pixel(9, 9, true);
+    panel::present_text(
+        &wrpc,
+        Some(headers),
+        &Bytes::copy_from_slice(f.as_bytes()),
+        "traced",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    // Spans are exported in batches: wait for ours.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let bodies: Vec<Vec<u8>> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _)| path.ends_with("/v1/traces"))
+            .map(|(_, b)| b.clone())
+            .collect();
+        let ours = |needle: &[u8]| {
+            bodies
+                .iter()
+                .any(|b| b.windows(needle.len()).any(|w| w == needle))
+        };
+        // OTLP protobuf carries the trace id as raw bytes and names as UTF-8.
+        if ours(&trace_id) && ours(b"present-text") && ours(b"bus") && ours(b"oled-panel") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no trace with id {hex} and spans present-text + bus from oled-panel reached the \
+             OTLP endpoint ({} trace exports; trace id {}, present-text {}, bus {}, oled-panel {})\n{}",
+            bodies.len(),
+            ours(&trace_id),
+            ours(b"present-text"),
+            ours(b"bus"),
+            ours(b"oled-panel"),
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
