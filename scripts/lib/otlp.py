@@ -69,8 +69,17 @@ def trace(out):
         # present-sized hangs under a span of the host, bus under present-sized.
         if handler and present and bus and present[0][1] in ids and bus[0][1] == present[0][0]:
             print("trace %s:" % t)
-            for sid, parent, service, name in ss:
-                print("  %s <- %s  %-16s %s" % (sid, parent or "-" * 16, service, name))
+            # Parents before their children, as a tree reads.
+            children = {}
+            for span in ss:
+                children.setdefault(span[1] if span[1] in ids else "", []).append(span)
+
+            def show(parent):
+                for sid, p, service, name in children.get(parent, []):
+                    print("  %s <- %s  %-16s %s" % (sid, p or "-" * 16, service, name))
+                    show(sid)
+
+            show("")
             return 0
     print("no trace from the HTTP handler to the panel's bus among %d traces" % len(by_trace))
     return 1
