@@ -20,7 +20,8 @@ pub mod plan;
 pub use error::PanelError;
 pub use oled_frame::{Frame, PanelSize};
 pub use panel::{
-    Panel, PanelGeometry, PanelSettings, PanelStats, PresentCost, Rotation, DEFAULT_CONTRAST,
+    Controller, Panel, PanelGeometry, PanelSettings, PanelStats, PresentCost, Rotation,
+    DEFAULT_CONTRAST,
 };
 
 /// Control byte that starts a transaction of commands (Co=0, D/C#=0).

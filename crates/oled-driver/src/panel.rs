@@ -73,6 +73,31 @@ impl Rotation {
     }
 }
 
+/// The controller chip on the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Controller {
+    /// SSD1306: initialised through the `ssd1306` crate; page and horizontal addressing.
+    #[default]
+    Ssd1306,
+    /// SH1106 (what many "SSD1306" modules really carry): 132-column RAM, page addressing only;
+    /// the glass starts at RAM column `column_offset` (2 on most modules, 0 on some).
+    Sh1106 {
+        /// RAM column of the glass's first column.
+        column_offset: u8,
+    },
+}
+
+impl Controller {
+    /// The pointer state of this controller with nothing known.
+    fn cursor(self) -> Cursor {
+        match self {
+            Controller::Ssd1306 => Cursor::unknown(),
+            Controller::Sh1106 { column_offset } => Cursor::sh1106(column_offset),
+        }
+    }
+}
+
 /// What the panel is and how it is set up at initialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -85,6 +110,8 @@ pub struct PanelSettings {
     pub address: u8,
     /// Contrast 0-255 applied at every (re)initialisation.
     pub contrast: u8,
+    /// The controller chip.
+    pub controller: Controller,
 }
 
 impl Default for PanelSettings {
@@ -94,6 +121,7 @@ impl Default for PanelSettings {
             rotation: Rotation::Deg0,
             address: 0x3C,
             contrast: DEFAULT_CONTRAST,
+            controller: Controller::Ssd1306,
         }
     }
 }
@@ -305,7 +333,7 @@ impl<I: I2c> Panel<I> {
             settings,
             initialised: false,
             gddram: None,
-            cursor: Cursor::unknown(),
+            cursor: settings.controller.cursor(),
             contrast: settings.contrast,
             power_on: true,
             inverted: false,
@@ -544,7 +572,7 @@ impl<I: I2c> Panel<I> {
     pub fn mark_unknown(&mut self) {
         self.initialised = false;
         self.gddram = None;
-        self.cursor = Cursor::unknown();
+        self.cursor = self.settings.controller.cursor();
     }
 
     /// Gives the bus back.
@@ -644,6 +672,12 @@ impl<I: I2c> Panel<I> {
         // The driver's init leaves the pointer wherever it likes: the next block sets it in full.
         self.stats.inits += 1;
         let (contrast, inverted, power_on) = (self.contrast, self.inverted, self.power_on);
+        if let Controller::Sh1106 { .. } = self.settings.controller {
+            let init = sh1106_init(&self.settings, contrast, inverted, power_on);
+            self.raw(&init)?;
+            self.initialised = true;
+            return Ok(());
+        }
         self.command(|d| {
             d.init_horizontal()?;
             if contrast != DEFAULT_CONTRAST {
@@ -663,15 +697,16 @@ impl<I: I2c> Panel<I> {
 
     fn send_frame(&mut self, target: Cow<'_, Frame>) -> Result<PresentCost, PanelError> {
         let initialised = self.ensure_init()?;
-        let (blocks, full_refresh) = match &self.gddram {
-            Some(old) => (plan::plan(old, &target, self.cursor), false),
-            None => (vec![Block::Window(Window::full(&target))], true),
+        let (blocks, full_refresh) = match (&self.gddram, self.settings.controller) {
+            (Some(old), _) => (plan::plan(old, &target, self.cursor), false),
+            (None, Controller::Ssd1306) => (vec![Block::Window(Window::full(&target))], true),
+            (None, Controller::Sh1106 { .. }) => (plan::full_pages(&target), true),
         };
         let mut payloads = Vec::new();
         let after = plan::encode(&blocks, &target, self.cursor, &mut payloads);
         // Until every transaction is acknowledged, neither GDDRAM nor the pointer is known.
         self.gddram = None;
-        self.cursor = Cursor::unknown();
+        self.cursor = self.settings.controller.cursor();
         for p in &payloads {
             self.raw(p)?;
         }
@@ -691,6 +726,46 @@ impl<I: I2c> Panel<I> {
             ..PresentCost::default()
         })
     }
+}
+
+/// The SH1106's initialisation as one command transaction: what the `sh1106` crate's
+/// `init_column_mode` sends (clock, multiplex, offset, start line, DC-DC on, rotation, COM pins,
+/// pre-charge, VCOMH, resume from RAM), with the contrast, inversion and power asked for.
+fn sh1106_init(s: &PanelSettings, contrast: u8, inverted: bool, power_on: bool) -> Vec<u8> {
+    let height = s.size.height() as u8;
+    let (remap, com) = match s.rotation {
+        Rotation::Deg0 => (0xA1, 0xC8),
+        Rotation::Deg90 => (0xA0, 0xC8),
+        Rotation::Deg180 => (0xA0, 0xC0),
+        Rotation::Deg270 => (0xA1, 0xC0),
+    };
+    let com_pins = if height > 32 { 0x12 } else { 0x02 };
+    vec![
+        CONTROL_COMMANDS,
+        0xAE,
+        0xD5,
+        0x80,
+        0xA8,
+        height - 1,
+        0xD3,
+        0x00,
+        0x40,
+        0xAD,
+        0x8B,
+        remap,
+        com,
+        0xDA,
+        com_pins,
+        0x81,
+        contrast,
+        0xD9,
+        0xF1,
+        0xDB,
+        0x40,
+        0xA4,
+        if inverted { 0xA7 } else { 0xA6 },
+        if power_on { 0xAF } else { 0xAE },
+    ]
 }
 
 fn saturate(v: u64) -> u32 {

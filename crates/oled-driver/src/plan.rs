@@ -71,19 +71,69 @@ enum Mode {
 
 /// Where the controller's address pointer is, as far as this side knows: after initialisation or a
 /// fault nothing is known and the next block sets everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     mode: Option<Mode>,
     page: Option<u16>,
     column: Option<u16>,
     /// The horizontal window (columns, pages) last set, while in horizontal mode.
     window: Option<((u16, u16), (u16, u16))>,
+    /// RAM column of the glass's column 0 (an SH1106 module's 2).
+    offset: u16,
+    /// Columns after which the pointer wraps to 0, in glass columns.
+    wrap: u16,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self::unknown()
+    }
 }
 
 impl Cursor {
-    /// Nothing known: the state after initialisation.
+    /// An SSD1306 with nothing known: the state after initialisation.
     pub fn unknown() -> Self {
-        Self::default()
+        Self {
+            mode: None,
+            page: None,
+            column: None,
+            window: None,
+            offset: 0,
+            wrap: COLUMNS,
+        }
+    }
+
+    /// An SH1106 (page addressing only, 132 RAM columns) whose glass starts at RAM column
+    /// `column_offset`, with nothing known of its pointer. Plans for it use [`plan_page_only`].
+    pub fn sh1106(column_offset: u8) -> Self {
+        Self {
+            mode: Some(Mode::Page),
+            offset: u16::from(column_offset),
+            // Nothing a plan writes reaches the end of its 132 columns.
+            wrap: 132 - u16::from(column_offset),
+            ..Self::unknown()
+        }
+    }
+
+    /// The same kind of controller with nothing known of its pointer (after a fault or an
+    /// initialisation).
+    pub fn forgotten(self) -> Self {
+        Self {
+            mode: if self.is_page_only() {
+                Some(Mode::Page)
+            } else {
+                None
+            },
+            page: None,
+            column: None,
+            window: None,
+            ..self
+        }
+    }
+
+    /// Page addressing is all this controller has (an SH1106).
+    pub fn is_page_only(&self) -> bool {
+        self.offset != 0 || self.wrap != COLUMNS
     }
 }
 
@@ -105,20 +155,22 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
                 cmds.extend_from_slice(&[0x20, 0x02]);
                 known = Cursor {
                     mode: Some(Mode::Page),
-                    ..Cursor::default()
+                    ..cursor.forgotten()
                 };
             }
             if known.page != Some(page) {
                 cmds.push(0xB0 | (page as u8 & 0x07));
             }
-            let (lo, hi) = (start as u8 & 0x0F, (start >> 4) as u8 & 0x07);
+            // The nibbles address RAM columns: the glass's plus the module's offset.
+            let ram = |c: u16| c + cursor.offset;
+            let (lo, hi) = (ram(start) as u8 & 0x0F, (ram(start) >> 4) as u8 & 0x0F);
             match known.column {
                 Some(c) if c == start => {}
                 Some(c) => {
-                    if (c as u8 & 0x0F) != lo {
+                    if (ram(c) as u8 & 0x0F) != lo {
                         cmds.push(lo);
                     }
-                    if ((c >> 4) as u8 & 0x07) != hi {
+                    if ((ram(c) >> 4) as u8 & 0x0F) != hi {
                         cmds.push(0x10 | hi);
                     }
                 }
@@ -128,8 +180,9 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
                 mode: Some(Mode::Page),
                 page: Some(page),
                 // Datasheet 10.1.3: in page addressing the column wraps within the page.
-                column: Some((end + 1) % COLUMNS),
+                column: Some((end + 1) % cursor.wrap),
                 window: None,
+                ..*cursor
             };
             (cmds, after)
         }
@@ -139,7 +192,7 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
                 cmds.extend_from_slice(&[0x20, 0x00]);
                 known = Cursor {
                     mode: Some(Mode::Horizontal),
-                    ..Cursor::default()
+                    ..cursor.forgotten()
                 };
             }
             let (cols, pages) = ((w.col_start, w.col_end), (w.page_start, w.page_end));
@@ -157,6 +210,7 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
                 page: Some(w.page_start),
                 column: Some(w.col_start),
                 window: Some((cols, pages)),
+                ..*cursor
             };
             (cmds, after)
         }
@@ -310,6 +364,33 @@ fn window_plan(
     blocks
 }
 
+/// Every page of `frame` as one run each: the whole frame for a controller with page addressing only.
+pub fn full_pages(frame: &Frame) -> Vec<Block> {
+    (0..frame.pages())
+        .map(|page| Block::Run {
+            page,
+            start: 0,
+            end: frame.width() - 1,
+        })
+        .collect()
+}
+
+/// [`plan`] for a controller with page addressing only (an SH1106, see [`Cursor::sh1106`]): the
+/// per-page plan or every page whole, whichever costs less.
+pub fn plan_page_only(old: &Frame, new: &Frame, cursor: Cursor) -> Vec<Block> {
+    let runs = diff_runs(old, new);
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    let pages = page_plan(&runs, cursor);
+    let full = full_pages(new);
+    if cost(&pages, cursor) <= cost(&full, cursor) {
+        pages
+    } else {
+        full
+    }
+}
+
 /// The plan with the fewest bus bytes from `cursor` to take the panel from `old` to `new` (same
 /// size): nothing when they are equal, never more than the whole frame as one window.
 ///
@@ -326,6 +407,9 @@ fn window_plan(
 /// assert_eq!(cost(&blocks, Cursor::unknown()), 7 + 3);
 /// ```
 pub fn plan(old: &Frame, new: &Frame, cursor: Cursor) -> Vec<Block> {
+    if cursor.is_page_only() {
+        return plan_page_only(old, new, cursor);
+    }
     let runs = diff_runs(old, new);
     if runs.is_empty() {
         return Vec::new();

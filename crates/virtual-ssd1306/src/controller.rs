@@ -13,6 +13,27 @@ pub const ROWS: usize = PAGES * 8;
 /// GDDRAM size in bytes; the same on every SSD1306 whatever glass is attached.
 pub const GDDRAM_BYTES: usize = COLUMNS * PAGES;
 
+/// The controller chip on the module. Many modules sold as "SSD1306" carry an SH1106.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
+pub enum Chip {
+    /// SSD1306: 128-column GDDRAM, page, horizontal and vertical addressing.
+    #[default]
+    Ssd1306,
+    /// SH1106: 132-column RAM, page addressing only (no 0x20/0x21/0x22: it takes those bytes for
+    /// something else), a DC-DC converter (0xAD) instead of the charge pump (0x8D).
+    Sh1106,
+}
+
+impl Chip {
+    /// RAM columns (segments) the chip has.
+    pub fn ram_columns(self) -> usize {
+        match self {
+            Chip::Ssd1306 => COLUMNS,
+            Chip::Sh1106 => 132,
+        }
+    }
+}
+
 /// How the address pointer advances after each data byte (command 0x20).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AddressingMode {
@@ -132,8 +153,14 @@ pub enum Effect {
 /// GDDRAM plus the registers that the command stream sets.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Controller {
-    pub gddram: [u8; GDDRAM_BYTES],
+    /// RAM, page-major: `page * chip.ram_columns() + column`.
+    pub gddram: Vec<u8>,
     pub state: ControllerState,
+    /// Which chip this is: decides what the command bytes mean.
+    pub chip: Chip,
+    /// The first segment the glass is wired to (an SH1106 module's 128 columns usually start at 2
+    /// of its 132); a property of the module, not of the command stream.
+    pub column_offset: usize,
     pending: Option<Pending>,
 }
 
@@ -141,6 +168,27 @@ impl Default for Controller {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Parameter bytes that follow an SH1106 opcode, or `None` for bytes it does not know (taken as
+/// one-byte no-ops, so the parameters of an SSD1306 command then run as commands of their own).
+fn sh1106_parameter_count(opcode: u8) -> Option<u8> {
+    Some(match opcode {
+        0x00..=0x1F => 0, // column address nibbles
+        0x30..=0x33 => 0, // pump voltage
+        0x40..=0x7F => 0, // display start line
+        0x81 => 1,        // contrast
+        0xA0 | 0xA1 => 0, // segment remap
+        0xA4..=0xA7 => 0, // entire display on, normal/inverse
+        0xA8 => 1,        // multiplex ratio
+        0xAD => 1,        // DC-DC control (0x8B on, 0x8A off)
+        0xAE | 0xAF => 0, // display off / on
+        0xB0..=0xB7 => 0, // page address
+        0xC0..=0xCF => 0, // COM scan direction (bit 3)
+        0xD3 | 0xD5 | 0xD9 | 0xDA | 0xDB => 1,
+        0xE0 | 0xE3 | 0xEE => 0, // read-modify-write, NOP, end
+        _ => return None,
+    })
 }
 
 /// Parameter bytes that follow an opcode, or `None` for bytes the SSD1306 does not know.
@@ -174,9 +222,19 @@ impl Controller {
     /// A controller right after power-on: registers at their reset values, GDDRAM dark. (Real GDDRAM
     /// powers up with noise; dark keeps snapshots deterministic.)
     pub fn new() -> Self {
+        Self::with_chip(Chip::Ssd1306)
+    }
+
+    /// A `chip` right after power-on.
+    pub fn with_chip(chip: Chip) -> Self {
         Self {
-            gddram: [0; GDDRAM_BYTES],
+            gddram: vec![0; chip.ram_columns() * PAGES],
             state: ControllerState::power_on(),
+            chip,
+            column_offset: match chip {
+                Chip::Ssd1306 => 0,
+                Chip::Sh1106 => 2,
+            },
             pending: None,
         }
     }
@@ -192,7 +250,11 @@ impl Controller {
             }
             return self.execute(p.opcode, &p.params[..usize::from(p.need)]);
         }
-        match parameter_count(byte) {
+        let count = match self.chip {
+            Chip::Ssd1306 => parameter_count(byte),
+            Chip::Sh1106 => sh1106_parameter_count(byte),
+        };
+        match count {
             Some(0) => self.execute(byte, &[]),
             Some(need) => {
                 self.pending = Some(Pending {
@@ -214,7 +276,8 @@ impl Controller {
     /// One byte of the data stream: stored at the pointer, which then advances per the addressing mode.
     pub fn data(&mut self, byte: u8) {
         let s = &mut self.state;
-        let idx = usize::from(s.page) * COLUMNS + usize::from(s.column);
+        let columns = self.chip.ram_columns();
+        let idx = usize::from(s.page) * columns + usize::from(s.column);
         if let Some(cell) = self.gddram.get_mut(idx) {
             *cell = byte;
         }
@@ -238,12 +301,15 @@ impl Controller {
                 }
             }
             // Datasheet figure 10-1: the column wraps to 0 at the end of the page, the page never changes.
-            AddressingMode::Page => s.column = (s.column + 1) % COLUMNS as u8,
+            AddressingMode::Page => s.column = ((usize::from(s.column) + 1) % columns) as u8,
         }
     }
 
     fn execute(&mut self, opcode: u8, p: &[u8]) -> Effect {
         let param = |i: usize| p.get(i).copied().unwrap_or(0);
+        if self.chip == Chip::Sh1106 {
+            return self.execute_sh1106(opcode, param(0));
+        }
         let s = &mut self.state;
         match opcode {
             // Nibbles and page start only act in page addressing mode, as the datasheet specifies.
@@ -302,6 +368,45 @@ impl Controller {
             0xDB => s.vcomh = param(0),
             // Scroll setup, vertical scroll area, IREF, NOP and page-mode commands outside page mode:
             // parameters consumed, nothing shown changes.
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// The SH1106's command set: page addressing only, an 8-bit column (up to 131), DC-DC instead
+    /// of the charge pump; what it shares with the SSD1306 means the same.
+    fn execute_sh1106(&mut self, opcode: u8, param: u8) -> Effect {
+        let s = &mut self.state;
+        match opcode {
+            0x00..=0x0F => s.column = (s.column & 0xF0) | (opcode & 0x0F),
+            0x10..=0x1F => s.column = (s.column & 0x0F) | ((opcode & 0x0F) << 4),
+            0xB0..=0xB7 => s.page = opcode & 0x07,
+            0x40..=0x7F => s.start_line = opcode & 0x3F,
+            0x81 => s.contrast = param,
+            0xAD => s.charge_pump = param & 0x01 != 0,
+            0xA0 | 0xA1 => s.segment_remap = opcode & 1 != 0,
+            0xA4 | 0xA5 => s.entire_on = opcode & 1 != 0,
+            0xA6 | 0xA7 => s.inverted = opcode & 1 != 0,
+            0xA8 => {
+                let v = param & 0x3F;
+                if v >= 15 {
+                    s.mux = v + 1;
+                }
+            }
+            0xAE => {
+                s.display_on = false;
+                return Effect::DisplayOff;
+            }
+            0xAF => s.display_on = true,
+            0xC0..=0xCF => s.com_reversed = opcode & 0x08 != 0,
+            0xD3 => s.display_offset = param & 0x3F,
+            0xD5 => s.clock = param,
+            0xD9 => s.precharge = param,
+            0xDA => {
+                s.com_alternative = param & 0x10 != 0;
+                s.com_left_right_remap = param & 0x20 != 0;
+            }
+            0xDB => s.vcomh = param,
             _ => {}
         }
         Effect::None

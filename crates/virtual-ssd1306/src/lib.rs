@@ -42,7 +42,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use controller::{AddressingMode, ControllerState, COLUMNS, GDDRAM_BYTES, PAGES, ROWS};
+pub use controller::{AddressingMode, Chip, ControllerState, COLUMNS, GDDRAM_BYTES, PAGES, ROWS};
 pub use render::MAX_SCALE;
 
 use controller::{Controller, Effect};
@@ -213,6 +213,31 @@ impl VirtualSsd1306 {
         }
     }
 
+    /// A module with another controller chip (an SH1106 sold as an "SSD1306", say) at `address`;
+    /// its glass is wired to the chip's usual segments (an SH1106's columns 2-129).
+    pub fn with_chip(size: PanelSize, address: u8, chip: Chip) -> Self {
+        let mut p = Self::new(size, address);
+        p.controller = Controller::with_chip(chip);
+        p
+    }
+
+    /// The same module with its glass wired from RAM column `offset` (an SH1106 module's is
+    /// usually 2, some have 0).
+    pub fn with_column_offset(mut self, offset: usize) -> Self {
+        self.controller.column_offset = offset;
+        self
+    }
+
+    /// The first RAM column the glass shows.
+    pub fn column_offset(&self) -> usize {
+        self.controller.column_offset
+    }
+
+    /// The controller chip.
+    pub fn chip(&self) -> Chip {
+        self.controller.chip
+    }
+
     /// The same panel mounted differently (see [`Mounting`]).
     pub fn with_mounting(mut self, mounting: Mounting) -> Self {
         self.mounting = mounting;
@@ -343,7 +368,9 @@ impl VirtualSsd1306 {
     /// Power lost and back: registers at reset values (display off, page addressing), GDDRAM dark. Bus
     /// statistics and the log are kept; they belong to the bus, not the chip.
     pub fn power_cycle(&mut self) {
-        self.controller = Controller::new();
+        let offset = self.controller.column_offset;
+        self.controller = Controller::with_chip(self.controller.chip);
+        self.controller.column_offset = offset;
     }
 
     /// Registers as the command stream left them.

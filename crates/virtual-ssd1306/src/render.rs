@@ -1,7 +1,7 @@
 //! From GDDRAM and registers to what a person sees: the glass (segment and COM wiring of a common module)
 //! and a PNG that looks like the module.
 
-use crate::controller::{Controller, COLUMNS, ROWS};
+use crate::controller::{Controller, ROWS};
 use crate::{Mounting, PanelSize};
 use oled_frame::Frame;
 
@@ -74,8 +74,13 @@ pub fn glass(c: &Controller, size: PanelSize) -> Frame {
         let Some(row) = *row else { continue };
         for x in 0..usize::from(w) {
             // The module is mounted with SEG127 on the left, so 0xA1 puts column 0 there.
-            let col = if s.segment_remap { x } else { COLUMNS - 1 - x };
-            let bit = c.gddram[(row / 8) * COLUMNS + col] >> (row % 8) & 1 == 1;
+            // The glass is wired to `offset..offset + 128` of the chip's segments (an SH1106's 132
+            // usually at 2); the segment remap decides which RAM column drives a segment.
+            let ram = c.chip.ram_columns();
+            let seg = c.column_offset + x;
+            let col = if s.segment_remap { seg } else { ram - 1 - seg };
+            let bit =
+                c.gddram.get((row / 8) * ram + col).copied().unwrap_or(0) >> (row % 8) & 1 == 1;
             let lit = s.entire_on || (bit != s.inverted);
             if lit {
                 f.set_pixel(x as u16, y as u16, true);

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use oled_driver::Controller;
 use serde::Serialize;
 use tracing::{error, info, warn};
-use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
+use virtual_ssd1306::{Chip, Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE};
 
 use crate::config::{BackendKind, PanelConfig};
 use crate::state::PanelState;
@@ -26,11 +27,14 @@ pub struct BackendInfo {
 }
 
 impl BackendInfo {
-    fn new(g: PanelGeometry, backend: &'static str, bus: String) -> Self {
+    fn new(g: PanelGeometry, controller: Controller, backend: &'static str, bus: String) -> Self {
         Self {
             width: g.width,
             height: g.height,
-            driver: "ssd1306",
+            driver: match controller {
+                Controller::Ssd1306 => "ssd1306",
+                Controller::Sh1106 { .. } => "sh1106",
+            },
             backend,
             bus,
             address: g.address,
@@ -258,7 +262,12 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> I2cBackend<I> {
 
 impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> {
     fn info(&self) -> BackendInfo {
-        BackendInfo::new(self.geometry(), "i2c", self.config.bus.clone())
+        BackendInfo::new(
+            self.geometry(),
+            self.config.controller,
+            "i2c",
+            self.config.bus.clone(),
+        )
     }
 
     fn start(&mut self, saved: Option<&PanelState>) -> Result<PresentCost, PanelError> {
@@ -353,7 +362,14 @@ impl VirtualBackend {
         let mounting =
             Mounting::from_degrees(config.rotation.degrees()).unwrap_or(Mounting::Rotate0);
         // The emulated module answers at the configured address, like the real one.
-        let emulator = VirtualSsd1306::new(size, config.address).with_mounting(mounting);
+        let emulator = match config.controller {
+            Controller::Ssd1306 => VirtualSsd1306::new(size, config.address),
+            Controller::Sh1106 { column_offset } => {
+                VirtualSsd1306::with_chip(size, config.address, Chip::Sh1106)
+                    .with_column_offset(usize::from(column_offset))
+            }
+        }
+        .with_mounting(mounting);
         Self::with_shared(config, SharedPanel::new(emulator))
     }
 
@@ -431,7 +447,12 @@ impl PanelBackend for VirtualBackend {
     }
 
     fn info(&self) -> BackendInfo {
-        BackendInfo::new(self.panel.geometry(), "virtual", self.config.location())
+        BackendInfo::new(
+            self.panel.geometry(),
+            self.config.controller,
+            "virtual",
+            self.config.location(),
+        )
     }
 
     fn start(&mut self, saved: Option<&PanelState>) -> Result<PresentCost, PanelError> {

@@ -28,15 +28,17 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use oled_driver::{PanelSettings, PanelSize, Rotation, DEFAULT_CONTRAST};
+use oled_driver::{Controller, PanelSettings, PanelSize, Rotation, DEFAULT_CONTRAST};
 
 pub const DEFAULT_BUS: &str = "/dev/i2c-1";
 pub const DEFAULT_ADDRESS: u8 = 0x3C;
 pub const DEFAULT_SNAPSHOT: &str = "/tmp/oled-panel.png";
 
 /// Every key this provider reads.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 12] = [
     "backend",
+    "driver",
+    "column_offset",
     "bus",
     "address",
     "size",
@@ -86,6 +88,8 @@ pub struct PanelConfig {
     pub size: PanelSize,
     pub rotation: Rotation,
     pub contrast: u8,
+    /// The controller chip (`driver`: `ssd1306` or `sh1106`, with `column_offset` for the latter).
+    pub controller: Controller,
     /// PNG written after each change by the `virtual` backend; `None` writes nothing.
     pub snapshot: Option<PathBuf>,
     pub blank_on_shutdown: bool,
@@ -104,6 +108,7 @@ impl Default for PanelConfig {
             size: PanelSize::W128xH64,
             rotation: Rotation::Deg0,
             contrast: DEFAULT_CONTRAST,
+            controller: Controller::Ssd1306,
             snapshot: Some(PathBuf::from(DEFAULT_SNAPSHOT)),
             blank_on_shutdown: false,
             state_dir: None,
@@ -155,6 +160,18 @@ impl PanelConfig {
                 "size" => c.size = parse_size(value)?,
                 "rotation" => c.rotation = parse_rotation(value)?,
                 "contrast" => c.contrast = parse_contrast(value)?,
+                "driver" => {
+                    c.controller = match value.to_ascii_lowercase().as_str() {
+                        "ssd1306" => Controller::Ssd1306,
+                        "sh1106" => Controller::Sh1106 {
+                            column_offset: match c.controller {
+                                Controller::Sh1106 { column_offset } => column_offset,
+                                Controller::Ssd1306 => 2,
+                            },
+                        },
+                        _ => return Err(err("driver", raw, "ssd1306 or sh1106")),
+                    }
+                }
                 "snapshot" => {
                     c.snapshot = (!value.is_empty()).then(|| PathBuf::from(value));
                 }
@@ -167,6 +184,37 @@ impl PanelConfig {
                 }
                 _ => {}
             }
+        }
+        // After the loop: `column_offset` means something only for an SH1106, whatever the order.
+        if let Some(raw) = values
+            .iter()
+            .find(|(k, _)| normalise_key(k) == "column_offset")
+            .map(|(_, v)| v)
+        {
+            let offset: u8 = raw.trim().parse().ok().filter(|o| *o <= 4).ok_or_else(|| {
+                err(
+                    "column_offset",
+                    raw,
+                    "0 to 4 (an SH1106 module's is usually 2)",
+                )
+            })?;
+            match &mut c.controller {
+                Controller::Sh1106 { column_offset } => *column_offset = offset,
+                Controller::Ssd1306 => {
+                    return Err(err(
+                        "column_offset",
+                        raw,
+                        "nothing with driver ssd1306 (set driver: sh1106)",
+                    ))
+                }
+            }
+        }
+        if matches!(c.controller, Controller::Sh1106 { .. }) && c.size != PanelSize::W128xH64 {
+            return Err(err(
+                "size",
+                c.size.name(),
+                "128x64 with driver sh1106 (SH1106 modules are 128x64)",
+            ));
         }
         Ok(c)
     }
@@ -188,6 +236,7 @@ impl PanelConfig {
             rotation: self.rotation,
             address: self.address,
             contrast: self.contrast,
+            controller: self.controller,
         }
     }
 
@@ -214,7 +263,9 @@ impl PanelConfig {
     /// True when `other` drives the same device with the same geometry, so switching to it needs no
     /// re-initialisation: only contrast, rotation, snapshot, shutdown behaviour or state folder differ.
     pub fn same_device(&self, other: &PanelConfig) -> bool {
-        self.device_key() == other.device_key() && self.size == other.size
+        self.device_key() == other.device_key()
+            && self.size == other.size
+            && self.controller == other.controller
     }
 }
 
@@ -314,6 +365,23 @@ mod tests {
     }
 
     #[test]
+    fn driver_and_column_offset() {
+        let c = PanelConfig::from_map(&map(&[("driver", "SH1106")])).unwrap();
+        assert_eq!(c.controller, Controller::Sh1106 { column_offset: 2 });
+        let c = PanelConfig::from_map(&map(&[("column_offset", "0"), ("driver", "sh1106")])).unwrap();
+        assert_eq!(c.controller, Controller::Sh1106 { column_offset: 0 });
+        for bad in [
+            vec![("driver", "ssd1309x")],
+            vec![("column_offset", "2")],
+            vec![("driver", "sh1106"), ("column_offset", "9")],
+            vec![("driver", "sh1106"), ("size", "128x32")],
+        ] {
+            let e = PanelConfig::from_map(&map(&bad)).unwrap_err();
+            assert!(!e.accepted.is_empty(), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn defaults() {
         let c = PanelConfig::from_map(&HashMap::new()).unwrap();
         assert_eq!(c, PanelConfig::default());
@@ -350,6 +418,7 @@ mod tests {
                 size: PanelSize::W128xH32,
                 rotation: Rotation::Deg270,
                 contrast: 255,
+                controller: Controller::Ssd1306,
                 snapshot: Some(PathBuf::from("/var/tmp/panel.png")),
                 blank_on_shutdown: true,
                 state_dir: Some(PathBuf::from("/var/lib/oled-lattice")),

@@ -17,10 +17,10 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use embedded_hal::i2c::I2c as _;
-use oled_driver::{Panel, PanelSettings};
+use oled_driver::{Controller, Panel, PanelSettings};
 use oled_frame::Frame;
 use oled_text::{blank, render, Style};
-use virtual_ssd1306::{PanelSize, SharedPanel, VirtualSsd1306};
+use virtual_ssd1306::{Chip, PanelSize, SharedPanel, VirtualSsd1306};
 
 enum Step {
     Show(String),
@@ -151,7 +151,7 @@ struct Meter {
 
 impl Meter {
     fn new(shared: SharedPanel) -> Self {
-        let (stats, gddram) = shared.with(|p| (p.stats(), p.gddram().to_vec()));
+        let (stats, gddram) = shared.with(|p| (p.stats(), glass_ram(p)));
         Self {
             shared,
             stats,
@@ -161,7 +161,7 @@ impl Meter {
 
     /// Figures since the last call; the floor counts every byte on the first step.
     fn take(&mut self, first: bool) -> Figures {
-        let (stats, gddram) = self.shared.with(|p| (p.stats(), p.gddram().to_vec()));
+        let (stats, gddram) = self.shared.with(|p| (p.stats(), glass_ram(p)));
         let f = Figures {
             bytes: stats.bytes - self.stats.bytes,
             transactions: stats.transactions - self.stats.transactions,
@@ -174,6 +174,17 @@ impl Meter {
         self.gddram = gddram;
         f
     }
+}
+
+/// The RAM behind the glass, 128 columns a page (an SH1106's 132-column RAM without the columns
+/// no glass shows).
+fn glass_ram(p: &VirtualSsd1306) -> Vec<u8> {
+    let columns = p.chip().ram_columns();
+    let offset = p.column_offset();
+    p.gddram()
+        .chunks(columns)
+        .flat_map(|page| page[offset..offset + 128].iter().copied())
+        .collect()
 }
 
 /// Runs a peer's command on the scenario and replays the writes it prints into a fresh emulator.
@@ -247,9 +258,24 @@ fn peer(name: &'static str, var: &str, scenario: &str) -> Result<Run> {
     Ok(run)
 }
 
-fn ours(steps: &[Step]) -> Result<Run> {
-    let shared = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
-    let mut panel = Panel::new(shared.clone(), PanelSettings::default());
+fn ours(steps: &[Step], chip: Chip) -> Result<Run> {
+    let (emulator, settings, name) = match chip {
+        Chip::Ssd1306 => (
+            VirtualSsd1306::new(PanelSize::W128xH64, 0x3C),
+            PanelSettings::default(),
+            "oled-lattice (ours)",
+        ),
+        Chip::Sh1106 => (
+            VirtualSsd1306::with_chip(PanelSize::W128xH64, 0x3C, Chip::Sh1106),
+            PanelSettings {
+                controller: Controller::Sh1106 { column_offset: 2 },
+                ..PanelSettings::default()
+            },
+            "oled-lattice on an SH1106 (ours)",
+        ),
+    };
+    let shared = SharedPanel::new(emulator);
+    let mut panel = Panel::new(shared.clone(), settings);
     let (w, h) = (panel.geometry().width, panel.geometry().height);
     let style = Style::default();
     let mut meter = Meter::new(shared.clone());
@@ -258,7 +284,7 @@ fn ours(steps: &[Step]) -> Result<Run> {
     let init = Figures { floor: 0, ..init };
 
     println!(
-        "{:>4}  {:>6} {:>5} {:>7} {:>7} {:>7} {:>9} {:>9} {:>4}  update (ours)",
+        "{:>4}  {:>6} {:>5} {:>7} {:>7} {:>7} {:>9} {:>9} {:>4}  update ({name})",
         "step", "bytes", "txns", "floor", "resent", "address", "@100kHz", "@400kHz", "off"
     );
     let mut figures = Vec::new();
@@ -290,7 +316,7 @@ fn ours(steps: &[Step]) -> Result<Run> {
         figures.push(f);
     }
     Ok(Run {
-        name: "oled-lattice (ours)",
+        name,
         init,
         steps: figures,
         exit: Figures::default(),
@@ -306,10 +332,13 @@ fn main() -> Result<()> {
         "scenario: {path} ({} steps), panel 128x64 at 0x3C; every system counted by the virtual SSD1306",
         steps.len()
     );
-    let ours = ours(&steps)?;
+    let ours_sh1106 = ours(&steps, Chip::Sh1106)?;
+    println!();
+    let ours = ours(&steps, Chip::Ssd1306)?;
     let runs = [
         peer("2022 wasmCloud Pi demo", "OLED_S16_DEMO", &path)?,
         peer("luma.oled", "OLED_S16_LUMA", &path)?,
+        ours_sh1106,
         ours,
     ];
     for r in &runs {
@@ -322,7 +351,7 @@ fn main() -> Result<()> {
             );
         }
     }
-    let ours_total = runs[2].total();
+    let ours_total = runs[3].total();
     println!(
         "ours over the floor: {} bytes resent unchanged (cheaper than skipping them), {} bytes of addressing and framing",
         ours_total.data - ours_total.floor,
