@@ -368,7 +368,8 @@ mod tests {
     fn driver_and_column_offset() {
         let c = PanelConfig::from_map(&map(&[("driver", "SH1106")])).unwrap();
         assert_eq!(c.controller, Controller::Sh1106 { column_offset: 2 });
-        let c = PanelConfig::from_map(&map(&[("column_offset", "0"), ("driver", "sh1106")])).unwrap();
+        let c =
+            PanelConfig::from_map(&map(&[("column_offset", "0"), ("driver", "sh1106")])).unwrap();
         assert_eq!(c.controller, Controller::Sh1106 { column_offset: 0 });
         for bad in [
             vec![("driver", "ssd1309x")],
