@@ -22,7 +22,7 @@ fi
 cd "$ROOT/actors/display"
 echo "+ wash build (actors/display, keys in $WASH_KEYS)"
 # --skip-fetch: our WIT is all in the repo; nothing is fetched from a registry.
-wash build --skip-fetch
+wash_quiet wash build --skip-fetch
 out="$ROOT/actors/display/build/oled_display_s.wasm"
 echo "signed component: $out ($(stat -c %s "$out") bytes)"
 wash claims inspect "$out"

@@ -30,7 +30,7 @@ cat <<TRY
 
 Try:
   source $(bash scripts/lattice.sh env)
-  wash_call oled-display oled-lattice:display/invoke.demo
+  wash call oled-display oled-lattice:display/invoke.demo
   curl -d 'Hello over HTTP' 127.0.0.1:8080
   curl -H 'content-type: application/json' -d '{"text":"21.5 C","font":"large"}' 127.0.0.1:8080
   ./scripts/lattice.sh down

@@ -110,6 +110,16 @@ app_wait_ready() {
     done
     log "not ready after ${timeout}s: the display component or its panel does not answer yet; last answer:"
     printf '%s\n' "$answer" | tail -n 3 >&2
+    # A host keeps a policy decision per component id and image tag: an image refused once (say, an
+    # old one signed by another key, redeployed from wadm's state before the new push) stays refused
+    # under that tag until the host restarts.
+    local denied
+    denied="$(grep -h "Policy denied request to scale component \`oled-display\`" \
+        "${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}"/logs/host-*.log 2>/dev/null | tail -n 1 || true)"
+    if [[ -n "$denied" ]]; then
+        log "the policy refused oled-display: ${denied##*err=}"
+        log "hosts cache that decision per image tag; restart them: scripts/lattice.sh down && scripts/lattice.sh up"
+    fi
     return 1
 }
 

@@ -67,7 +67,17 @@ version_ge() {
 wash_isolate() {
     local dir="$1"
     mkdir -p "$dir"/{config,data,cache,state,keys}
+    # wash prints its "Congratulations on installing wash!" banner (and the Slack link) on the first
+    # run in each config dir, unless this marker is there: our steps and answers stay readable.
+    : >>"$dir/config/.completion_suggested"
     eval "$(wash_isolate_env "$dir")"
+}
+
+# wash_quiet CMD...: run CMD (a wash command) without the debugging lines the wascap 0.16 library
+# inside wash 0.43 prints when it signs ("BEFORE STRIP!", ...). Everything else, errors included,
+# goes through; the exit status is CMD's.
+wash_quiet() {
+    "$@" 2> >(grep -v -x -F -e 'BEFORE STRIP!' -e 'BEFORE META STUFF!' -e 'BEFORE ENCODE!' >&2)
 }
 
 # wash_isolate_env DIR: the settings of wash_isolate as `export` lines, for an env file to source.
