@@ -164,6 +164,68 @@ check "HTTP 5000 bytes -> 413" http_status 413 -X POST -H 'content-type: text/pl
 check "HTTP PATCH -> 405" http_status 405 -X PATCH -d 'x'
 check "panel untouched by bad requests" panel_blank
 
+# Versioned rollouts: a new app version (the display on a new image tag, with a visible change: its
+# demo screen's title from its config) rolls out while HTTP and wRPC callers send 24 updates/s, and
+# `wash app deploy oled-lattice v0.1.0` rolls it back. Every answer is counted by the fault bench's
+# judge: none hung or slow, nothing acknowledged lost; the failed calls are reported (target 0).
+ROLL_DIR="$OLED_LATTICE_STATE/rollout"
+ROLL_VERSION=0.1.1
+manifest_v2() {
+    sed -e "s/^    version: v$(app_version)\$/    version: v$ROLL_VERSION/" \
+        -e "s|/oled-lattice/oled-display:$(app_version)\$|/oled-lattice/oled-display:$ROLL_VERSION|" \
+        -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              title: v$ROLL_VERSION/" \
+        "$APP_MANIFEST_LOCAL"
+}
+# shows_title TITLE: the display reports TITLE as its demo screen's title (the new component answers).
+shows_title() {
+    timeout 20 wash call oled-display oled-lattice:display/invoke.status 2>/dev/null | grep -q "\"title\":\"$1\""
+}
+# rollout NAME TITLE DEPLOY-ARGS...: `wash app deploy DEPLOY-ARGS` while updates flow, until the display
+# shows TITLE; prints the judge's row.
+rollout() {
+    local name="$1" title="$2" stop ev out pid i
+    shift 2
+    stop="$ROLL_DIR/$name.stop" ev="$ROLL_DIR/$name.events" out="$ROLL_DIR/$name.out"
+    rm -f "$stop" "$ev"
+    "$OLED_REPO/target/release/faults" --name "$name" --http-addr 127.0.0.1:8080 \
+        --nats "nats://127.0.0.1:$OLED_HUB_PORT" --lattice "$OLED_LATTICE_NAME" \
+        --stop-file "$stop" --events "$ev" --demo-title oled-lattice --demo-title "v$ROLL_VERSION" \
+        >"$out" 2>&1 &
+    pid=$!
+    sleep 3
+    echo "fault_start=$(date +%s%3N)" >>"$ev"
+    if ! wash app deploy "$@" >"$ROLL_DIR/$name.deploy.log" 2>&1; then
+        touch "$stop"; wait "$pid"; tail -n 5 "$ROLL_DIR/$name.deploy.log"; return 1
+    fi
+    for i in $(seq 1 90); do shows_title "$title" && break; sleep 1; done
+    echo "fault_end=$(date +%s%3N)" >>"$ev"
+    sleep 3
+    touch "$stop"
+    wait "$pid"
+    grep -E "^\| $name|^  " "$out" | head -n 6
+    grep -q "RESULT $name survived=1" "$out" && shows_title "$title"
+}
+roll_up() {
+    mkdir -p "$ROLL_DIR"
+    cargo build -q --release -p oled-bench --bin faults || return 1
+    wash push --insecure "$OLED_REGISTRY/oled-lattice/oled-display:$ROLL_VERSION" "$APP_BUILD/oled_display_s.wasm" \
+        >"$ROLL_DIR/push.log" 2>&1 || { tail -n 3 "$ROLL_DIR/push.log"; return 1; }
+    manifest_v2 >"$ROLL_DIR/oled-lattice.v$ROLL_VERSION.yaml"
+    rollout upgrade "v$ROLL_VERSION" "$ROLL_DIR/oled-lattice.v$ROLL_VERSION.yaml"
+}
+history_has_both() {
+    local h
+    h="$(wash app history "$APP_NAME" 2>&1)"
+    echo "$h" | grep -E "v$(app_version)|v$ROLL_VERSION"
+    grep -q "v$(app_version)" <<<"$h" && grep -q "v$ROLL_VERSION" <<<"$h"
+}
+check "rollout to v$ROLL_VERSION under 24 updates/s: the new display answers, nothing lost" roll_up
+check "wash app history shows both versions" history_has_both
+check "rollback to v$(app_version) under 24 updates/s: the old display answers, nothing lost" \
+    rollout rollback oled-lattice "$APP_NAME" "v$(app_version)"
+# The judge's rows (fault = from `wash app deploy` to the new display answering), for the log.
+grep -h "^| upgrade\|^| rollback" "$ROLL_DIR"/*.out 2>/dev/null | sed 's/^/     /'
+
 # Only our code runs: a component signed with another key and an unsigned one are refused by the
 # policy service, and `wash app status` says why.
 policy_refuses() {

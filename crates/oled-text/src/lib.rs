@@ -352,6 +352,9 @@ pub fn blank(width: u16, height: u16) -> Frame {
 /// What `last_text` reads after the demo screen.
 pub const DEMO_TEXT: &str = "(demo screen)";
 
+/// The title the demo screen shows unless told otherwise.
+pub const DEMO_TITLE: &str = "oled-lattice";
+
 /// The demo screen: a rounded frame, the title, the path the pixels took and the panel's size. It
 /// depends on the size only, so a caller that knows the size draws it without asking the panel.
 ///
@@ -360,6 +363,15 @@ pub const DEMO_TEXT: &str = "(demo screen)";
 /// assert!(f.lit_pixels() > 100);
 /// ```
 pub fn demo(width: u16, height: u16) -> Frame {
+    demo_titled(width, height, DEMO_TITLE)
+}
+
+/// [`demo`] with another title (a deployment's own name, say; cut to what fits).
+///
+/// ```
+/// assert_ne!(oled_text::demo_titled(128, 64, "v0.1.1"), oled_text::demo(128, 64));
+/// ```
+pub fn demo_titled(width: u16, height: u16, title: &str) -> Frame {
     let (w, h) = (width, height);
     let mut f = blank(w, h);
     let (wi, hi) = (i32::from(f.width()), i32::from(f.height()));
@@ -374,12 +386,15 @@ pub fn demo(width: u16, height: u16) -> Frame {
     )
     .into_styled(thin)
     .draw(&mut f);
-    let title = MonoTextStyle::new(&iso_8859_1::FONT_8X13, BinaryColor::On);
+    let title_style = MonoTextStyle::new(&iso_8859_1::FONT_8X13, BinaryColor::On);
     let small = MonoTextStyle::new(&iso_8859_1::FONT_6X10, BinaryColor::On);
+    // As many characters as fit inside the frame, 8 px each.
+    let fits = usize::try_from((wi - 8).max(8) / 8).unwrap_or(1);
+    let title: String = sanitize(title).0.chars().take(fits).collect();
     let _ = Text::with_alignment(
-        "oled-lattice",
+        &title,
         Point::new(wi / 2, 14),
-        title,
+        title_style,
         Alignment::Center,
     )
     .draw(&mut f);

@@ -13,7 +13,9 @@ struct Component;
 /// A display for one request: its panel calls share one deadline; it draws for the configured
 /// `panel-size` when there is one.
 fn display() -> Display<LatticePanel> {
-    Display::new(LatticePanel::new()).with_size_hint(infra::panel_size_hint())
+    Display::new(LatticePanel::new())
+        .with_size_hint(infra::panel_size_hint())
+        .with_title(infra::config("title"))
 }
 
 /// Reads at most `MAX_BODY_BYTES + 1` bytes, so an oversized body is noticed without being held whole.

@@ -84,6 +84,8 @@ pub struct Status {
     pub max_text_bytes: usize,
     /// The text on the panel, as the panel itself remembers it (survives restarts of everything).
     pub last_text: Option<String>,
+    /// The demo screen's title (the component's `title` config; a deployment can name itself).
+    pub title: String,
 }
 
 /// Longest text accepted, in bytes; larger requests are refused rather than cut.
@@ -102,11 +104,27 @@ pub struct Display<P> {
     panel: P,
     /// The size to draw for without asking the panel first (the component's `panel-size` config).
     hint: Option<(u16, u16)>,
+    /// The demo screen's title, when configured.
+    title: Option<String>,
 }
 
 impl<P: Panel> Display<P> {
     pub fn new(panel: P) -> Self {
-        Self { panel, hint: None }
+        Self {
+            panel,
+            hint: None,
+            title: None,
+        }
+    }
+
+    /// The demo screen's title instead of the default (`None` keeps the default).
+    pub fn with_title(mut self, title: Option<String>) -> Self {
+        self.title = title.filter(|t| !t.trim().is_empty());
+        self
+    }
+
+    fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(core::DEMO_TITLE)
     }
 
     /// Draws for `hint` without asking the panel its size first: one round trip to the Pi instead of
@@ -168,12 +186,14 @@ impl<P: Panel> Display<P> {
             fonts: ["small", "medium", "large", "auto"],
             max_text_bytes: MAX_TEXT_BYTES,
             last_text: self.panel.last_text()?,
+            title: self.title().to_string(),
         })
     }
 
     /// A screen that shows the path the pixels took: a frame, the title, and the panel's size.
     pub fn demo(&self) -> Result<PresentCost, PanelError> {
-        self.present_drawn(DEMO_TEXT, |w, h| (core::demo(w, h), ()))
+        let title = self.title().to_string();
+        self.present_drawn(DEMO_TEXT, |w, h| (core::demo_titled(w, h, &title), ()))
             .map(|(cost, ..)| cost)
     }
 }

@@ -43,8 +43,12 @@ use wasi::io::streams::StreamError;
 /// rotation), if set and well-formed: the size to draw for without asking the panel first. A wrong
 /// hint costs one refused frame, then the panel is asked (see `Display::with_size_hint`).
 pub fn panel_size_hint() -> Option<(u16, u16)> {
-    let value = bindings::wasi::config::store::get("panel-size").ok()??;
-    crate::domain::parse_size(&value)
+    crate::domain::parse_size(&config("panel-size")?)
+}
+
+/// One key of the component's configuration (the manifest's `config` of the component), if set.
+pub fn config(key: &str) -> Option<String> {
+    bindings::wasi::config::store::get(key).ok()?
 }
 
 /// Time a whole request may spend waiting for the panel: under the 5 s a caller is promised an answer

@@ -8,4 +8,4 @@ pub mod wire;
 #[cfg(target_arch = "wasm32")]
 mod lattice;
 #[cfg(target_arch = "wasm32")]
-pub use lattice::{bindings, info, panel_size_hint, warn, LatticePanel};
+pub use lattice::{bindings, config, info, panel_size_hint, warn, LatticePanel};

@@ -70,6 +70,8 @@ struct Args {
     stop_file: Option<PathBuf>,
     events: Option<PathBuf>,
     check_stats: bool,
+    /// Titles the demo screen may carry (a rollout changes it mid-run); the default one if none.
+    demo_titles: Vec<String>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -85,6 +87,7 @@ fn parse_args() -> Result<Args> {
         stop_file: None,
         events: None,
         check_stats: false,
+        demo_titles: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -101,6 +104,7 @@ fn parse_args() -> Result<Args> {
             "--stop-file" => a.stop_file = Some(PathBuf::from(value()?)),
             "--events" => a.events = Some(PathBuf::from(value()?)),
             "--check-stats" => a.check_stats = true,
+            "--demo-title" => a.demo_titles.push(value()?),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -240,16 +244,24 @@ struct PanelInfo {
     height: u16,
 }
 
-/// The picture (text art) the panel must show after the update that left `expect` as its text.
-fn expected_ascii(expect: &str, info: &PanelInfo) -> String {
-    let frame = if expect == DEMO_TEXT {
-        core::demo(info.width, info.height)
-    } else if expect.is_empty() {
+/// The pictures (text art) the panel may show after the update that left `expect` as its text:
+/// one, or one per demo title during a rollout.
+fn expected_ascii(expect: &str, info: &PanelInfo, titles: &[String]) -> Vec<String> {
+    if expect == DEMO_TEXT {
+        if titles.is_empty() {
+            return vec![core::demo(info.width, info.height).to_ascii()];
+        }
+        return titles
+            .iter()
+            .map(|t| core::demo_titled(info.width, info.height, t).to_ascii())
+            .collect();
+    }
+    let frame = if expect.is_empty() {
         core::blank(info.width, info.height)
     } else {
         core::render(expect, &Style::default(), info.width, info.height).frame
     };
-    frame.to_ascii()
+    vec![frame.to_ascii()]
 }
 
 fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
@@ -391,9 +403,11 @@ async fn main() -> Result<()> {
             let text_ok = candidates
                 .iter()
                 .any(|c| last_text.as_deref() == Some(c.expect.as_str()));
-            let picture_ok = candidates
-                .iter()
-                .any(|c| expected_ascii(&c.expect, &info).trim() == ascii.trim());
+            let picture_ok = candidates.iter().any(|c| {
+                expected_ascii(&c.expect, &info, &a.demo_titles)
+                    .iter()
+                    .any(|want| want.trim() == ascii.trim())
+            });
             if text_ok && picture_ok {
                 0
             } else {
