@@ -168,17 +168,25 @@ check "panel untouched by bad requests" panel_blank
 # demo screen's title from its config) rolls out while HTTP and wRPC callers send 24 updates/s, and
 # `wash app deploy oled-lattice v0.1.0` rolls it back. Every answer is counted by the fault bench's
 # judge: none hung or slow, nothing acknowledged lost; the failed calls are reported (target 0).
+# Each new version's configs get names of their own: wadm 0.21, replacing a version, removes the old
+# version's configs, and a config of the same name can go with them (seen in e2e: an upgraded
+# provider started without its config and stayed on its defaults; a display kept its old title).
 ROLL_DIR="$OLED_LATTICE_STATE/rollout"
 ROLL_VERSION=0.1.1
 manifest_v2() {
     sed -e "s/^    version: v$(app_version)\$/    version: v$ROLL_VERSION/" \
         -e "s|/oled-lattice/oled-display:$(app_version)\$|/oled-lattice/oled-display:$ROLL_VERSION|" \
         -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              title: v$ROLL_VERSION/" \
+        -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-v$ROLL_VERSION/" \
         "$APP_MANIFEST_LOCAL"
 }
-# shows_title TITLE: the display reports TITLE as its demo screen's title (the new component answers).
+# shows_title TITLE: the laptop host runs the display from the tag of the version whose demo title is
+# TITLE, and the display reports that title (the new component answers).
 shows_title() {
-    timeout 20 wash call oled-display oled-lattice:display/invoke.status 2>/dev/null | grep -q "\"title\":\"$1\""
+    local tag
+    if [[ "$1" == "v$ROLL_VERSION" ]]; then tag="$ROLL_VERSION"; else tag="$(app_version)"; fi
+    wash get inventory --output json 2>/dev/null | grep -q "oled-lattice/oled-display:$tag\"" &&
+        timeout 20 wash call oled-display oled-lattice:display/invoke.status 2>/dev/null | grep -q "\"title\":\"$1\""
 }
 # rollout NAME TITLE DEPLOY-ARGS...: `wash app deploy DEPLOY-ARGS` while updates flow, until the display
 # shows TITLE; prints the judge's row.
@@ -223,8 +231,37 @@ check "rollout to v$ROLL_VERSION under 24 updates/s: the new display answers, no
 check "wash app history shows both versions" history_has_both
 check "rollback to v$(app_version) under 24 updates/s: the old display answers, nothing lost" \
     rollout rollback oled-lattice "$APP_NAME" "v$(app_version)"
+
+# A provider upgrade (the panel's provider on a new tag, app v0.1.2): restarted once, on the pi host
+# only, and the panel shows its picture again (the judge: nothing acknowledged lost).
+PROVIDER_VERSION=0.1.2
+provider_pid() { pgrep -f "host-pi/.*oled_lattice_oled_panel" | head -n 1; }
+provider_runs_tag() { pgrep -f "host-pi/.*oled_lattice_oled_panel_${1//./_}" >/dev/null; }
+provider_up() {
+    local before after
+    before="$(provider_pid)"
+    wash push --insecure "$OLED_REGISTRY/oled-lattice/oled-panel:$ROLL_VERSION" "$APP_BUILD/oled-panel.par.gz" \
+        >"$ROLL_DIR/push-provider.log" 2>&1 || { tail -n 3 "$ROLL_DIR/push-provider.log"; return 1; }
+    sed -e "s/^    version: v$(app_version)\$/    version: v$PROVIDER_VERSION/" \
+        -e "s|/oled-lattice/oled-panel:$(app_version)\$|/oled-lattice/oled-panel:$ROLL_VERSION|" \
+        -e "s/^          - name: oled-panel-config\$/          - name: oled-panel-config-v$PROVIDER_VERSION/" \
+        "$APP_MANIFEST_LOCAL" >"$ROLL_DIR/oled-lattice.v$PROVIDER_VERSION.yaml"
+    # Done when the new provider (its process runs from the new tag's cache file) serves the panel
+    # of the manifest's config: wadm 0.21 starts it before that config is back in place, so it comes
+    # up on its defaults (i2c) and applies the config a few seconds later.
+    shows_title() {
+        provider_runs_tag "$ROLL_VERSION" &&
+            wash_call oled-panel oled-lattice:panel/inspect.stats 2>/dev/null | grep -q '"backend":"virtual"'
+    }
+    rollout provider-upgrade oled-lattice "$ROLL_DIR/oled-lattice.v$PROVIDER_VERSION.yaml" || return 1
+    after="$(provider_pid)"
+    echo "provider pid $before -> $after; provider processes now: $(pgrep -fc "host-pi/.*oled_lattice_oled_panel")"
+    [[ -n "$after" && "$after" != "$before" && "$(pgrep -fc "host-pi/.*oled_lattice_oled_panel")" == 1 ]] &&
+        inventory_has pi oled-panel && ! inventory_has laptop oled-panel
+}
+check "provider upgrade under 24 updates/s: one restart, on the pi host, picture kept" provider_up
 # The judge's rows (fault = from `wash app deploy` to the new display answering), for the log.
-grep -h "^| upgrade\|^| rollback" "$ROLL_DIR"/*.out 2>/dev/null | sed 's/^/     /'
+grep -h "^| upgrade\|^| rollback\|^| provider-upgrade" "$ROLL_DIR"/*.out 2>/dev/null | sed 's/^/     /'
 
 # Only our code runs: a component signed with another key and an unsigned one are refused by the
 # policy service, and `wash app status` says why.
