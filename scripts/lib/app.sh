@@ -104,7 +104,8 @@ app_wait_ready() {
         answer="$(OLED_WASH_CALL_TIMEOUT=5 wash_call oled-display oled-lattice:display/invoke.status 2>&1 || true)"
         if grep -q '"status":{' <<<"$answer"; then
             log "ready: the display component answers and reaches the panel"
-            return 0
+            app_wait_http $((deadline - SECONDS))
+            return
         fi
         sleep 1
     done
@@ -120,6 +121,32 @@ app_wait_ready() {
         log "the policy refused oled-display: ${denied##*err=}"
         log "hosts cache that decision per image tag; restart them: scripts/lattice.sh down && scripts/lattice.sh up"
     fi
+    return 1
+}
+
+# app_wait_http [TIMEOUT_S]: wait until HTTP on $APP_HTTP (the HTTP server provider, through its link
+# to the display) answers. The provider learns of its link from a message the host sends once; a
+# provider still starting when the link is put can miss it and never listen. After 20 s without an
+# answer the provider is stopped once, and wadm starts it again with its links in its start data.
+APP_HTTP="${OLED_HTTP_URL:-http://127.0.0.1:8080/}"
+app_wait_http() {
+    local timeout="${1:-60}" deadline nudged=0 code
+    deadline=$((SECONDS + (timeout > 30 ? timeout : 30)))
+    local nudge_at=$((SECONDS + 20))
+    while ((SECONDS < deadline)); do
+        code="$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$APP_HTTP" 2>/dev/null || true)"
+        if [[ "$code" == 200 ]]; then
+            log "ready: HTTP answers at $APP_HTTP"
+            return 0
+        fi
+        if ((nudged == 0 && SECONDS >= nudge_at)); then
+            log "HTTP does not answer at $APP_HTTP yet (the HTTP server provider may have missed its link): restarting it once"
+            wash stop provider http-server >/dev/null 2>&1 || true
+            nudged=1
+        fi
+        sleep 1
+    done
+    log "HTTP does not answer at $APP_HTTP: the HTTP server provider has no link to the display"
     return 1
 }
 
