@@ -17,6 +17,26 @@ export OLED_HUB_PORT=14222 OLED_LEAF_PORT=14223 OLED_LEAFNODE_PORT=17422
 export OLED_HUB_HTTP_PORT=18222 OLED_LEAF_HTTP_PORT=18223 OLED_LATTICE_NAME=e2e
 HTTP="http://127.0.0.1:8080"
 
+# call_answers PATTERN ARGS...: `wash call ARGS` answers with PATTERN. wash 0.43 now and then waits
+# without an answer although the call ran (seen in e2e: the panel showed the demo, wash printed
+# nothing): such a call is given 15 s, tried once more, and counted in WASH_RETRIES (reported at the
+# end), never passed silently.
+WASH_RETRIES_FILE="$(mktemp)"
+call_answers() {
+    local pattern="$1" out try
+    shift
+    for try in 1 2; do
+        out="$(timeout 15 wash call "$@" 2>&1)"
+        if grep -qF -- "$pattern" <<<"$out"; then
+            [[ "$try" == 1 ]] || echo "wash call $* (answered on try $try)" >>"$WASH_RETRIES_FILE"
+            return 0
+        fi
+        [[ -n "$out" ]] && break # a real answer without PATTERN: no retry
+    done
+    printf '%s\n' "$out" | tail -n 5
+    return 1
+}
+
 # Traces: the hosts export OTLP to a minimal collector of ours (scripts/lib/otlp.py) and pass the
 # setting on to the providers they start.
 OTLP_PORT=14318
@@ -27,6 +47,11 @@ otlp_pid=""
 
 teardown() {
     bash scripts/lattice.sh down >/dev/null 2>&1 || true
+    if [[ -s "$WASH_RETRIES_FILE" ]]; then
+        echo "wash call waited without an answer and was retried: $(wc -l <"$WASH_RETRIES_FILE")"
+        sed 's/^/  /' "$WASH_RETRIES_FILE"
+    fi
+    rm -f "$WASH_RETRIES_FILE"
     [[ -z "$otlp_pid" ]] || kill "$otlp_pid" 2>/dev/null || true
     echo
     check_report e2e
@@ -115,14 +140,14 @@ check "OLED provider runs on the pi host" inventory_has pi oled-panel
 check "HTTP server provider runs on the laptop host" inventory_has laptop http-server
 
 check "wash call http handle shows the text" \
-    bash -c 'timeout 20 wash call oled-display wasi:http/incoming-handler.handle --http-body "Hello from the lattice" | grep -q "\"status\": 200"'
+    call_answers '"status": 200' oled-display wasi:http/incoming-handler.handle --http-body "Hello from the lattice"
 check "pi panel shows the core's rendering" panel_shows "Hello from the lattice"
 check "PNG snapshot written" test -s "$APP_SNAPSHOT"
 check "invoke.status reports the virtual ssd1306" \
-    bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.status | grep -q "\"backend\":\"virtual\""'
-check "invoke.clear" bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.clear | grep -q "\"cleared\":true"'
+    call_answers '"backend":"virtual"' oled-display oled-lattice:display/invoke.status
+check "invoke.clear" call_answers '"cleared":true' oled-display oled-lattice:display/invoke.clear
 check "panel blank after clear" panel_blank
-check "invoke.demo" bash -c 'timeout 20 wash call oled-display oled-lattice:display/invoke.demo | grep -q "\"demo\":true"'
+check "invoke.demo" call_answers '"demo":true' oled-display oled-lattice:display/invoke.demo
 check "panel lit after demo" panel_lit
 # stats_field KEY: one number from the provider's inspect.stats JSON.
 stats_field() {
