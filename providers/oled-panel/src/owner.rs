@@ -177,22 +177,19 @@ impl PanelHandle {
         frame: Vec<u8>,
         text: Option<String>,
     ) -> Result<PresentCost, PanelError> {
-        let span = tracing::Span::current();
-        self.ask(|r| Request::Present(frame, text, None, span, r))
-            .await
-            .unwrap_or_else(|| Err(stopped()))
+        self.present_sized(frame, text, None).await
     }
 
-    /// [`PanelHandle::present_text`] of a frame drawn for `size` (width, height): refused as a bad
+    /// [`PanelHandle::present_text`]; with `size` (width, height), the frame is refused as a bad
     /// frame unless that is the panel's size after rotation, checked by the owner with the frame.
     pub async fn present_sized(
         &self,
         frame: Vec<u8>,
         text: Option<String>,
-        size: (u16, u16),
+        size: Option<(u16, u16)>,
     ) -> Result<PresentCost, PanelError> {
         let span = tracing::Span::current();
-        self.ask(|r| Request::Present(frame, text, Some(size), span, r))
+        self.ask(|r| Request::Present(frame, text, size, span, r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }

@@ -460,6 +460,31 @@ fn traced(span: tracing::Span, cx: &Option<Context>) -> tracing::Span {
     span
 }
 
+impl OledPanelProvider {
+    /// The three presents: the caller's panel, the frame with its text and size, in `span` (which
+    /// continues the caller's trace).
+    async fn present_via(
+        &self,
+        cx: Option<Context>,
+        op: &'static str,
+        span: tracing::Span,
+        frame: wit_bindgen_wrpc::bytes::Bytes,
+        text: Option<String>,
+        size: Option<(u16, u16)>,
+    ) -> Result<PresentCost, PanelError> {
+        let span = traced(span, &cx);
+        async {
+            let h = self.route(&cx, op).await?;
+            h.present_sized(frame.to_vec(), text, size)
+                .await
+                .map(PresentCost::from)
+                .map_err(PanelError::from)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
 impl PanelHandler<Option<Context>> for OledPanelProvider {
     async fn info(&self, cx: Option<Context>) -> anyhow::Result<Result<PanelInfo, PanelError>> {
         Ok(match self.route(&cx, "info").await {
@@ -477,19 +502,10 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         cx: Option<Context>,
         frame: wit_bindgen_wrpc::bytes::Bytes,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        let span = traced(info_span!("present", frame_bytes = frame.len()), &cx);
-        Ok(async {
-            match self.route(&cx, "present").await {
-                Ok(h) => h
-                    .present(frame.to_vec())
-                    .await
-                    .map(PresentCost::from)
-                    .map_err(PanelError::from),
-                Err(e) => Err(e),
-            }
-        }
-        .instrument(span)
-        .await)
+        let span = info_span!("present", frame_bytes = frame.len());
+        Ok(self
+            .present_via(cx, "present", span, frame, None, None)
+            .await)
     }
 
     async fn present_text(
@@ -498,22 +514,10 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         frame: wit_bindgen_wrpc::bytes::Bytes,
         text: String,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        let span = traced(
-            info_span!("present-text", frame_bytes = frame.len(), text = %text),
-            &cx,
-        );
-        Ok(async {
-            match self.route(&cx, "present-text").await {
-                Ok(h) => h
-                    .present_text(frame.to_vec(), Some(text))
-                    .await
-                    .map(PresentCost::from)
-                    .map_err(PanelError::from),
-                Err(e) => Err(e),
-            }
-        }
-        .instrument(span)
-        .await)
+        let span = info_span!("present-text", frame_bytes = frame.len(), text = %text);
+        Ok(self
+            .present_via(cx, "present-text", span, frame, Some(text), None)
+            .await)
     }
 
     async fn present_sized(
@@ -524,28 +528,17 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         frame: wit_bindgen_wrpc::bytes::Bytes,
         text: String,
     ) -> anyhow::Result<Result<PresentCost, PanelError>> {
-        let span = traced(
-            info_span!(
-                "present-sized",
-                frame_bytes = frame.len(),
-                width,
-                height,
-                text = %text
-            ),
-            &cx,
+        let span = info_span!(
+            "present-sized",
+            frame_bytes = frame.len(),
+            width,
+            height,
+            text = %text
         );
-        Ok(async {
-            match self.route(&cx, "present-sized").await {
-                Ok(h) => h
-                    .present_sized(frame.to_vec(), Some(text), (width, height))
-                    .await
-                    .map(PresentCost::from)
-                    .map_err(PanelError::from),
-                Err(e) => Err(e),
-            }
-        }
-        .instrument(span)
-        .await)
+        let size = Some((width, height));
+        Ok(self
+            .present_via(cx, "present-sized", span, frame, Some(text), size)
+            .await)
     }
 
     async fn last_text(
