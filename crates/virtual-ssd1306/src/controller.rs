@@ -339,36 +339,10 @@ impl Controller {
             }
             0x2E => s.scrolling = false,
             0x2F => s.scrolling = true,
-            0x40..=0x7F => s.start_line = opcode & 0x3F,
-            0x81 => s.contrast = param(0),
             0x8D => s.charge_pump = param(0) & 0x04 != 0,
-            0xA0 | 0xA1 => s.segment_remap = opcode & 1 != 0,
-            0xA4 | 0xA5 => s.entire_on = opcode & 1 != 0,
-            0xA6 | 0xA7 => s.inverted = opcode & 1 != 0,
-            0xA8 => {
-                // Ratios below 16 are invalid and ignored.
-                let v = param(0) & 0x3F;
-                if v >= 15 {
-                    s.mux = v + 1;
-                }
-            }
-            0xAE => {
-                s.display_on = false;
-                return Effect::DisplayOff;
-            }
-            0xAF => s.display_on = true,
-            0xC0 | 0xC8 => s.com_reversed = opcode & 0x08 != 0,
-            0xD3 => s.display_offset = param(0) & 0x3F,
-            0xD5 => s.clock = param(0),
-            0xD9 => s.precharge = param(0),
-            0xDA => {
-                s.com_alternative = param(0) & 0x10 != 0;
-                s.com_left_right_remap = param(0) & 0x20 != 0;
-            }
-            0xDB => s.vcomh = param(0),
-            // Scroll setup, vertical scroll area, IREF, NOP and page-mode commands outside page mode:
-            // parameters consumed, nothing shown changes.
-            _ => {}
+            // The commands both chips share; scroll setup, vertical scroll area, IREF, NOP and
+            // page-mode commands outside page mode consume their parameters and change nothing.
+            _ => return self.execute_shared(opcode, param(0)),
         }
         Effect::None
     }
@@ -381,13 +355,23 @@ impl Controller {
             0x00..=0x0F => s.column = (s.column & 0xF0) | (opcode & 0x0F),
             0x10..=0x1F => s.column = (s.column & 0x0F) | ((opcode & 0x0F) << 4),
             0xB0..=0xB7 => s.page = opcode & 0x07,
+            0xAD => s.charge_pump = param & 0x01 != 0,
+            _ => return self.execute_shared(opcode, param),
+        }
+        Effect::None
+    }
+
+    /// What the SSD1306 and the SH1106 both understand, the same way (one parameter at most).
+    fn execute_shared(&mut self, opcode: u8, param: u8) -> Effect {
+        let s = &mut self.state;
+        match opcode {
             0x40..=0x7F => s.start_line = opcode & 0x3F,
             0x81 => s.contrast = param,
-            0xAD => s.charge_pump = param & 0x01 != 0,
             0xA0 | 0xA1 => s.segment_remap = opcode & 1 != 0,
             0xA4 | 0xA5 => s.entire_on = opcode & 1 != 0,
             0xA6 | 0xA7 => s.inverted = opcode & 1 != 0,
             0xA8 => {
+                // Ratios below 16 are invalid and ignored.
                 let v = param & 0x3F;
                 if v >= 15 {
                     s.mux = v + 1;
@@ -398,6 +382,7 @@ impl Controller {
                 return Effect::DisplayOff;
             }
             0xAF => s.display_on = true,
+            // Bit 3 decides; the SSD1306 knows only 0xC0 and 0xC8 (the parser drops the rest).
             0xC0..=0xCF => s.com_reversed = opcode & 0x08 != 0,
             0xD3 => s.display_offset = param & 0x3F,
             0xD5 => s.clock = param,
