@@ -73,10 +73,6 @@ fn wait_for_port(port: u16) {
     }
 }
 
-fn host_data(port: u16, snapshot: &Path, linked_snapshot: &Path) -> String {
-    host_data_with(port, snapshot, linked_snapshot, None)
-}
-
 /// Host data as a host sends it; with `otlp`, the host's OpenTelemetry settings point at that
 /// endpoint (what a host started with `WASMCLOUD_OBSERVABILITY_ENABLED` passes on).
 fn host_data_with(
@@ -136,8 +132,26 @@ fn from(component: &str) -> Option<async_nats::HeaderMap> {
     Some(h)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_provider_on_a_real_nats() {
+/// A nats-server of its own and the provider binary started on it as a host starts it (host data on
+/// stdin, with `otlp` as the host's OpenTelemetry endpoint), serving: `info` answered.
+struct Harness {
+    _dir: tempfile::TempDir,
+    _nats_server: Reaped,
+    provider: Reaped,
+    nats: async_nats::Client,
+    wrpc: wrpc_transport_nats::Client,
+    log_path: PathBuf,
+    snapshot: PathBuf,
+    info: client::oled_lattice::panel::types::PanelInfo,
+}
+
+impl Harness {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+async fn start(otlp: Option<String>) -> Harness {
     let Some(nats_server) = find_nats_server() else {
         panic!(
             "no nats-server: set NATS_SERVER, put one on PATH, or run ./scripts/install-tools.sh \
@@ -146,7 +160,7 @@ async fn the_provider_on_a_real_nats() {
     };
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _nats = Reaped(
+    let nats_server = Reaped(
         Command::new(&nats_server)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -162,6 +176,8 @@ async fn the_provider_on_a_real_nats() {
     let mut provider = Reaped(
         Command::new(env!("CARGO_BIN_EXE_oled-panel"))
             .env("RUST_LOG", "info")
+            // Spans are exported in batches: small ones, soon.
+            .env("OTEL_BSP_SCHEDULE_DELAY", "200")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -171,10 +187,9 @@ async fn the_provider_on_a_real_nats() {
     {
         use std::io::Write;
         let mut stdin = provider.0.stdin.take().unwrap();
-        writeln!(stdin, "{}", host_data(port, &snapshot, &linked_snapshot)).unwrap();
+        let data = host_data_with(port, &snapshot, &linked_snapshot, otlp);
+        writeln!(stdin, "{data}").unwrap();
     }
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-
     let nats = async_nats::connect(format!("nats://127.0.0.1:{port}"))
         .await
         .unwrap();
@@ -182,7 +197,7 @@ async fn the_provider_on_a_real_nats() {
         wrpc_transport_nats::Client::new(nats.clone(), format!("default.{PROVIDER_KEY}"), None)
             .await
             .unwrap();
-
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     // Ready once `info` answers.
     let deadline = Instant::now() + Duration::from_secs(20);
     let info = loop {
@@ -192,6 +207,31 @@ async fn the_provider_on_a_real_nats() {
             other => panic!("provider not serving: {other:?}\n{}", log()),
         }
     };
+    Harness {
+        _dir: dir,
+        _nats_server: nats_server,
+        provider,
+        nats,
+        wrpc,
+        log_path,
+        snapshot,
+        info,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_on_a_real_nats() {
+    let Harness {
+        _dir,
+        _nats_server,
+        mut provider,
+        nats,
+        wrpc,
+        log_path,
+        snapshot,
+        info,
+    } = start(None).await;
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     assert_eq!(
         (info.width, info.height, info.backend.as_str()),
         (128, 64, "virtual")
@@ -381,55 +421,9 @@ async fn otlp_receiver() -> (
 /// the parent of the provider's `present-text` span and of its `bus` span, which records the bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_is_traced_to_the_hosts_otlp_endpoint() {
-    let Some(nats_server) = find_nats_server() else {
-        panic!(
-            "no nats-server: set NATS_SERVER, put one on PATH, or run ./scripts/install-tools.sh"
-        );
-    };
     let (otlp, got) = otlp_receiver().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _nats = Reaped(
-        Command::new(&nats_server)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port);
-    let snapshot = dir.path().join("panel.png");
-    let log_path = dir.path().join("provider.log");
-    let mut provider = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_oled-panel"))
-            .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    {
-        use std::io::Write;
-        let mut stdin = provider.0.stdin.take().unwrap();
-        let data = host_data_with(port, &snapshot, &dir.path().join("l.png"), Some(otlp));
-        writeln!(stdin, "{data}").unwrap();
-    }
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let nats = async_nats::connect(format!("nats://127.0.0.1:{port}"))
-        .await
-        .unwrap();
-    let wrpc = wrpc_transport_nats::Client::new(nats, format!("default.{PROVIDER_KEY}"), None)
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !matches!(
-        tokio::time::timeout(Duration::from_secs(2), panel::info(&wrpc, None)).await,
-        Ok(Ok(Ok(_)))
-    ) {
-        assert!(Instant::now() < deadline, "provider not serving\n{}", log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let h = start(Some(otlp)).await;
+    let (wrpc, log) = (h.wrpc.clone(), || h.log());
 
     // The caller's trace, as a W3C traceparent header.
     let trace_id: [u8; 16] = *b"oled-trace-0001!";
