@@ -20,6 +20,10 @@
 #               and bad), no host data on stdin -> an error that says so
 #   par         scripts/build-par.sh --aarch64: one PAR with x86_64-linux and aarch64-linux, the
 #               archived aarch64 binary identical to the one built
+#   install     scripts/pi/install.sh over ssh against a stand-in Pi (a real sshd in its own network
+#               and mount namespaces, as root): install, the host in the lattice with its labels,
+#               the provider pulled from the https registry, --doctor, again (same host id),
+#               --uninstall (nothing left)
 # Default: all of them. --fast: lint units setup leaf (nothing that compiles).
 # Last line: "pi: N passed, N failed, N skipped" (scripts/lib/check.sh); exit status 1 when anything failed.
 set -euo pipefail
@@ -28,16 +32,21 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/pi/dev-lib.sh"
 # shellcheck source=scripts/lib/check.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/check.sh"
+# shellcheck source=scripts/lib/netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/netns.sh"
+# The install test's stand-in Pi (network namespace name).
+STANDIN_NAME="oledsshpi"
+STANDIN_NS=""
 # The setup scripts define functions only when sourced (their main runs when executed).
 # shellcheck source=scripts/pi/setup-laptop.sh
 source "$PI_REPO/scripts/pi/setup-laptop.sh"
 # shellcheck source=scripts/pi/setup-pi.sh
 source "$PI_REPO/scripts/pi/setup-pi.sh"
 
-ALL_TESTS=(lint units setup leaf pihost cross qemu par)
+ALL_TESTS=(lint units setup leaf pihost cross qemu par install)
 FAST_TESTS=(lint units setup leaf)
 MY_SCRIPTS=(scripts/build-pi.sh scripts/build-par.sh scripts/test-pi.sh scripts/bench-pi.sh
-    scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh)
+    scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh scripts/pi/install.sh scripts/pi/doctor.sh)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -61,6 +70,8 @@ mkdir -p "$TMP/pids"
 # Every background process a test starts is recorded in $TMP/pids; the trap ends them all.
 cleanup() {
     local f pid
+    # A stand-in Pi left by an interrupted install test (its namespace outlives the subshell).
+    if ip netns list 2>/dev/null | grep -q "^$STANDIN_NAME\b"; then STANDIN_NS="$STANDIN_NAME" standin_down; fi
     for f in "$TMP"/pids/*; do
         [[ -f "$f" ]] || continue
         pid="$(<"$f")"
@@ -213,6 +224,24 @@ t_units() {
         chmod 755 "$root/usr/local/bin/wasmcloud-host"
         echo "  info  $(systemd-analyze security --offline=yes --root="$root" "$u.service" 2>/dev/null | tail -n1 | sed 's/^→ //')"
     done
+
+    # The laptop's user units (setup-laptop.sh units), in a temporary HOME holding what they name.
+    pi_ensure_tool docker-registry docker-registry
+    local home="$TMP/laptop-home" lu="$PI_REPO/scripts/pi/systemd/laptop"
+    mkdir -p "$home/.local/lib/oled-lattice/bin" "$home/.config/oled-lattice/hub" "$home/run"
+    chmod 700 "$home/run"
+    for b in nats-server oled-policy; do
+        printf '#!/bin/sh\nexit 0\n' >"$home/.local/lib/oled-lattice/bin/$b"
+        chmod 755 "$home/.local/lib/oled-lattice/bin/$b"
+    done
+    touch "$home/.config/oled-lattice/hub/registry.env"
+    rc=0
+    out="$(HOME="$home" XDG_RUNTIME_DIR="$home/run" systemd-analyze verify --user --man=no "$lu"/*.service 2>&1)" || rc=$?
+    [[ -z "$out" ]] || printf '%s\n' "$out" | sed 's/^/    /'
+    expect "laptop user units (oled-hub, oled-registry, oled-policy): verify exit 0, no warnings" test "$rc" -eq 0 -a -z "$out" || fails=1
+    rm "$home/.local/lib/oled-lattice/bin/oled-policy"
+    out="$(HOME="$home" XDG_RUNTIME_DIR="$home/run" systemd-analyze verify --user --man=no "$lu/oled-policy.service" 2>&1 || true)"
+    expect "  verify reports the policy service's missing binary (negative control)" grep -q "not executable" <<<"$out" || fails=1
     return "$fails"
 }
 
@@ -294,11 +323,12 @@ t_setup() {
         bad "i2cdetect: empty bus -> not found"
     fi
 
-    # credentials + configs
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 7422
+    # credentials + configs (the certificates from scripts/lib/tls.sh, as setup-laptop.sh makes them)
+    tls_ensure "$d/tls" 127.0.0.1
+    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 7422 "$d/tls"
     local pass_hub pass_pi
     pass_hub="$(sed -n 's/^ *password: "\([0-9a-f]*\)"$/\1/p' "$d/hub/leaf-auth.conf")"
-    pass_pi="$(sed -n 's#.*nats-leaf://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$d/pi/leaf-remote.conf")"
+    pass_pi="$(sed -n 's#.*tls://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$d/pi/leaf-remote.conf")"
     if [[ "$(stat -c %a "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" | sort -u)" == 600 ]]; then
         ok "credentials: both files mode 600"
     else
@@ -309,27 +339,27 @@ t_setup() {
     else
         bad "credentials: a 128-bit random password, the same on both sides"
     fi
-    oled_gen_leaf_credentials "$d/again-auth.conf" "$d/again-remote.conf" 127.0.0.1 7422
+    oled_gen_leaf_credentials "$d/again-auth.conf" "$d/again-remote.conf" 127.0.0.1 7422 "$d/tls"
     if ! grep -q "$pass_hub" "$d/again-auth.conf"; then
         ok "credentials: a second generation gives another password"
     else
         bad "credentials: a second generation gives another password"
     fi
-    if ! oled_render_hub_conf "$d/x/hub.conf" 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 "$d/js" "$d/hub/leaf-auth.conf" 2>/dev/null; then
+    if ! oled_render_hub_conf "$d/x/hub.conf" 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 "$d/js" "$d/hub/leaf-auth.conf" "$d/tls" 2>/dev/null; then
         ok "render: refuses an include outside the config's folder"
     else
         bad "render: refuses an include outside the config's folder"
     fi
-    oled_render_hub_conf "$d/hub/nats-hub.conf" 127.0.0.1:4222 127.0.0.1:8222 0.0.0.0:7422 "$d/js" "$d/hub/leaf-auth.conf"
+    oled_render_hub_conf "$d/hub/nats-hub.conf" 127.0.0.1:4222 127.0.0.1:8222 0.0.0.0:7422 "$d/js" "$d/hub/leaf-auth.conf" "$d/tls"
     oled_render_leaf_conf "$d/pi/nats-leaf.conf" 127.0.0.1:4222 127.0.0.1:8222 "$d/leafjs" "$d/pi/leaf-remote.conf"
-    oled_render_host_env "$d/pi/wasmcloud-host.env" default 4222
+    oled_render_host_env "$d/pi/wasmcloud-host.env" default 4222 /etc/oled-lattice/tls/ca.pem room=kitchen
     nats="$(pi_find_nats_server)"
     expect "hub config valid (nats-server -t)" "$nats" -c "$d/hub/nats-hub.conf" -t || fails=1
     expect "leaf config valid (nats-server -t)" "$nats" -c "$d/pi/nats-leaf.conf" -t || fails=1
     # setup-laptop.sh as a person runs it (into a temporary config dir): init, init again with
     # another hub address (keeps the password, updates the Pi's URL), --rotate (new password).
     local cfg="$d/laptop-cfg" laptop="$PI_REPO/scripts/pi/setup-laptop.sh" pw1 pw2 pw3
-    remote_pw() { sed -n 's#.*nats-leaf://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$cfg/pi/leaf-remote.conf"; }
+    remote_pw() { sed -n 's#.*tls://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$cfg/pi/leaf-remote.conf"; }
     OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.1 >"$d/laptop1.log" 2>&1
     pw1="$(remote_pw)"
     OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.2 >"$d/laptop2.log" 2>&1
@@ -344,18 +374,38 @@ t_setup() {
     else
         bad "setup-laptop.sh: init keeps the password, follows --hub-host, --rotate renews it"
     fi
-    if [[ "$(stat -c %a "$cfg")" == 700 && "$(stat -c %a "$cfg/hub/leaf-auth.conf" "$cfg/pi/leaf-remote.conf" | sort -u)" == 600 ]]; then
-        ok "setup-laptop.sh: config dir 700, secrets 600"
+    if [[ "$(stat -c %a "$cfg")" == 700 && "$(stat -c %a "$cfg/hub/leaf-auth.conf" "$cfg/pi/leaf-remote.conf" "$cfg"/tls/*.key | sort -u)" == 600 ]]; then
+        ok "setup-laptop.sh: config dir 700, secrets and TLS keys 600"
     else
-        bad "setup-laptop.sh: config dir 700, secrets 600"
+        bad "setup-laptop.sh: config dir 700, secrets and TLS keys 600"
     fi
+    # shellcheck disable=SC2016 # the inner script expands its own argument
+    expect "setup-laptop.sh: the hub's certificate names the new --hub-host" \
+        bash -c 'openssl x509 -in "$1" -noout -ext subjectAltName | grep -q "IP Address:127.0.0.2"' _ "$cfg/tls/hub.pem" || fails=1
+    expect "setup-laptop.sh: the Pi's leaf remote is tls:// with the Pi's certificate paths" \
+        grep -q "cert_file: \"$OLED_ETC/tls/leaf.pem\"" "$cfg/pi/leaf-remote.conf" || fails=1
+    # The Pi manifest: the repo's, with the laptop's registry; it differs from the local manifest
+    # only in the registry's host and the panel's config block (and the comments).
+    expect "setup-laptop.sh: Pi manifest with images from 127.0.0.2:5000" \
+        grep -q "image: 127.0.0.2:5000/oled-lattice/oled-panel:" "$cfg/oled-lattice.pi.yaml" || fails=1
+    local strip='/^ *#/d; s#[0-9.]*:5000/#REGISTRY/#'
+    manifest_body() { sed -E "$strip" "$1" | sed -n '/^apiVersion/,$p' | grep -vE '^\s+(backend|bus|snapshot|state_dir|fault_file|driver|address):'; }
+    if diff <(manifest_body "$PI_REPO/wadm/oled-lattice.local.yaml") <(manifest_body "$PI_REPO/wadm/oled-lattice.pi.yaml") >"$d/manifest.diff"; then
+        ok "manifests: local and pi differ only in the registry's host and the panel's config"
+    else
+        bad "manifests: local and pi differ only in the registry's host and the panel's config"
+        sed 's/^/    /' "$d/manifest.diff" | head -n 20
+    fi
+    expect "laptop units: the registry reads setup-laptop.sh's registry.env" \
+        grep -q "REGISTRY_HTTP_TLS_CERTIFICATE=$cfg/tls/hub.pem" "$cfg/hub/registry.env" || fails=1
 
     local env="$d/pi/wasmcloud-host.env"
     if grep -qx WASMCLOUD_JS_DOMAIN=core "$env" && grep -qx WASMCLOUD_LABEL_device=pi "$env" &&
-        grep -qx WASMCLOUD_NATS_HOST=127.0.0.1 "$env"; then
-        ok "host env: JS domain core, label device=pi, local leaf"
+        grep -qx WASMCLOUD_NATS_HOST=127.0.0.1 "$env" && grep -qx WASMCLOUD_LABEL_room=kitchen "$env" &&
+        grep -qx WASMCLOUD_TLS_CA_PATH=/etc/oled-lattice/tls/ca.pem "$env"; then
+        ok "host env: JS domain core, labels device=pi + room, local leaf, the project's CA"
     else
-        bad "host env: JS domain core, label device=pi, local leaf"
+        bad "host env: JS domain core, labels device=pi + room, local leaf, the project's CA"
     fi
     if ! grep -q "$pass_hub" "$d/hub/nats-hub.conf" "$d/pi/nats-leaf.conf"; then
         ok "no secret in the rendered (non-secret) configs"
@@ -383,26 +433,34 @@ t_leaf() {
     leaf_port="$(free_port)"
     mkdir -p "$d/hub" "$d/good" "$d/wrong" "$d/none"
 
-    # The setup script's own functions make the credentials and configs.
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/good/leaf-remote.conf" 127.0.0.1 "$leaf_port"
+    # The setup script's own functions make the credentials, certificates and configs.
+    tls_ensure "$d/tls" 127.0.0.1
+    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/good/leaf-remote.conf" 127.0.0.1 "$leaf_port" "$d/tls"
     oled_render_hub_conf "$d/hub/nats-hub.conf" "127.0.0.1:$hub_port" "127.0.0.1:$hub_http" \
-        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf"
-    # wrong password: same user, another random password; none: no user info in the URL
-    sed "s#\(nats-leaf://[^:]*:\)[0-9a-f]*@#\1$(oled_random_secret)@#" "$d/good/leaf-remote.conf" >"$d/wrong/leaf-remote.conf"
-    sed 's#nats-leaf://[^@]*@#nats-leaf://#' "$d/good/leaf-remote.conf" >"$d/none/leaf-remote.conf"
+        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf" "$d/tls"
+    # wrong password: same user, another random password; none: no user info in the URL;
+    # plaintext: the right password without TLS; stranger: the right password, a stranger's certificate
+    mkdir -p "$d/plaintext" "$d/stranger"
+    sed "s#\(tls://[^:]*:\)[0-9a-f]*@#\1$(oled_random_secret)@#" "$d/good/leaf-remote.conf" >"$d/wrong/leaf-remote.conf"
+    sed 's#tls://[^@]*@#tls://#' "$d/good/leaf-remote.conf" >"$d/none/leaf-remote.conf"
+    printf 'remotes: [ { url: "%s" } ]\n' "$(sed -n 's#.*url: "tls://\([^"]*\)".*#nats-leaf://\1#p' "$d/good/leaf-remote.conf")" >"$d/plaintext/leaf-remote.conf"
+    tls_make_ca "$d/stranger-ca" "a stranger's CA"
+    tls_make_cert "$d/stranger-ca" "$d/stranger-ca" leaf clientAuth DNS:oled-leaf
+    cp "$d/tls/ca.pem" "$d/stranger-ca/ca-hub.pem"
+    sed "s#$d/tls/leaf#$d/stranger-ca/leaf#; s#$d/tls/ca.pem#$d/stranger-ca/ca-hub.pem#" "$d/good/leaf-remote.conf" >"$d/stranger/leaf-remote.conf"
     local v
-    for v in good wrong none; do
+    for v in good wrong none plaintext stranger; do
         oled_render_leaf_conf "$d/$v/nats-leaf.conf" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
             "$d/$v/js" "$d/$v/leaf-remote.conf"
     done
 
-    echo "  hub: clients 127.0.0.1:$hub_port, monitoring 127.0.0.1:$hub_http, leaf nodes 127.0.0.1:$leaf_port"
+    echo "  hub: clients 127.0.0.1:$hub_port, monitoring 127.0.0.1:$hub_http, leaf nodes 127.0.0.1:$leaf_port (mutual TLS + password)"
     start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
     expect "hub up (monitoring answers /leafz: 0 leafs)" wait_until 20 leafz_is "$hub_http" 0 ||
         { tail -n 20 "$d/hub.log"; return 1; }
 
     start_bg leaf-good "$d/leaf-good.log" "$nats" -c "$d/good/nats-leaf.conf"
-    expect "leaf WITH the generated credentials: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 || fails=1
+    expect "leaf WITH the generated credentials and certificate: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 || fails=1
     expect "  hub log: JetStream domains core (hub) / pi (leaf)" \
         grep -q 'JetStream using domains: local "core", remote "pi"' "$d/hub.log" || fails=1
     stop_bg leaf-good
@@ -421,7 +479,17 @@ t_leaf() {
             wait_until 10 grep -q "Authorization Violation" "$d/leaf-$v.log" || fails=1
         stop_bg "leaf-$v"
     done
-    grep -h 'authentication error\|Authentication Failure' "$d/hub.log" | sed 's/^/    hub: /' | cut -c1-140
+    for v in plaintext stranger; do
+        label="$([[ $v == plaintext ]] && echo "the password but NO TLS" || echo "the password and a STRANGER's certificate")"
+        local before
+        before="$(count_in "$d/hub.log" "handshake error")"
+        start_bg "leaf-$v" "$d/leaf-$v.log" "$nats" -c "$d/$v/nats-leaf.conf"
+        expect "leaf with $label: hub logs a TLS handshake error and refuses it" \
+            wait_until 20 more_in_log "$d/hub.log" "handshake error" "$before" || { fails=1; tail -n 5 "$d/hub.log" "$d/leaf-$v.log"; }
+        expect "  and refuses it (/leafz: 0)" leafz_is "$hub_http" 0 || fails=1
+        stop_bg "leaf-$v"
+    done
+    grep -h 'authentication error\|Authentication Failure\|handshake error' "$d/hub.log" | sort -u -k3 | head -n 6 | sed 's/^/    hub: /' | cut -c1-140
     stop_bg hub
     return "$fails"
 }
@@ -445,9 +513,10 @@ t_pihost() {
     leaf_client="$(free_port)"
     leaf_http="$(free_port)"
     mkdir -p "$d/hub" "$d/pi"
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 "$leaf_port"
+    tls_ensure "$d/tls" 127.0.0.1
+    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 "$leaf_port" "$d/tls"
     oled_render_hub_conf "$d/hub/nats-hub.conf" "127.0.0.1:$hub_port" "127.0.0.1:$hub_http" \
-        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf"
+        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf" "$d/tls"
     oled_render_leaf_conf "$d/pi/nats-leaf.conf" "127.0.0.1:$leaf_client" "127.0.0.1:$leaf_http" \
         "$d/pi/js" "$d/pi/leaf-remote.conf"
     oled_render_host_env "$d/pi/wasmcloud-host.env" default "$leaf_client"
@@ -622,6 +691,218 @@ t_par() {
         bad "signing keys outside the repository"
     fi
     return "$fails"
+}
+
+# ---------------------------------------------------------------------------------------------
+# install: scripts/pi/install.sh over ssh against a stand-in Pi. The stand-in is this machine's OS
+# in its own network namespace (veth pair 10.213.9.0/30) and mount namespace (copy-on-write
+# overlays on /etc, /opt, /usr/local, /var and /boot, a fresh /run), running a real sshd that
+# accepts only a throwaway key. So install.sh and setup-pi.sh run unmodified, as root, with the
+# real paths, and nothing they write reaches this machine. The laptop side runs in the root
+# namespace: the hub NATS, the registry (https) and the policy service, all from setup-laptop.sh's
+# files. Native x86_64 binaries stand in for the aarch64 ones (--any-arch; pihost runs the aarch64
+# host under qemu). Without systemd as init, setup-pi.sh verifies the units and starts their
+# commands itself.
+t_install() {
+    if [[ $EUID -ne 0 ]]; then
+        echo "  skip  needs root (network and mount namespaces for the stand-in Pi)"
+        return 77
+    fi
+    netns_possible || { echo "  skip  this machine does not allow network namespaces"; return 77; }
+    ensure_package sshd openssh-server
+    pi_ensure_tool i2cdetect i2c-tools
+    pi_ensure_tool curl curl
+    pi_ensure_tool docker-registry docker-registry
+    local d="$TMP/install" ns="$STANDIN_NAME" hub_addr=10.213.9.1 pi_addr=10.213.9.2 fails=0
+    local nats wash hostbin="$PI_HOME_DIR/tools/bin/oled-wasmcloud-host" policy="$PI_REPO/target/release/oled-policy"
+    local par="$PI_REPO/build/oled-panel.par.gz"
+    nats="$(pi_find_nats_server)"
+    wash="$(pi_find_wash)"
+    [[ -x "$hostbin" ]] || { echo "  FAIL  no native host at $hostbin (scripts/install-tools.sh)"; return 1; }
+    [[ -s "$par" ]] || { echo "  FAIL  no provider archive at $par (scripts/build-par.sh)"; return 1; }
+    if [[ ! -x "$policy" || -n "$(find "$PI_REPO/crates/policy" -newer "$policy" -type f 2>/dev/null | head -n1)" ]]; then
+        (cd "$PI_REPO" && cargo build -q --release -p oled-policy) || { echo "  FAIL  cargo build -p oled-policy"; return 1; }
+    fi
+    mkdir -p "$d"
+    pi_wash_isolate "$d/wash"
+    STANDIN_NS="$ns"
+    trap standin_down EXIT
+
+    # --- the laptop ---
+    netns_up "$ns" "$hub_addr" "$pi_addr"
+    local hub_port hub_http leaf_port reg_port
+    hub_port="$(free_port)"
+    hub_http="$(free_port)"
+    leaf_port="$(free_port)"
+    reg_port="$(free_port)"
+    export OLED_LATTICE_CONFIG="$d/laptop" OLED_LATTICE_DATA="$d/laptop-data"
+    export WASMCLOUD_CTL_HOST=127.0.0.1 WASMCLOUD_CTL_PORT="$hub_port" WASMCLOUD_RPC_HOST=127.0.0.1 WASMCLOUD_RPC_PORT="$hub_port"
+    "$PI_REPO/scripts/pi/setup-laptop.sh" init --hub-host "$hub_addr" --leaf-listen "$hub_addr:$leaf_port" \
+        --client-listen "127.0.0.1:$hub_port" --http-listen "127.0.0.1:$hub_http" >"$d/laptop-init.log" 2>&1 ||
+        { tail -n 20 "$d/laptop-init.log"; return 1; }
+    start_bg hub "$d/hub.log" "$nats" -c "$d/laptop/hub/nats-hub.conf"
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    start_bg registry "$d/registry.log" bash -c 'set -a; . "$1"; set +a; REGISTRY_HTTP_ADDR="$2" exec docker-registry serve "$3"' \
+        _ "$d/laptop/hub/registry.env" "$hub_addr:$reg_port" "$PI_REPO/scripts/lattice/registry.yml"
+    local keys=() k
+    for k in "$PI_HOME_DIR/wash/keys" "$PI_CACHE/wash/keys" "$PI_HOME_DIR/tools/wash/keys"; do [[ -d "$k" ]] && keys+=("$k"); done
+    "$policy" issuers "${keys[@]}" >"$d/issuers.txt"
+    wait_until 20 leafz_is "$hub_http" 0 || { echo "  FAIL  hub NATS did not start"; tail -n 5 "$d/hub.log"; return 1; }
+    start_bg policy "$d/policy.log" "$policy" serve --nats "127.0.0.1:$hub_port" --topic wasmcloud.policy.default --allow "$d/issuers.txt"
+    # shellcheck disable=SC2317 # called through wait_until
+    registry_up() { curl -fsS --max-time 1 --cacert "$d/laptop/tls/ca.pem" "https://$hub_addr:$reg_port/v2/" >/dev/null 2>&1; }
+    expect "laptop: hub NATS (leaf nodes over mutual TLS), registry over https with the project's CA, policy service" \
+        wait_until 20 registry_up || { tail -n 5 "$d/registry.log"; return 1; }
+
+    # --- the stand-in Pi: its own network, its own /etc, /opt, /usr/local, /var, /boot, /run ---
+    ssh-keygen -q -t ed25519 -N '' -C oled-test -f "$d/id"
+    ssh-keygen -q -t ed25519 -N '' -C oled-standin -f "$d/hostkey"
+    install -m 600 "$d/id.pub" "$d/authorized_keys"
+    cat >"$d/sshd_config" <<EOF
+ListenAddress $pi_addr
+Port 22
+HostKey $d/hostkey
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile /run/sshd.pid
+EOF
+    local x mounts=""
+    for x in etc opt usr/local var boot; do
+        mkdir -p "$d/fs/up/$x" "$d/fs/work/$x"
+        mounts+="mount -t overlay overlay -o lowerdir=/$x,upperdir=$d/fs/up/$x,workdir=$d/fs/work/$x /$x; "
+    done
+    sample_config_txt >"$d/config.txt"
+    cat >"$d/boot.sh" <<EOF
+set -e
+$mounts
+mount -t tmpfs tmpfs /run
+install -d -m 755 /run/sshd /boot/firmware
+cp "$d/config.txt" /boot/firmware/config.txt
+exec /usr/sbin/sshd -D -e -f "$d/sshd_config"
+EOF
+    start_bg standin "$d/sshd.log" ip netns exec "$ns" unshare --mount --propagation private bash "$d/boot.sh"
+    local ssh_base=(ssh -i "$d/id" -o BatchMode=yes -o ConnectTimeout=5 -o UserKnownHostsFile="$d/known_hosts" -o StrictHostKeyChecking=accept-new)
+    on_standin() { "${ssh_base[@]}" "root@$pi_addr" "$@"; }
+    expect "stand-in Pi: sshd on $pi_addr:22 in its own namespaces, key login only" wait_until 20 on_standin true ||
+        { tail -n 5 "$d/sshd.log"; return 1; }
+
+    local inst=("$PI_REPO/scripts/pi/install.sh" -i "$d/id" --any-arch --timeout 60)
+    export OLED_SSH_OPTS="-o UserKnownHostsFile=$d/known_hosts"
+
+    # 1. install
+    local start=$SECONDS host_id json
+    if "${inst[@]}" --host-bin "$hostbin" --nats-server "$nats" --label room=standin "root@$pi_addr" >"$d/install1.log" 2>&1; then
+        ok "install.sh root@$pi_addr: done in $((SECONDS - start)) s ($(grep -o 'is in the lattice after [0-9]* s' "$d/install1.log"))"
+    else
+        bad "install.sh root@$pi_addr"
+        tail -n 30 "$d/install1.log" | sed 's/^/    /'
+        return 1
+    fi
+    grep -E '^==>|pi\| ==>' "$d/install1.log" | sed 's/^/    /' | cut -c1-150
+    host_id="$(on_standin cat /etc/oled-lattice/host-id)"
+    json="$("$wash" get hosts -o json 2>/dev/null)"
+    if grep -q "\"$host_id\"" <<<"$json" && grep -q '"room": "standin"' <<<"$json" && grep -q '"device": "pi"' <<<"$json"; then
+        ok "  the Pi's host $host_id is in the lattice with labels device=pi, room=standin"
+    else
+        bad "  the Pi's host $host_id is in the lattice with labels device=pi, room=standin"
+    fi
+    expect "  the leaf link is up through the hub's TLS listener (/leafz: 1)" leafz_is "$hub_http" 1 || fails=1
+    local modes
+    modes="$(on_standin stat -c "'%n %a %U'" /etc/oled-lattice/leaf-remote.conf /etc/oled-lattice/tls/leaf.key /etc/oled-lattice/host-seed.env | tr '\n' ';')"
+    if [[ "$modes" == "/etc/oled-lattice/leaf-remote.conf 600 nats;/etc/oled-lattice/tls/leaf.key 600 nats;/etc/oled-lattice/host-seed.env 600 root;" ]]; then
+        ok "  secrets on the Pi: leaf credentials and TLS key 600 nats, host seed 600 root"
+    else
+        bad "  secrets on the Pi: $modes"
+    fi
+    expect "  the host runs as user wasmcloud, the leaf as nats" \
+        on_standin "pgrep -u wasmcloud -f /usr/local/bin/wasmcloud-host >/dev/null && pgrep -u nats -f nats-leaf.conf >/dev/null" || fails=1
+
+    # 2. the Pi pulls the provider from the laptop's registry over https (the project's CA)
+    local ref="$hub_addr:$reg_port/oled-lattice/oled-panel:standin"
+    if SSL_CERT_FILE="$d/laptop/tls/ca.pem" "$wash" push "$ref" "$par" >"$d/push.log" 2>&1; then
+        ok "wash push $ref (https, verified against the project's CA)"
+    else
+        bad "wash push $ref"
+        tail -n 5 "$d/push.log" | sed 's/^/    /'
+    fi
+    "$wash" config put standin-panel backend=virtual state_dir=/var/lib/oled-lattice >/dev/null 2>&1
+    if "$wash" start provider "$ref" oled-panel --host-id "$host_id" --config standin-panel --timeout-ms 60000 >"$d/start.log" 2>&1 &&
+        "$wash" get inventory "$host_id" -o json 2>/dev/null | grep -q oled-panel; then
+        ok "  the Pi's host pulled it over https and runs the provider (policy: signed by the project)"
+    else
+        bad "  the Pi's host pulled it over https and runs the provider"
+        tail -n 5 "$d/start.log" | sed 's/^/    /'
+        on_standin tail -n 10 /var/log/oled-lattice/wasmcloud-host.service.log | sed 's/^/    pi| /'
+    fi
+
+    # 3. the checks: everything but the I2C hardware answers ok, each failure with its fix
+    local out rc=0
+    out="$("${inst[@]}" --doctor "root@$pi_addr" 2>&1)" || rc=$?
+    printf '%s\n' "$out" | grep -E '^(ok|FAIL|      fix|info|doctor)' | sed 's/^/    /' | cut -c1-150
+    if ((rc != 0)) && grep -q '^FAIL  /dev/i2c-1 is missing' <<<"$out" && grep -q '^      fix: ' <<<"$out" &&
+        grep -q '^ok    I2C is enabled' <<<"$out" && grep -q '^ok    nats-leaf.service is running' <<<"$out" &&
+        grep -q '^ok    wasmcloud-host.service is running' <<<"$out" && grep -q '^ok    the leaf link to the laptop is up' <<<"$out" &&
+        grep -q "^ok    host id $host_id" <<<"$out" && grep -q '^ok    the oled-panel provider is running' <<<"$out" &&
+        grep -q "^ok    host $host_id is in the lattice" <<<"$out" && grep -q '^ok    the oled-panel provider runs on it' <<<"$out" &&
+        grep -q '^ok    the provider answers over the lattice' <<<"$out"; then
+        ok "install.sh --doctor: I2C enabled, services, leaf link, host id, provider ok; no /dev/i2c-1 named with its fix; exit 1"
+    else
+        bad "install.sh --doctor (exit $rc)"
+    fi
+
+    # 4. again: idempotent, the same host id after the restart of every service
+    start=$SECONDS
+    if "${inst[@]}" --host-bin "$hostbin" --nats-server "$nats" --label room=standin "root@$pi_addr" >"$d/install2.log" 2>&1 &&
+        grep -q "keeps its host id $host_id" "$d/install2.log" && grep -q "host $host_id is in the lattice" "$d/install2.log"; then
+        ok "install.sh again: the services restarted, the same host id is back in the lattice ($((SECONDS - start)) s)"
+    else
+        bad "install.sh again: the same host id"
+        tail -n 15 "$d/install2.log" | sed 's/^/    /'
+    fi
+    expect "  config.txt got dtparam=i2c_arm=on once" \
+        test "$(on_standin grep -cx dtparam=i2c_arm=on /boot/firmware/config.txt)" = 1 || fails=1
+
+    # 5. uninstall: gone from the lattice and from the Pi
+    if "${inst[@]}" --uninstall "root@$pi_addr" >"$d/uninstall.log" 2>&1 && grep -q "has left the lattice" "$d/uninstall.log"; then
+        ok "install.sh --uninstall: the host left the lattice"
+    else
+        bad "install.sh --uninstall: the host left the lattice"
+        tail -n 10 "$d/uninstall.log" | sed 's/^/    /'
+    fi
+    local left
+    # shellcheck disable=SC2016 # expands on the stand-in
+    left="$(on_standin 'for f in /etc/oled-lattice /usr/local/bin/wasmcloud-host /usr/local/bin/nats-server /etc/systemd/system/nats-leaf.service /etc/systemd/system/wasmcloud-host.service /var/lib/oled-lattice; do test -e $f && echo $f; done; id wasmcloud >/dev/null 2>&1 && echo user:wasmcloud; id nats >/dev/null 2>&1 && echo user:nats; pgrep -fa "^/usr/local/bin/(wasmcloud-host|nats-server)"; true')"
+    if [[ -z "$left" ]]; then
+        ok "  nothing left: /etc/oled-lattice, the binaries, the units, the state, the users, the processes"
+    else
+        bad "  left behind: $(tr '\n' ' ' <<<"$left")"
+    fi
+    "$wash" config del standin-panel >/dev/null 2>&1 || true
+    standin_down
+    stop_bg policy
+    stop_bg registry
+    stop_bg hub
+    return "$fails"
+}
+
+# standin_down: end the stand-in Pi: every process in its namespace, then the namespace.
+standin_down() {
+    [[ -n "${STANDIN_NS:-}" ]] || return 0
+    local pids
+    pids="$(ip netns pids "$STANDIN_NS" 2>/dev/null | tr '\n' ' ')"
+    # shellcheck disable=SC2086 # a list of pids
+    if [[ -n "$pids" ]]; then
+        kill $pids 2>/dev/null || true
+        sleep 1
+        kill -9 $pids 2>/dev/null || true
+    fi
+    stop_bg standin
+    netns_down "$STANDIN_NS"
+    STANDIN_NS=""
 }
 
 # ---------------------------------------------------------------------------------------------

