@@ -230,15 +230,15 @@ t_units() {
     local home="$TMP/laptop-home" lu="$PI_REPO/scripts/pi/systemd/laptop"
     mkdir -p "$home/.local/lib/oled-lattice/bin" "$home/.config/oled-lattice/hub" "$home/run"
     chmod 700 "$home/run"
-    for b in nats-server oled-policy; do
+    for b in nats-server oled-policy oled-wadm oled-wasmcloud-host; do
         printf '#!/bin/sh\nexit 0\n' >"$home/.local/lib/oled-lattice/bin/$b"
         chmod 755 "$home/.local/lib/oled-lattice/bin/$b"
     done
-    touch "$home/.config/oled-lattice/hub/registry.env"
+    touch "$home/.config/oled-lattice/hub/registry.env" "$home/.config/oled-lattice/hub/host.env"
     rc=0
     out="$(HOME="$home" XDG_RUNTIME_DIR="$home/run" systemd-analyze verify --user --man=no "$lu"/*.service 2>&1)" || rc=$?
     [[ -z "$out" ]] || printf '%s\n' "$out" | sed 's/^/    /'
-    expect "laptop user units (oled-hub, oled-registry, oled-policy): verify exit 0, no warnings" test "$rc" -eq 0 -a -z "$out" || fails=1
+    expect "laptop user units (hub, registry, policy, wadm, host): verify exit 0, no warnings" test "$rc" -eq 0 -a -z "$out" || fails=1
     rm "$home/.local/lib/oled-lattice/bin/oled-policy"
     out="$(HOME="$home" XDG_RUNTIME_DIR="$home/run" systemd-analyze verify --user --man=no "$lu/oled-policy.service" 2>&1 || true)"
     expect "  verify reports the policy service's missing binary (negative control)" grep -q "not executable" <<<"$out" || fails=1

@@ -54,18 +54,28 @@ app_version() {
 # The HTTP server provider's version (tools/Cargo.toml pins it), its tag in the registry.
 APP_HTTP_SERVER_VERSION=0.27.1
 
+# app_push_one REF FILE: wash push over plain HTTP, or https against $OLED_REGISTRY_CA when set.
+app_push_one() {
+    if [[ -n "${OLED_REGISTRY_CA:-}" ]]; then
+        SSL_CERT_FILE="$OLED_REGISTRY_CA" wash push "$@"
+    else
+        wash push --insecure "$@"
+    fi
+}
+
 # app_push: publish the three artefacts to the lattice's OCI registry ($OLED_REGISTRY, from
 # `scripts/lattice.sh env`) under the names and tags the manifests use. Pushing the same bytes again
-# changes nothing.
+# changes nothing. Plain HTTP (the local registry), or https verified against $OLED_REGISTRY_CA when
+# that is set (the laptop's registry for a real Pi: scripts/pi/setup-laptop.sh push).
 app_push() {
     local reg="${OLED_REGISTRY:-127.0.0.1:5000}" v log="${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}/logs/push.log"
     v="$(app_version)"
     mkdir -p "$(dirname "$log")"
     log "wash push $reg/oled-lattice/{oled-display,oled-panel}:$v, http-server:$APP_HTTP_SERVER_VERSION"
     if ! {
-        wash push --insecure "$reg/oled-lattice/oled-display:$v" "$APP_BUILD/oled_display_s.wasm" &&
-            wash push --insecure "$reg/oled-lattice/oled-panel:$v" "$APP_BUILD/oled-panel.par.gz" &&
-            wash push --insecure "$reg/oled-lattice/http-server:$APP_HTTP_SERVER_VERSION" "$APP_BUILD/http-server.par.gz"
+        app_push_one "$reg/oled-lattice/oled-display:$v" "$APP_BUILD/oled_display_s.wasm" &&
+            app_push_one "$reg/oled-lattice/oled-panel:$v" "$APP_BUILD/oled-panel.par.gz" &&
+            app_push_one "$reg/oled-lattice/http-server:$APP_HTTP_SERVER_VERSION" "$APP_BUILD/http-server.par.gz"
     } >>"$log" 2>&1; then
         tail -n 5 "$log" >&2
         log "wash push to $reg failed; see $log"

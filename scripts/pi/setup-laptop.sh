@@ -4,8 +4,10 @@
 # certificates, the registry's settings and the Pi manifest; `units` starts the services.
 #
 # usage: scripts/pi/setup-laptop.sh [init] [options]   write configs, credentials, certificates (default)
-#        scripts/pi/setup-laptop.sh units                install + start systemd user units: oled-hub,
-#                                                        oled-registry, oled-policy (scripts/pi/systemd/laptop)
+#        scripts/pi/setup-laptop.sh units                install + start systemd user units: oled-hub, oled-registry,
+#                                                        oled-policy, oled-wadm, oled-host (scripts/pi/systemd/laptop)
+#        scripts/pi/setup-laptop.sh push                 build (the provider with its aarch64 binary) and
+#                                                        push to the registry over https, tagged with the version
 #        scripts/pi/setup-laptop.sh run-hub|run-registry|run-policy   one of them in the foreground
 #        scripts/pi/setup-laptop.sh show                 print the paths and the next steps again
 #
@@ -167,13 +169,14 @@ Registry:          https://$(oled_hub_host):5000 (the hub's certificate, same CA
 Pi manifest:       $OLED_CONFIG_DIR/oled-lattice.pi.yaml   (images from that registry)
 
 Next steps
-  1. Start the hub NATS, the registry and the policy service (systemd user units):
+  1. Start the hub NATS, the registry, the policy service, wadm and the laptop's host (systemd user units):
        scripts/pi/setup-laptop.sh units
      (or each in the foreground: setup-laptop.sh run-hub | run-registry | run-policy)
   2. Set up the Pi over ssh (copies the host, the credentials and the certificates, installs the
      services, waits until the Pi's host is in the lattice):
        scripts/pi/install.sh pi@raspberrypi.local
-  3. Push and deploy (docs/raspberry-pi.md), then
+  3. Build and push (the provider archive carries x86_64 and aarch64), then deploy:
+       scripts/pi/setup-laptop.sh push
        wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml
   Open TCP 7422 (leaf nodes) and 5000 (registry) in the laptop's firewall for the Pi.
 EOF
@@ -194,6 +197,9 @@ oled_render_pi_manifest() {
         { echo "error: $src does not name $OLED_REGISTRY_EXAMPLE/oled-lattice/ images" >&2; return 1; }
     sed "s#$OLED_REGISTRY_EXAMPLE/#$reg/#g" "$src" >"$out"
 }
+
+# The laptop's services, in start order (scripts/pi/systemd/laptop).
+OLED_LAPTOP_UNITS=(oled-hub.service oled-registry.service oled-policy.service oled-wadm.service oled-host.service)
 
 # oled_laptop_bin NAME: where the user units find their binaries (copied there by `units`).
 oled_laptop_bin() { printf '%s/.local/lib/oled-lattice/bin/%s\n' "$HOME" "$1"; }
@@ -254,6 +260,21 @@ REGISTRY_HTTP_TLS_CERTIFICATE=$tls/hub.pem
 REGISTRY_HTTP_TLS_KEY=$tls/hub.key
 REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=$data/registry
 EOF
+    cat >"$OLED_CONFIG_DIR/hub/host.env" <<EOF
+# The laptop's wasmCloud host (oled-host.service), written by setup-laptop.sh init.
+WASMCLOUD_NATS_HOST=127.0.0.1
+WASMCLOUD_NATS_PORT=${client_listen##*:}
+WASMCLOUD_JS_DOMAIN=$OLED_JS_DOMAIN_HUB
+WASMCLOUD_LABEL_device=laptop
+WASMCLOUD_HEARTBEAT_INTERVAL=5
+# The display calls the panel through wrpc:rpc with a 4 s deadline: a stalled Pi is a 503/504, not a hang.
+WASMCLOUD_EXPERIMENTAL_FEATURES=rpc-interface
+WASMCLOUD_MAX_EXECUTION_TIME_MS=10000
+WASMCLOUD_POLICY_TOPIC=wasmcloud.policy.default
+WASMCLOUD_POLICY_TIMEOUT=3000
+# Images from the laptop's https registry, whose certificate is from the project's CA.
+WASMCLOUD_TLS_CA_PATH=$tls/ca.pem
+EOF
     oled_render_pi_manifest "$OLED_REPO/wadm/oled-lattice.pi.yaml" "$OLED_CONFIG_DIR/oled-lattice.pi.yaml" "$hub_host:5000"
     echo "==> Pi manifest with images from $hub_host:5000: $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
     cmd_policy_list
@@ -279,29 +300,46 @@ cmd_policy_list() {
     echo "==> policy allow-list: $OLED_CONFIG_DIR/policy/issuers.txt"
 }
 
-# cmd_units: install and start the laptop's systemd user units (hub NATS, registry, policy).
+# cmd_units: install and start the laptop's systemd user units (hub NATS, registry, policy, wadm, host).
 cmd_units() {
-    local dir="$HOME/.config/systemd/user" u nats
+    local dir="$HOME/.config/systemd/user" u b nats
     [[ -f "$OLED_CONFIG_DIR/hub/nats-hub.conf" ]] || die "run: $0 init"
     nats="$(oled_find_nats_server)"
     mkdir -p "$(dirname "$(oled_laptop_bin x)")" "$dir"
     install -m 0755 "$nats" "$(oled_laptop_bin nats-server)"
+    for b in oled-wadm oled-wasmcloud-host; do
+        [[ -x "$OLED_TOOLS/bin/$b" ]] || die "$OLED_TOOLS/bin/$b missing: run scripts/install-tools.sh"
+        install -m 0755 "$OLED_TOOLS/bin/$b" "$(oled_laptop_bin "$b")"
+    done
     if [[ -x "$OLED_REPO/target/release/oled-policy" ]]; then
         install -m 0755 "$OLED_REPO/target/release/oled-policy" "$(oled_laptop_bin oled-policy)"
     fi
     install -m 0644 "$OLED_REPO/scripts/lattice/registry.yml" "$OLED_CONFIG_DIR/hub/registry.yml"
-    for u in oled-hub.service oled-registry.service oled-policy.service; do
+    for u in "${OLED_LAPTOP_UNITS[@]}"; do
         install -m 0644 "$OLED_REPO/scripts/pi/systemd/laptop/$u" "$dir/$u"
     done
+    [[ -s "$OLED_CONFIG_DIR/policy/issuers.txt" ]] ||
+        die "no policy allow-list ($OLED_CONFIG_DIR/policy/issuers.txt): build oled-policy (cargo build --release -p oled-policy) and rerun init"
     systemctl --user daemon-reload
-    systemctl --user enable --now oled-hub.service oled-registry.service
-    if [[ -s "$OLED_CONFIG_DIR/policy/issuers.txt" ]]; then
-        systemctl --user enable --now oled-policy.service
-    else
-        echo "note: no allow-list, oled-policy.service not started (build oled-policy, rerun init)"
-    fi
-    systemctl --user --no-pager status oled-hub.service oled-registry.service oled-policy.service |
+    systemctl --user enable --now "${OLED_LAPTOP_UNITS[@]}"
+    systemctl --user --no-pager status "${OLED_LAPTOP_UNITS[@]}" |
         grep -E '●|Active:' || true
+}
+
+# cmd_push: build the artefacts (the provider archive with its aarch64 binary for the Pi) and push
+# them to the laptop's registry over https, tagged with the workspace's version.
+cmd_push() {
+    local hub
+    hub="$(oled_hub_host)"
+    [[ "$hub" != "?" ]] || die "run: $0 init"
+    # shellcheck source=scripts/lib/app.sh
+    source "$OLED_REPO/scripts/lib/app.sh"
+    bash "$OLED_REPO/scripts/build-par.sh" --aarch64 >/dev/null
+    app_build
+    wash par inspect "$APP_BUILD/oled-panel.par.gz" 2>/dev/null | grep -q aarch64-linux ||
+        die "$APP_BUILD/oled-panel.par.gz has no aarch64-linux binary: the Pi could not run it"
+    OLED_REGISTRY="$hub:5000" OLED_REGISTRY_CA="$OLED_CONFIG_DIR/tls/ca.pem" OLED_LATTICE_STATE="$OLED_CONFIG_DIR" app_push
+    echo "==> pushed to https://$hub:5000; deploy: wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
 }
 
 cmd_run_hub() {
@@ -337,11 +375,12 @@ main() {
         -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
         --*) cmd_init "$@" ;;
         units) cmd_units ;;
+        push) cmd_push ;;
         run-hub) cmd_run_hub ;;
         run-registry) cmd_run_registry ;;
         run-policy) cmd_run_policy ;;
         show) print_copy_step ;;
-        *) die "unknown command: $1 (init, units, run-hub, run-registry, run-policy, show)" ;;
+        *) die "unknown command: $1 (init, units, push, run-hub, run-registry, run-policy, show)" ;;
     esac
 }
 
