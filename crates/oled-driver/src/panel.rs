@@ -8,7 +8,9 @@ use oled_frame::{Frame, Window};
 use ssd1306::command::AddrMode;
 use ssd1306::mode::BasicMode;
 use ssd1306::prelude::{Brightness, DisplayRotation};
-use ssd1306::size::{DisplaySize128x32, DisplaySize128x64};
+use ssd1306::size::{
+    DisplaySize128x32, DisplaySize128x64, DisplaySize64x48, DisplaySize72x40, DisplaySize96x16,
+};
 use ssd1306::Ssd1306;
 
 use crate::plan::{self, Block, Cursor};
@@ -88,11 +90,20 @@ pub enum Controller {
     },
 }
 
-impl Controller {
-    /// The pointer state of this controller with nothing known.
-    fn cursor(self) -> Cursor {
-        match self {
-            Controller::Ssd1306 => Cursor::unknown(),
+impl PanelSettings {
+    /// The pointer state of this panel's controller with nothing known. A small SSD1306 glass
+    /// starts at a RAM column that depends on the mounting: its first segment with the segment
+    /// remap on (0 and 270 degrees), mirrored with it off, as the `ssd1306` crate addresses it.
+    fn cursor(&self) -> Cursor {
+        match self.controller {
+            Controller::Ssd1306 => {
+                let seg = self.size.column_offset();
+                let ram = match self.rotation {
+                    Rotation::Deg0 | Rotation::Deg270 => seg,
+                    Rotation::Deg90 | Rotation::Deg180 => 128 - self.size.width() - seg,
+                };
+                Cursor::ssd1306(ram as u8)
+            }
             Controller::Sh1106 { column_offset } => Cursor::sh1106(column_offset),
         }
     }
@@ -333,7 +344,7 @@ impl<I: I2c> Panel<I> {
             settings,
             initialised: false,
             gddram: None,
-            cursor: settings.controller.cursor(),
+            cursor: settings.cursor(),
             contrast: settings.contrast,
             power_on: true,
             inverted: false,
@@ -572,7 +583,7 @@ impl<I: I2c> Panel<I> {
     pub fn mark_unknown(&mut self) {
         self.initialised = false;
         self.gddram = None;
-        self.cursor = self.settings.controller.cursor();
+        self.cursor = self.settings.cursor();
     }
 
     /// Gives the bus back.
@@ -643,6 +654,9 @@ impl<I: I2c> Panel<I> {
         let r = match self.settings.size {
             PanelSize::W128xH64 => f(&mut Ssd1306::new(link, DisplaySize128x64, rotation)),
             PanelSize::W128xH32 => f(&mut Ssd1306::new(link, DisplaySize128x32, rotation)),
+            PanelSize::W96xH16 => f(&mut Ssd1306::new(link, DisplaySize96x16, rotation)),
+            PanelSize::W72xH40 => f(&mut Ssd1306::new(link, DisplaySize72x40, rotation)),
+            PanelSize::W64xH48 => f(&mut Ssd1306::new(link, DisplaySize64x48, rotation)),
         };
         r.map_err(|e| self.bus_error(Some(e)))
     }
@@ -706,7 +720,7 @@ impl<I: I2c> Panel<I> {
         let after = plan::encode(&blocks, &target, self.cursor, &mut payloads);
         // Until every transaction is acknowledged, neither GDDRAM nor the pointer is known.
         self.gddram = None;
-        self.cursor = self.settings.controller.cursor();
+        self.cursor = self.settings.cursor();
         for p in &payloads {
             self.raw(p)?;
         }

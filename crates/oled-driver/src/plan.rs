@@ -78,10 +78,12 @@ pub struct Cursor {
     column: Option<u16>,
     /// The horizontal window (columns, pages) last set, while in horizontal mode.
     window: Option<((u16, u16), (u16, u16))>,
-    /// RAM column of the glass's column 0 (an SH1106 module's 2).
+    /// RAM column of the glass's column 0 (an SH1106 module's 2, a 72x40 SSD1306's 28).
     offset: u16,
     /// Columns after which the pointer wraps to 0, in glass columns.
     wrap: u16,
+    /// Page addressing is all the controller has (an SH1106).
+    page_only: bool,
 }
 
 impl Default for Cursor {
@@ -93,13 +95,33 @@ impl Default for Cursor {
 impl Cursor {
     /// An SSD1306 with nothing known: the state after initialisation.
     pub fn unknown() -> Self {
+        Self::ssd1306(0)
+    }
+
+    /// An SSD1306 whose glass's first column is RAM column `ram_offset` (a small glass wired to
+    /// the middle segments: 72x40 at 28, 64x48 at 32), with nothing known of its pointer.
+    ///
+    /// ```
+    /// use oled_driver::plan::{cost, plan, Cursor};
+    /// use oled_frame::Frame;
+    ///
+    /// let old = Frame::new(72, 40).unwrap();
+    /// let mut new = old.clone();
+    /// new.set_pixel(0, 0, true);
+    /// // The same plan as on a 128-wide glass; only the column numbers it sends differ.
+    /// let at_28 = Cursor::ssd1306(28);
+    /// assert_eq!(cost(&plan(&old, &new, at_28), at_28), 7 + 3);
+    /// ```
+    pub fn ssd1306(ram_offset: u8) -> Self {
         Self {
             mode: None,
             page: None,
             column: None,
             window: None,
-            offset: 0,
-            wrap: COLUMNS,
+            offset: u16::from(ram_offset),
+            // Nothing a plan writes reaches RAM column 127 on a glass that starts later.
+            wrap: COLUMNS - u16::from(ram_offset),
+            page_only: false,
         }
     }
 
@@ -111,6 +133,7 @@ impl Cursor {
             offset: u16::from(column_offset),
             // Nothing a plan writes reaches the end of its 132 columns.
             wrap: 132 - u16::from(column_offset),
+            page_only: true,
             ..Self::unknown()
         }
     }
@@ -133,7 +156,7 @@ impl Cursor {
 
     /// Page addressing is all this controller has (an SH1106).
     pub fn is_page_only(&self) -> bool {
-        self.offset != 0 || self.wrap != COLUMNS
+        self.page_only
     }
 }
 
@@ -179,8 +202,13 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
             let after = Cursor {
                 mode: Some(Mode::Page),
                 page: Some(page),
-                // Datasheet 10.1.3: in page addressing the column wraps within the page.
-                column: Some((end + 1) % cursor.wrap),
+                // Datasheet 10.1.3: in page addressing the column wraps within the page, to RAM
+                // column 0, which is a glass column only when the glass starts there.
+                column: if end + 1 < cursor.wrap {
+                    Some(end + 1)
+                } else {
+                    (cursor.offset == 0).then_some(0)
+                },
                 window: None,
                 ..*cursor
             };
@@ -199,7 +227,9 @@ fn commands(block: &Block, cursor: &Cursor) -> (Vec<u8>, Cursor) {
             let same_cols = known.window.map(|(c, _)| c) == Some(cols);
             let same_pages = known.window.map(|(_, p)| p) == Some(pages);
             if !(same_cols && known.column == Some(w.col_start)) {
-                cmds.extend_from_slice(&[0x21, w.col_start as u8, w.col_end as u8]);
+                // The window addresses RAM columns: the glass's plus the module's offset.
+                let (c0, c1) = (w.col_start + cursor.offset, w.col_end + cursor.offset);
+                cmds.extend_from_slice(&[0x21, c0 as u8, c1 as u8]);
             }
             if !(same_pages && known.page == Some(w.page_start)) {
                 cmds.extend_from_slice(&[0x22, w.page_start as u8, w.page_end as u8]);

@@ -37,6 +37,9 @@ fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
     let (mux, compins) = match size {
         PanelSize::W128xH64 => (0x3F, 0x12),
         PanelSize::W128xH32 => (0x1F, 0x02),
+        PanelSize::W96xH16 => (0x0F, 0x02),
+        PanelSize::W72xH40 => (0x27, 0x12),
+        PanelSize::W64xH48 => (0x2F, 0x12),
     };
     let (remap, comscan) = match rotation {
         Rotation::Deg0 => (0xA1, 0xC8),
@@ -44,7 +47,7 @@ fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
         Rotation::Deg180 => (0xA0, 0xC0),
         Rotation::Deg270 => (0xA1, 0xC0),
     };
-    vec![
+    let mut v = vec![
         cmd(&[0xAE]),       // display off (init only)
         cmd(&[0xD5, 0x80]), // clock
         cmd(&[0xA8, mux]),  // multiplex
@@ -53,6 +56,11 @@ fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
         cmd(&[0x8D, 0x14]), // charge pump
         cmd(&[0x20, 0x00]), // horizontal addressing
         cmd(&[0xDA, compins]),
+    ];
+    if size == PanelSize::W72xH40 {
+        v.push(cmd(&[0xAD, 0x30])); // internal IREF, which the 0.42" glass needs
+    }
+    v.extend([
         cmd(&[remap]),
         cmd(&[comscan]),
         cmd(&[0xD9, 0x21]), // pre-charge
@@ -62,7 +70,8 @@ fn init_sequence_at(addr: u8, size: PanelSize, rotation: Rotation) -> Vec<T> {
         cmd(&[0xA6]),       // not inverted
         cmd(&[0x2E]),       // scroll off
         cmd(&[0xAF]),       // display on
-    ]
+    ]);
+    v
 }
 
 /// The whole frame with nothing known of the pointer: horizontal addressing, the window, the data.
@@ -301,6 +310,44 @@ fn panel_128x32_has_four_pages() {
         Err(PanelError::BadFrame(_))
     ));
     mock.done();
+}
+
+/// A small glass wired to the middle segments: every column the panel sends is the glass's plus
+/// the RAM offset, which mirrors with the segment remap (0 and 270 degrees: the first segment; 90
+/// and 180: 128 - width - that), as the `ssd1306` crate addresses it.
+#[test]
+fn small_glasses_are_addressed_at_their_ram_columns() {
+    for (size, rotation, ram) in [
+        (PanelSize::W72xH40, Rotation::Deg0, 28u8),
+        (PanelSize::W72xH40, Rotation::Deg180, 28),
+        (PanelSize::W64xH48, Rotation::Deg0, 32),
+        (PanelSize::W96xH16, Rotation::Deg0, 0),
+        (PanelSize::W96xH16, Rotation::Deg180, 32),
+    ] {
+        let (w, h) = (size.width(), size.height());
+        let dark = Frame::new(w, h).unwrap();
+        let mut dot = dark.clone();
+        dot.set_pixel(0, 0, true);
+        let last_page = (h / 8 - 1) as u8;
+        let mut expected = init_sequence(size, rotation);
+        expected.push(cmd(&[
+            0x20,
+            0x00,
+            0x21,
+            ram,
+            ram + (w - 1) as u8,
+            0x22,
+            0,
+            last_page,
+        ]));
+        expected.push(data(&vec![0u8; usize::from(w * h / 8)]));
+        expected.extend(first_run(0, ram, &[0x01]));
+        let mut mock = Mock::new(&expected);
+        let mut panel = Panel::new(mock.clone(), settings(size, rotation));
+        panel.present(&dark).unwrap();
+        panel.present(&dot).unwrap();
+        mock.done();
+    }
 }
 
 #[test]

@@ -13,11 +13,7 @@ use std::sync::Arc;
 use virtual_ssd1306::{Mounting, SharedPanel, VirtualSsd1306};
 
 fn emulator(size: PanelSize, rotation: Rotation, address: u8) -> SharedPanel {
-    let vsize = match size {
-        PanelSize::W128xH64 => virtual_ssd1306::PanelSize::W128xH64,
-        PanelSize::W128xH32 => virtual_ssd1306::PanelSize::W128xH32,
-    };
-    let mut p = VirtualSsd1306::new(vsize, address)
+    let mut p = VirtualSsd1306::new(size, address)
         .with_mounting(Mounting::from_degrees(rotation.degrees()).unwrap());
     p.set_logging(true);
     SharedPanel::new(p)
@@ -50,7 +46,7 @@ fn scatter(width: u16, height: u16, seed: u32) -> Frame {
 
 #[test]
 fn the_glass_shows_the_logical_frame_in_every_rotation_and_size() {
-    for size in [PanelSize::W128xH64, PanelSize::W128xH32] {
+    for size in PanelSize::ALL {
         for rotation in [
             Rotation::Deg0,
             Rotation::Deg90,

@@ -372,6 +372,9 @@ pub fn demo(width: u16, height: u16) -> Frame {
 /// assert_ne!(oled_text::demo_titled(128, 64, "v0.1.1"), oled_text::demo(128, 64));
 /// ```
 pub fn demo_titled(width: u16, height: u16, title: &str) -> Frame {
+    if width < 100 || height < 32 {
+        return demo_compact(width, height, title);
+    }
     let (w, h) = (width, height);
     let mut f = blank(w, h);
     let (wi, hi) = (i32::from(f.width()), i32::from(f.height()));
@@ -419,6 +422,54 @@ pub fn demo_titled(width: u16, height: u16, title: &str) -> Frame {
             Alignment::Center,
         )
         .draw(&mut f);
+    }
+    f
+}
+
+/// The demo screen for the small glasses (96x16, 72x40, 64x48 and portrait ones): the title in the
+/// small font, and where there is room a frame and the size.
+fn demo_compact(width: u16, height: u16, title: &str) -> Frame {
+    let mut f = blank(width, height);
+    let (wi, hi) = (i32::from(f.width()), i32::from(f.height()));
+    let small = MonoTextStyle::new(&iso_8859_1::FONT_6X10, BinaryColor::On);
+    let fits = usize::try_from((wi - 4).max(6) / 6).unwrap_or(1);
+    let title: String = sanitize(title).0.chars().take(fits).collect();
+    if hi < 32 {
+        // One line: the title in the middle, nothing else fits.
+        let _ = Text::with_alignment(
+            &title,
+            Point::new(wi / 2, hi / 2 + 3),
+            small,
+            Alignment::Center,
+        )
+        .draw(&mut f);
+        return f;
+    }
+    let thin = PrimitiveStyle::with_stroke(BinaryColor::On, 1);
+    let _ = RoundedRectangle::with_equal_corners(
+        Rectangle::new(
+            Point::zero(),
+            Size::new(f.width().into(), f.height().into()),
+        ),
+        Size::new(4, 4),
+    )
+    .into_styled(thin)
+    .draw(&mut f);
+    let _ =
+        Text::with_alignment(&title, Point::new(wi / 2, 11), small, Alignment::Center).draw(&mut f);
+    let _ = Line::new(Point::new(4, 14), Point::new(wi - 5, 14))
+        .into_styled(thin)
+        .draw(&mut f);
+    let _ = Text::with_alignment(
+        &format!("{width}x{height}"),
+        Point::new(wi / 2, 26),
+        small,
+        Alignment::Center,
+    )
+    .draw(&mut f);
+    if hi >= 48 {
+        let _ = Text::with_alignment("-> OLED", Point::new(wi / 2, 38), small, Alignment::Center)
+            .draw(&mut f);
     }
     f
 }

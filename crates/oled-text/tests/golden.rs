@@ -172,3 +172,30 @@ fn invert_and_other_sizes() {
         128,
     );
 }
+
+/// The small SSD1306 glasses: text fits or is cut with its marker, and the demo screen keeps its
+/// border and title inside the glass.
+#[test]
+fn small_glasses() {
+    for (w, h, text) in [
+        (96, 16, "21.5 C kitchen"),
+        (72, 40, "Hello, Pi!"),
+        (64, 48, "12:34"),
+    ] {
+        check(&format!("size_{w}x{h}"), text, Style::default(), w, h);
+        let demo = oled_text::demo(w, h);
+        let png = to_png(&demo);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/golden/demo_{w}x{h}.png"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &png).expect("write golden");
+            continue;
+        }
+        let golden = std::fs::read(&path).expect("golden demo (UPDATE_GOLDEN=1 creates it)");
+        assert!(
+            decode(&golden) == decode(&png),
+            "demo {w}x{h}\n{}",
+            demo.to_ascii()
+        );
+    }
+}

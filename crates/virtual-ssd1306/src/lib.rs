@@ -200,11 +200,14 @@ impl VirtualSsd1306 {
     /// A panel just powered on: display off, registers at reset values, GDDRAM dark, landscape mounting.
     /// `address` is the 7-bit address it answers (0x3C or 0x3D on real modules; any value is accepted).
     pub fn new(size: PanelSize, address: u8) -> Self {
+        let mut controller = Controller::new();
+        // A small glass is wired to the middle segments (72x40: 28-99), as on the modules.
+        controller.column_offset = usize::from(size.column_offset());
         Self {
             size,
             address,
             mounting: Mounting::Rotate0,
-            controller: Controller::new(),
+            controller,
             stats: BusStats::default(),
             logging: false,
             log: Vec::new(),

@@ -34,7 +34,8 @@ fn com_index(pin: usize, alternative: bool, left_right: bool) -> usize {
 /// For each glass row (top to bottom as mounted), the GDDRAM row it shows, or `None` for a row the chip
 /// does not drive (beyond the multiplex ratio).
 ///
-/// The glass is wired for the COM configuration its size needs (128x64: alternative, 128x32: sequential)
+/// The glass is wired for the COM configuration its size needs ([`PanelSize::com_alternative`]: 128x64,
+/// 72x40 and 64x48 alternative, 128x32 and 96x16 sequential)
 /// and mounted so that with 0xC8 the first scan line is on top. A mismatched 0xDA therefore interleaves
 /// rows, as on real modules. Offset (0xD3) shifts along the scan direction; start line (0x40) picks the
 /// GDDRAM row of the first scan line.
@@ -42,7 +43,7 @@ fn glass_rows(c: &Controller, size: PanelSize) -> Vec<Option<usize>> {
     let s = &c.state;
     let h = usize::from(size.height());
     let n = usize::from(s.mux).clamp(1, ROWS);
-    let wired_alternative = matches!(size, PanelSize::W128xH64);
+    let wired_alternative = size.com_alternative();
     (0..h)
         .map(|y| {
             let pin = com_pin(h - 1 - y, wired_alternative, false);
@@ -58,11 +59,10 @@ fn glass_rows(c: &Controller, size: PanelSize) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// The image on the glass, landscape (128 x panel height), before any mounting rotation.
+/// The image on the glass, landscape (panel width x height), before any mounting rotation.
 pub fn glass(c: &Controller, size: PanelSize) -> Frame {
     let w = size.width();
-    let h = size.height();
-    let mut f = Frame::new(w, h).expect("128x64 and 128x32 are valid frame sizes");
+    let mut f = Frame::blank(size, false);
     let s = &c.state;
     // A common module has no external VCC: without the charge pump it stays dark.
     if !s.display_on || !s.charge_pump {

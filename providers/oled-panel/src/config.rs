@@ -6,7 +6,7 @@
 //! | `backend`           | `i2c`, `virtual`                 | `i2c`                 |
 //! | `bus`               | a device path                    | `/dev/i2c-1`          |
 //! | `address`           | `0x3C`, `0x3D` (or 60, 61)       | `0x3C`                |
-//! | `size`              | `128x64`, `128x32`               | `128x64`              |
+//! | `size`              | `128x64`, `128x32`, `96x16`, `72x40`, `64x48` (SSD1306) | `128x64` |
 //! | `rotation`          | `0`, `90`, `180`, `270`          | `0`                   |
 //! | `contrast`          | `0`-`255` (or `0x00`-`0xFF`)     | `95` (0x5F)           |
 //! | `snapshot`          | a PNG path, empty for none       | `/tmp/oled-panel.png` |
@@ -326,7 +326,7 @@ fn parse_address(v: &str) -> Result<u8, ConfigError> {
 }
 
 fn parse_size(v: &str) -> Result<PanelSize, ConfigError> {
-    PanelSize::from_name(v).ok_or_else(|| err("size", v, "128x64, 128x32"))
+    PanelSize::from_name(v).ok_or_else(|| err("size", v, "128x64, 128x32, 96x16, 72x40, 64x48"))
 }
 
 fn parse_rotation(v: &str) -> Result<Rotation, ConfigError> {
@@ -452,8 +452,8 @@ mod tests {
             ("address", "0xZZ", "0x3C, 0x3D"),
             ("address", "0x3E", "0x3C, 0x3D"),
             ("address", "", "0x3C, 0x3D"),
-            ("size", "100x7", "128x64, 128x32"),
-            ("size", "64x48", "128x64, 128x32"),
+            ("size", "100x7", "128x64, 128x32, 96x16, 72x40, 64x48"),
+            ("size", "64x32", "128x64, 128x32, 96x16, 72x40, 64x48"),
             ("rotation", "45", "0, 90, 180, 270"),
             ("rotation", "-90", "0, 90, 180, 270"),
             ("contrast", "256", "0-255"),
