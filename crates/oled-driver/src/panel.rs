@@ -88,6 +88,9 @@ pub enum Controller {
         /// RAM column of the glass's first column.
         column_offset: u8,
     },
+    /// SSD1309: the SSD1306's addressing for a 128x64 glass with its own VCC (no charge pump) and
+    /// a command lock; initialised in one transaction that unlocks it first.
+    Ssd1309,
 }
 
 impl PanelSettings {
@@ -105,6 +108,7 @@ impl PanelSettings {
                 Cursor::ssd1306(ram as u8)
             }
             Controller::Sh1106 { column_offset } => Cursor::sh1106(column_offset),
+            Controller::Ssd1309 => Cursor::unknown(),
         }
     }
 }
@@ -686,8 +690,14 @@ impl<I: I2c> Panel<I> {
         // The driver's init leaves the pointer wherever it likes: the next block sets it in full.
         self.stats.inits += 1;
         let (contrast, inverted, power_on) = (self.contrast, self.inverted, self.power_on);
-        if let Controller::Sh1106 { .. } = self.settings.controller {
-            let init = sh1106_init(&self.settings, contrast, inverted, power_on);
+        let own_init = match self.settings.controller {
+            Controller::Sh1106 { .. } => {
+                Some(sh1106_init(&self.settings, contrast, inverted, power_on))
+            }
+            Controller::Ssd1309 => Some(ssd1309_init(&self.settings, contrast, inverted, power_on)),
+            Controller::Ssd1306 => None,
+        };
+        if let Some(init) = own_init {
             self.raw(&init)?;
             self.initialised = true;
             return Ok(());
@@ -713,7 +723,9 @@ impl<I: I2c> Panel<I> {
         let initialised = self.ensure_init()?;
         let (blocks, full_refresh) = match (&self.gddram, self.settings.controller) {
             (Some(old), _) => (plan::plan(old, &target, self.cursor), false),
-            (None, Controller::Ssd1306) => (vec![Block::Window(Window::full(&target))], true),
+            (None, Controller::Ssd1306 | Controller::Ssd1309) => {
+                (vec![Block::Window(Window::full(&target))], true)
+            }
             (None, Controller::Sh1106 { .. }) => (plan::full_pages(&target), true),
         };
         let mut payloads = Vec::new();
@@ -776,6 +788,47 @@ fn sh1106_init(s: &PanelSettings, contrast: u8, inverted: bool, power_on: bool) 
         0xF1,
         0xDB,
         0x40,
+        0xA4,
+        if inverted { 0xA7 } else { 0xA6 },
+        if power_on { 0xAF } else { 0xAE },
+    ]
+}
+
+/// The SSD1309's initialisation as one command transaction: unlock (0xFD 0x12: a module may have
+/// been locked), then what the `ssd1309` crate relies on and sets (clock, multiplex, offset, start
+/// line, rotation, COM pins, pre-charge, scroll off; VCOMH stays at its reset value, as the crate
+/// leaves it), horizontal addressing as for the
+/// SSD1306, and the contrast, inversion and power asked for. No charge pump: the module has its VCC.
+fn ssd1309_init(s: &PanelSettings, contrast: u8, inverted: bool, power_on: bool) -> Vec<u8> {
+    let (remap, com) = match s.rotation {
+        Rotation::Deg0 => (0xA1, 0xC8),
+        Rotation::Deg90 => (0xA0, 0xC8),
+        Rotation::Deg180 => (0xA0, 0xC0),
+        Rotation::Deg270 => (0xA1, 0xC0),
+    };
+    vec![
+        CONTROL_COMMANDS,
+        0xFD,
+        0x12,
+        0xAE,
+        0xD5,
+        0xA0,
+        0xA8,
+        0x3F,
+        0xD3,
+        0x00,
+        0x40,
+        remap,
+        com,
+        0xDA,
+        0x12,
+        0x81,
+        contrast,
+        0xD9,
+        0xD3,
+        0x2E,
+        0x20,
+        0x00,
         0xA4,
         if inverted { 0xA7 } else { 0xA6 },
         if power_on { 0xAF } else { 0xAE },

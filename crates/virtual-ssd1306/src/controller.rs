@@ -22,13 +22,18 @@ pub enum Chip {
     /// SH1106: 132-column RAM, page addressing only (no 0x20/0x21/0x22: it takes those bytes for
     /// something else), a DC-DC converter (0xAD) instead of the charge pump (0x8D).
     Sh1106,
+    /// SSD1309: the SSD1306's command set and 128x64 GDDRAM for a glass with external VCC (its
+    /// modules carry a boost converter), so no charge pump (0x8D is not a command: its parameter
+    /// then runs as a command of its own), and a command lock: after `0xFD 0x16` it ignores every
+    /// command but 0xFD until `0xFD 0x12`.
+    Ssd1309,
 }
 
 impl Chip {
     /// RAM columns (segments) the chip has.
     pub fn ram_columns(self) -> usize {
         match self {
-            Chip::Ssd1306 => COLUMNS,
+            Chip::Ssd1306 | Chip::Ssd1309 => COLUMNS,
             Chip::Sh1106 => 132,
         }
     }
@@ -82,6 +87,8 @@ pub struct ControllerState {
     pub vcomh: u8,
     /// 0x2F / 0x2E. Scrolling is not animated; the flag only records what was asked.
     pub scrolling: bool,
+    /// SSD1309 command lock (0xFD 0x16): every command but 0xFD is ignored.
+    pub locked: bool,
     /// Column window `(start, end)` for horizontal/vertical addressing (0x21).
     pub column_window: (u8, u8),
     /// Page window `(start, end)` for horizontal/vertical addressing (0x22).
@@ -117,6 +124,7 @@ impl ControllerState {
             precharge: 0x22,
             vcomh: 0x20,
             scrolling: false,
+            locked: false,
             column_window: (0, 127),
             page_window: (0, 7),
             column: 0,
@@ -232,7 +240,7 @@ impl Controller {
             state: ControllerState::power_on(),
             chip,
             column_offset: match chip {
-                Chip::Ssd1306 => 0,
+                Chip::Ssd1306 | Chip::Ssd1309 => 0,
                 Chip::Sh1106 => 2,
             },
             pending: None,
@@ -250,9 +258,18 @@ impl Controller {
             }
             return self.execute(p.opcode, &p.params[..usize::from(p.need)]);
         }
+        if self.chip == Chip::Ssd1309 && self.state.locked && byte != 0xFD {
+            // Locked: the interface takes no command but the unlock.
+            return Effect::None;
+        }
         let count = match self.chip {
             Chip::Ssd1306 => parameter_count(byte),
             Chip::Sh1106 => sh1106_parameter_count(byte),
+            Chip::Ssd1309 => match byte {
+                0xFD => Some(1),
+                0x8D => None,
+                b => parameter_count(b),
+            },
         };
         match count {
             Some(0) => self.execute(byte, &[]),
@@ -340,6 +357,8 @@ impl Controller {
             0x2E => s.scrolling = false,
             0x2F => s.scrolling = true,
             0x8D => s.charge_pump = param(0) & 0x04 != 0,
+            // SSD1309 command lock: 0x16 locks, 0x12 unlocks (bit 2).
+            0xFD => s.locked = param(0) & 0x04 != 0,
             // The commands both chips share; scroll setup, vertical scroll area, IREF, NOP and
             // page-mode commands outside page mode consume their parameters and change nothing.
             _ => return self.execute_shared(opcode, param(0)),

@@ -64,8 +64,9 @@ pub fn glass(c: &Controller, size: PanelSize) -> Frame {
     let w = size.width();
     let mut f = Frame::blank(size, false);
     let s = &c.state;
-    // A common module has no external VCC: without the charge pump it stays dark.
-    if !s.display_on || !s.charge_pump {
+    // A common SSD1306 or SH1106 module has no external VCC: without its charge pump (or DC-DC) it
+    // stays dark. An SSD1309 module brings its own.
+    if !s.display_on || !(s.charge_pump || c.chip == crate::Chip::Ssd1309) {
         return f;
     }
     let rows = glass_rows(c, size);

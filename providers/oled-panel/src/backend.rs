@@ -34,6 +34,7 @@ impl BackendInfo {
             driver: match controller {
                 Controller::Ssd1306 => "ssd1306",
                 Controller::Sh1106 { .. } => "sh1106",
+                Controller::Ssd1309 => "ssd1309",
             },
             backend,
             bus,
@@ -368,6 +369,7 @@ impl VirtualBackend {
                 VirtualSsd1306::with_chip(size, config.address, Chip::Sh1106)
                     .with_column_offset(usize::from(column_offset))
             }
+            Controller::Ssd1309 => VirtualSsd1306::with_chip(size, config.address, Chip::Ssd1309),
         }
         .with_mounting(mounting);
         Self::with_shared(config, SharedPanel::new(emulator))

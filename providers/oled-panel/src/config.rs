@@ -9,6 +9,8 @@
 //! | `size`              | `128x64`, `128x32`, `96x16`, `72x40`, `64x48` (SSD1306) | `128x64` |
 //! | `rotation`          | `0`, `90`, `180`, `270`          | `0`                   |
 //! | `contrast`          | `0`-`255` (or `0x00`-`0xFF`)     | `95` (0x5F)           |
+//! | `driver`            | `ssd1306`, `sh1106`, `ssd1309` (the last two 128x64 only) | `ssd1306` |
+//! | `column_offset`     | `0`-`4` (`sh1106` only)          | `2`                   |
 //! | `snapshot`          | a PNG path, empty for none       | `/tmp/oled-panel.png` |
 //! | `blank_on_shutdown` | `true`, `false`                  | `false`               |
 //! | `state_dir`         | a folder, empty for none         | none                  |
@@ -166,10 +168,11 @@ impl PanelConfig {
                         "sh1106" => Controller::Sh1106 {
                             column_offset: match c.controller {
                                 Controller::Sh1106 { column_offset } => column_offset,
-                                Controller::Ssd1306 => 2,
+                                Controller::Ssd1306 | Controller::Ssd1309 => 2,
                             },
                         },
-                        _ => return Err(err("driver", raw, "ssd1306 or sh1106")),
+                        "ssd1309" => Controller::Ssd1309,
+                        _ => return Err(err("driver", raw, "ssd1306, sh1106 or ssd1309")),
                     }
                 }
                 "snapshot" => {
@@ -200,21 +203,24 @@ impl PanelConfig {
             })?;
             match &mut c.controller {
                 Controller::Sh1106 { column_offset } => *column_offset = offset,
-                Controller::Ssd1306 => {
+                Controller::Ssd1306 | Controller::Ssd1309 => {
                     return Err(err(
                         "column_offset",
                         raw,
-                        "nothing with driver ssd1306 (set driver: sh1106)",
+                        "nothing with driver ssd1306 or ssd1309 (set driver: sh1106)",
                     ))
                 }
             }
         }
-        if matches!(c.controller, Controller::Sh1106 { .. }) && c.size != PanelSize::W128xH64 {
-            return Err(err(
-                "size",
-                c.size.name(),
-                "128x64 with driver sh1106 (SH1106 modules are 128x64)",
-            ));
+        let only_128x64 = match c.controller {
+            Controller::Sh1106 { .. } => {
+                Some("128x64 with driver sh1106 (SH1106 modules are 128x64)")
+            }
+            Controller::Ssd1309 => Some("128x64 with driver ssd1309 (SSD1309 modules are 128x64)"),
+            Controller::Ssd1306 => None,
+        };
+        if let Some(accepted) = only_128x64.filter(|_| c.size != PanelSize::W128xH64) {
+            return Err(err("size", c.size.name(), accepted));
         }
         Ok(c)
     }
@@ -371,11 +377,15 @@ mod tests {
         let c =
             PanelConfig::from_map(&map(&[("column_offset", "0"), ("driver", "sh1106")])).unwrap();
         assert_eq!(c.controller, Controller::Sh1106 { column_offset: 0 });
+        let c = PanelConfig::from_map(&map(&[("driver", "ssd1309")])).unwrap();
+        assert_eq!(c.controller, Controller::Ssd1309);
         for bad in [
             vec![("driver", "ssd1309x")],
             vec![("column_offset", "2")],
             vec![("driver", "sh1106"), ("column_offset", "9")],
             vec![("driver", "sh1106"), ("size", "128x32")],
+            vec![("driver", "ssd1309"), ("size", "72x40")],
+            vec![("driver", "ssd1309"), ("column_offset", "2")],
         ] {
             let e = PanelConfig::from_map(&map(&bad)).unwrap_err();
             assert!(!e.accepted.is_empty(), "{bad:?}: {e}");

@@ -273,6 +273,14 @@ fn ours(steps: &[Step], chip: Chip) -> Result<Run> {
             },
             "oled-lattice on an SH1106 (ours)",
         ),
+        Chip::Ssd1309 => (
+            VirtualSsd1306::with_chip(PanelSize::W128xH64, 0x3C, Chip::Ssd1309),
+            PanelSettings {
+                controller: Controller::Ssd1309,
+                ..PanelSettings::default()
+            },
+            "oled-lattice on an SSD1309 (ours)",
+        ),
     };
     let shared = SharedPanel::new(emulator);
     let mut panel = Panel::new(shared.clone(), settings);
@@ -334,11 +342,14 @@ fn main() -> Result<()> {
     );
     let ours_sh1106 = ours(&steps, Chip::Sh1106)?;
     println!();
+    let ours_ssd1309 = ours(&steps, Chip::Ssd1309)?;
+    println!();
     let ours = ours(&steps, Chip::Ssd1306)?;
     let runs = [
         peer("2022 wasmCloud Pi demo", "OLED_S16_DEMO", &path)?,
         peer("luma.oled", "OLED_S16_LUMA", &path)?,
         ours_sh1106,
+        ours_ssd1309,
         ours,
     ];
     for r in &runs {
@@ -351,7 +362,7 @@ fn main() -> Result<()> {
             );
         }
     }
-    let ours_total = runs[3].total();
+    let ours_total = runs[runs.len() - 1].total();
     println!(
         "ours over the floor: {} bytes resent unchanged (cheaper than skipping them), {} bytes of addressing and framing",
         ours_total.data - ours_total.floor,
