@@ -2,8 +2,10 @@
 //! link config per component, clean shutdown.
 //!
 //! Panels are kept per device (backend + bus or snapshot path + address), each behind its own owner task.
-//! Calls from a component go to the panel its link config selects; calls without a link (e.g. `wash call`)
-//! go to the panel of the provider's own config.
+//! Calls from a component go to the panel the config of the link they came over selects: the host names
+//! the link (`link-name` header), so one component reaches several panels of one provider by link name
+//! (`wasmcloud:bus/lattice.set-link-name`), e.g. two panels on one bus at 0x3C and 0x3D. Calls without a
+//! link (e.g. `wash call`) go to the panel of the provider's own config.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -54,10 +56,10 @@ pub struct OledPanelProvider {
 struct State {
     /// The provider's own configuration; `None` until `init`.
     base: Option<PanelConfig>,
-    /// Link config of every component linked to this provider.
-    links: BTreeMap<String, HashMap<String, String>>,
-    /// Which panel each linked component draws on, or why it cannot.
-    routes: HashMap<String, Result<DeviceKey, String>>,
+    /// Link config of every link to this provider, by source component and link name.
+    links: BTreeMap<LinkKey, HashMap<String, String>>,
+    /// Which panel each link draws on, or why it cannot.
+    routes: HashMap<LinkKey, Result<DeviceKey, String>>,
     default_key: Option<DeviceKey>,
     devices: HashMap<DeviceKey, Device>,
 }
@@ -109,6 +111,25 @@ fn component_of(cx: &Option<Context>) -> Option<&str> {
     cx.as_ref().and_then(|c| c.component.as_deref())
 }
 
+/// The link name wasmCloud uses when none is given.
+pub const DEFAULT_LINK: &str = "default";
+
+/// A link to this provider: the source component and the link's name.
+type LinkKey = (String, String);
+
+fn link_key(component: &str, link_name: &str) -> LinkKey {
+    (component.to_string(), link_name.to_string())
+}
+
+/// Names a link in logs and errors: the component, and the link name unless it is the default.
+fn link_label((component, name): &LinkKey) -> String {
+    if name == DEFAULT_LINK {
+        component.clone()
+    } else {
+        format!("{component} (link {name})")
+    }
+}
+
 impl OledPanelProvider {
     /// Runs the provider as the host starts it: host data from stdin, lattice connection, exports served
     /// until the host says shut down.
@@ -147,34 +168,52 @@ impl OledPanelProvider {
         Ok(())
     }
 
-    /// Records a component's link config (what a link put does); the error says why its calls will fail.
+    /// Records a component's default link config (what a link put does); the error says why its
+    /// calls will fail.
     pub async fn link(
         &self,
         component: &str,
         values: &HashMap<String, String>,
     ) -> Result<(), String> {
+        self.link_named(component, DEFAULT_LINK, values).await
+    }
+
+    /// Records the config of the link `link_name` from `component`: calls over that link draw on the
+    /// panel it selects.
+    pub async fn link_named(
+        &self,
+        component: &str,
+        link_name: &str,
+        values: &HashMap<String, String>,
+    ) -> Result<(), String> {
         warn_unknown("link config", values);
+        let key = link_key(component, link_name);
         let (followup, route) = {
             let mut state = self.state.lock().await;
-            state.links.insert(component.to_string(), values.clone());
+            state.links.insert(key.clone(), values.clone());
             let followup = reconcile(&mut state);
-            (followup, state.routes.get(component).cloned())
+            (followup, state.routes.get(&key).cloned())
         };
         followup.run().await;
         match route {
             Some(Err(why)) => {
-                error!(component, reason = %why, "link config rejected; this component's calls answer `invalid`");
+                error!(component, link_name, reason = %why, "link config rejected; calls over this link answer `invalid`");
                 Err(why)
             }
             _ => Ok(()),
         }
     }
 
-    /// Forgets a component's link (what a link delete does).
+    /// Forgets a component's default link (what a link delete does).
     pub async fn unlink(&self, component: &str) {
+        self.unlink_named(component, DEFAULT_LINK).await;
+    }
+
+    /// Forgets the link `link_name` from `component`.
+    pub async fn unlink_named(&self, component: &str, link_name: &str) {
         let followup = {
             let mut state = self.state.lock().await;
-            state.links.remove(component);
+            state.links.remove(&link_key(component, link_name));
             reconcile(&mut state)
         };
         followup.run().await;
@@ -233,13 +272,24 @@ impl OledPanelProvider {
         }
     }
 
-    /// The panel a call from `component` goes to.
+    /// The panel a call from `component` over its default link goes to.
     pub async fn handle_for(
         &self,
         component: Option<&str>,
     ) -> Result<PanelHandle, panel::PanelError> {
+        self.handle_for_link(component, DEFAULT_LINK).await
+    }
+
+    /// The panel a call from `component` over the link `link_name` goes to; the provider's own
+    /// panel for a call that came over no link of ours (`wash call`).
+    pub async fn handle_for_link(
+        &self,
+        component: Option<&str>,
+        link_name: &str,
+    ) -> Result<PanelHandle, panel::PanelError> {
         let state = self.state.lock().await;
-        let key = match component.and_then(|c| state.routes.get(c)) {
+        let route = component.and_then(|c| state.routes.get(&link_key(c, link_name)));
+        let key = match route {
             Some(Ok(key)) => key,
             Some(Err(why)) => return Err(panel::PanelError::Invalid(why.clone())),
             None => state.default_key.as_ref().ok_or_else(|| {
@@ -260,8 +310,9 @@ impl OledPanelProvider {
         op: &'static str,
     ) -> Result<PanelHandle, PanelError> {
         let component = component_of(cx);
-        debug!(component, op, "invocation");
-        Ok(self.handle_for(component).await?)
+        let link_name = cx.as_ref().map_or(DEFAULT_LINK, Context::link_name);
+        debug!(component, link_name, op, "invocation");
+        Ok(self.handle_for_link(component, link_name).await?)
     }
 }
 
@@ -341,7 +392,8 @@ fn reconcile(state: &mut State) -> Followup {
     let default_key = base.device_key();
     wanted.insert(default_key.clone(), base.clone());
     let mut routes = HashMap::new();
-    for (component, values) in &state.links {
+    for (link, values) in &state.links {
+        let component = link_label(link);
         let route = match base.overlay(values) {
             Err(e) => Err(format!("link config of {component} rejected: {e}")),
             Ok(config) => {
@@ -369,7 +421,7 @@ fn reconcile(state: &mut State) -> Followup {
                 }
             }
         };
-        routes.insert(component.clone(), route);
+        routes.insert(link.clone(), route);
     }
 
     let mut predecessors: HashMap<DeviceKey, JoinHandle<()>> = HashMap::new();
@@ -636,15 +688,16 @@ impl Provider for OledPanelProvider {
             config = ?link.config,
             "component linked"
         );
-        self.link(link.source_id, link.config)
+        self.link_named(link.source_id, link.link_name, link.config)
             .await
             .map_err(anyhow::Error::msg)
     }
 
     async fn delete_link_as_target(&self, info: impl LinkDeleteInfo) -> anyhow::Result<()> {
         let component = info.get_source_id();
-        info!(component, "component unlinked");
-        self.unlink(component).await;
+        let link_name = info.get_link_name();
+        info!(component, link_name, "component unlinked");
+        self.unlink_named(component, link_name).await;
         Ok(())
     }
 

@@ -51,6 +51,14 @@ fn from(component: &str) -> Option<Context> {
     })
 }
 
+/// A call from `component` over its link `link_name`, as the host sends it (`link-name` header).
+fn over(component: &str, link_name: &str) -> Option<Context> {
+    Some(Context {
+        component: Some(component.to_string()),
+        tracing: HashMap::from([("link-name".to_string(), link_name.to_string())]),
+    })
+}
+
 fn bytes(f: &Frame) -> wit_bindgen_wrpc::bytes::Bytes {
     wit_bindgen_wrpc::bytes::Bytes::copy_from_slice(f.as_bytes())
 }
@@ -221,7 +229,7 @@ async fn link_config_selects_or_rejects_a_panel_per_component() {
         .await
         .unwrap_err();
     assert!(
-        invalid.contains("`size`") && invalid.contains("128x64, 128x32"),
+        invalid.contains("`size`") && invalid.contains("128x64, 128x32, 96x16"),
         "{invalid}"
     );
     // A second virtual panel on the same snapshot file: refused.
@@ -337,4 +345,85 @@ async fn health_follows_the_panel() {
         "{msg}"
     );
     p.stop().await;
+}
+
+/// Two panels on one bus (0x3C and 0x3D), one component, two links by name: each call goes to the
+/// panel of the link it came over; the default link is another route; unlinking one name leaves
+/// the others.
+#[tokio::test]
+async fn named_links_from_one_component_reach_their_own_panels() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = dir.path().join("left.png");
+    let right = dir.path().join("right.png");
+    let p = OledPanelProvider::default();
+    p.init(init(&[
+        ("backend", "virtual"),
+        ("snapshot", left.to_str().unwrap()),
+    ]))
+    .await
+    .unwrap();
+    let right_cfg = map(&[("address", "0x3D"), ("snapshot", right.to_str().unwrap())]);
+    p.link_named("display", "kitchen-left", &HashMap::new())
+        .await
+        .unwrap();
+    p.link_named("display", "kitchen-right", &right_cfg)
+        .await
+        .unwrap();
+    p.link("display", &HashMap::new()).await.unwrap();
+
+    let l = PanelApi::info(&p, over("display", "kitchen-left"))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = PanelApi::info(&p, over("display", "kitchen-right"))
+        .await
+        .unwrap()
+        .unwrap();
+    let d = PanelApi::info(&p, over("display", "default"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((l.address, r.address, d.address), (0x3C, 0x3D, 0x3C));
+
+    let mut dot = Frame::new(128, 64).unwrap();
+    dot.set_pixel(5, 5, true);
+    PanelApi::present_text(
+        &p,
+        over("display", "kitchen-right"),
+        bytes(&dot),
+        "right".into(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        PanelApi::last_text(&p, over("display", "kitchen-right"))
+            .await
+            .unwrap()
+            .unwrap(),
+        Some("right".to_string())
+    );
+    assert_eq!(
+        Inspect::ascii(&p, over("display", "kitchen-left"))
+            .await
+            .unwrap()
+            .matches('#')
+            .count(),
+        0,
+        "the other panel on the bus is untouched"
+    );
+
+    // Unlinking one name leaves the others; calls over it fall back to the provider's panel.
+    p.unlink_named("display", "kitchen-right").await;
+    let after = PanelApi::info(&p, over("display", "kitchen-right"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.address, 0x3C);
+    let still = PanelApi::info(&p, over("display", "kitchen-left"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.address, 0x3C);
+    p.shutdown().await.unwrap();
 }
