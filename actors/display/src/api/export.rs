@@ -1,6 +1,7 @@
 //! Wiring: the component's exports, each a thin call into `api::http` / `api::invoke` over the lattice panel.
 
 use super::http::{self, Method, Request, MAX_BODY_BYTES};
+use crate::domain::fleet::{parse_panels, NamedPanel};
 use crate::domain::Display;
 use crate::infra::{self, bindings, LatticePanel};
 use wasi::http::types::{
@@ -13,9 +14,37 @@ struct Component;
 /// A display for one request: its panel calls share one deadline; it draws for the configured
 /// `panel-size` when there is one.
 fn display() -> Display<LatticePanel> {
-    Display::new(LatticePanel::new())
+    decorate(LatticePanel::new())
+}
+
+fn decorate(panel: LatticePanel) -> Display<LatticePanel> {
+    Display::new(panel)
         .with_size_hint(infra::panel_size_hint())
         .with_title(infra::config("title"))
+}
+
+/// The fleet the component's `panels` configuration declares (none: the default panel alone).
+fn fleet() -> Result<Vec<NamedPanel>, String> {
+    infra::config("panels").map_or(Ok(Vec::new()), |spec| parse_panels(&spec))
+}
+
+/// The display of the panel `name`: over the link of that name when there is a fleet, else over
+/// the default link as always.
+fn display_for(fleet: &[NamedPanel]) -> impl Fn(&str) -> Display<LatticePanel> + '_ {
+    move |name| {
+        if fleet.is_empty() {
+            display()
+        } else {
+            decorate(LatticePanel::named(name))
+        }
+    }
+}
+
+/// GET /panels and `invoke.panels`: the listing, or why the fleet's configuration is unusable.
+fn panels_listing() -> Result<serde_json::Value, String> {
+    let fleet = fleet()?;
+    let listing = http::listing(&fleet, &display_for(&fleet));
+    Ok(listing)
 }
 
 /// Reads at most `MAX_BODY_BYTES + 1` bytes, so an oversized body is noticed without being held whole.
@@ -89,22 +118,31 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
             .into_iter()
             .next()
             .and_then(|v| String::from_utf8(v).ok());
-        let resp = match read_body(&request) {
-            Ok((body, body_truncated)) => http::handle(
-                &display(),
-                &Request {
+        let path = request.path_with_query().unwrap_or_default();
+        let resp = match (read_body(&request), fleet()) {
+            (Ok((body, body_truncated)), fleet) => {
+                let req = Request {
                     method,
                     content_type: content_type.as_deref(),
                     body: &body,
                     body_truncated,
-                },
-            ),
-            Err(why) => {
+                };
+                match fleet {
+                    Ok(fleet) => http::handle_path(&path, &fleet, &display_for(&fleet), &req),
+                    // A broken `panels` config: `/` still works; the named routes say why not.
+                    Err(why) if http::route(&path) == http::Route::Default => {
+                        infra::warn(&why);
+                        http::handle(&display(), &req)
+                    }
+                    Err(why) => http::Response::config_error(&why),
+                }
+            }
+            (Err(why), _) => {
                 infra::warn(&format!("http {method:?}: request body unreadable: {why}"));
                 http::Response::body_unreadable(&why)
             }
         };
-        infra::info(&format!("http {method:?} -> {}", resp.status));
+        infra::info(&format!("http {method:?} {path} -> {}", resp.status));
         respond(response_out, resp);
     }
 }
@@ -122,6 +160,13 @@ impl bindings::exports::oled_lattice::display::invoke::Guest for Component {
 
     fn demo() -> String {
         super::invoke::demo(&display())
+    }
+
+    fn panels() -> String {
+        match panels_listing() {
+            Ok(v) => v.to_string(),
+            Err(why) => serde_json::json!({ "error": why }).to_string(),
+        }
     }
 }
 

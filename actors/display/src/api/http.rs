@@ -3,6 +3,7 @@
 //! `wash call ... --http-body "Hello"` sends a GET with a body, so a body means "show" for GET too;
 //! a GET without one asks for status.
 
+use crate::domain::fleet::{self, NamedPanel, DEFAULT_PANEL};
 use crate::domain::{style_from, Display, Panel, PanelError, MAX_TEXT_BYTES};
 use serde::Deserialize;
 use serde_json::json;
@@ -58,6 +59,14 @@ impl Response {
         )
     }
 
+    /// The component's own configuration cannot be used: 500 with the reason.
+    pub fn config_error(why: &str) -> Self {
+        Self::error(
+            500,
+            format!("the display component's configuration is invalid: {why}"),
+        )
+    }
+
     fn error(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,
@@ -79,13 +88,132 @@ struct ShowJson {
 }
 
 fn panel_error(e: PanelError) -> Response {
-    let status = match e {
-        PanelError::Absent(_) | PanelError::Unreachable(_) => 503,
-        PanelError::TimedOut(_) => 504,
-        PanelError::Bus(_) => 502,
-        PanelError::BadFrame(_) | PanelError::Invalid(_) => 500,
-    };
-    Response::error(status, e.to_string())
+    Response::error(fleet::error_status(&e), e.to_string())
+}
+
+/// Where a request goes, by its path (query and a trailing slash ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `/`: the default panel.
+    Default,
+    /// `/panels`: the listing.
+    List,
+    /// `/panels/{name}`.
+    One(&'a str),
+    /// `/panels/*`: every panel.
+    All,
+    NotFound,
+}
+
+pub fn route(path: &str) -> Route<'_> {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = path.strip_suffix('/').unwrap_or(path);
+    match path {
+        "" => Route::Default,
+        "/panels" => Route::List,
+        "/panels/*" => Route::All,
+        _ => match path.strip_prefix("/panels/") {
+            Some(name) if !name.is_empty() && !name.contains('/') => Route::One(name),
+            _ => Route::NotFound,
+        },
+    }
+}
+
+/// The panels a listing and `/panels/...` know: the declared fleet, or the default panel alone.
+fn names(panels: &[NamedPanel]) -> Vec<NamedPanel> {
+    if panels.is_empty() {
+        vec![NamedPanel {
+            name: DEFAULT_PANEL.to_string(),
+            room: String::new(),
+        }]
+    } else {
+        panels.to_vec()
+    }
+}
+
+/// The listing: every panel, asked through its own link (a panel that does not answer is listed
+/// with its reason, after its deadline; the others are not held up by it).
+pub fn listing<P: Panel>(
+    panels: &[NamedPanel],
+    display_for: &dyn Fn(&str) -> Display<P>,
+) -> serde_json::Value {
+    let entries: Vec<_> = names(panels)
+        .iter()
+        .map(|p| fleet::entry(p, &display_for(&p.name)))
+        .collect();
+    json!({ "panels": entries })
+}
+
+/// A request by path: `/` the default panel (as [`handle`]), `GET /panels` the listing,
+/// `/panels/{name}` one panel, `/panels/*` all of them, each answering for itself.
+pub fn handle_path<P: Panel>(
+    path: &str,
+    panels: &[NamedPanel],
+    display_for: &dyn Fn(&str) -> Display<P>,
+    req: &Request<'_>,
+) -> Response {
+    let known = names(panels);
+    match route(path) {
+        Route::Default => handle(&display_for(DEFAULT_PANEL), req),
+        Route::List => match (req.method, req.body.is_empty()) {
+            (Method::Get, true) => Response::ok(listing(panels, display_for)),
+            _ => Response {
+                allow: Some("GET"),
+                ..Response::error(
+                    405,
+                    "GET /panels lists the panels; POST to /panels/{name} or /panels/* to show text",
+                )
+            },
+        },
+        Route::One(name) => {
+            if known.iter().any(|p| p.name == name) {
+                handle(&display_for(name), req)
+            } else {
+                let list: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
+                Response {
+                    status: 404,
+                    body: json!({
+                        "error": format!("no panel named `{name}`; the panels are: {}", list.join(", ")),
+                        "status": 404,
+                        "panels": list,
+                    })
+                    .to_string(),
+                    allow: None,
+                }
+            }
+        }
+        Route::All => {
+            if req.method == Method::Get && req.body.is_empty() {
+                return Response::ok(listing(panels, display_for));
+            }
+            // Each panel answers for itself; one that is down does not hold up the others' updates.
+            let mut statuses = Vec::new();
+            let mut per_panel = serde_json::Map::new();
+            let mut allow = None;
+            for p in &known {
+                let r = handle(&display_for(&p.name), req);
+                statuses.push(r.status);
+                allow = allow.or(r.allow);
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&r.body).unwrap_or_else(|_| json!({}));
+                body["status"] = json!(r.status);
+                per_panel.insert(p.name.clone(), body);
+            }
+            let status = match statuses.first() {
+                Some(first) if statuses.iter().all(|s| s == first) => *first,
+                _ => 207,
+            };
+            Response {
+                status,
+                body: json!({ "panels": per_panel }).to_string(),
+                allow,
+            }
+        }
+        Route::NotFound => Response::error(
+            404,
+            format!("no such path `{path}`: use /, /panels, /panels/{{name}} or /panels/*"),
+        ),
+    }
 }
 
 pub fn handle<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
@@ -329,6 +457,146 @@ mod tests {
         assert_eq!(call(&p, req(Method::Get, None, b"")).0, 503);
     }
 
+    mod fleet {
+        //! Panels by name: the listing, one panel, all of them, unknown names.
+        use super::*;
+        use crate::domain::fleet::parse_panels;
+
+        struct House {
+            left: FakePanel,
+            right: FakePanel,
+            hall: FakePanel,
+        }
+
+        impl House {
+            fn new() -> Self {
+                Self {
+                    left: FakePanel::new(128, 64),
+                    right: FakePanel::new(128, 64),
+                    hall: FakePanel::absent(),
+                }
+            }
+
+            fn call(&self, path: &str, r: Request<'_>) -> (u16, serde_json::Value) {
+                let panels =
+                    parse_panels("kitchen-left:kitchen,kitchen-right:kitchen,hall:hall").unwrap();
+                let display_for = |name: &str| {
+                    Display::new(match name {
+                        "kitchen-right" => &self.right,
+                        "hall" => &self.hall,
+                        _ => &self.left, // kitchen-left and the default link
+                    })
+                };
+                let resp = handle_path(path, &panels, &display_for, &r);
+                (resp.status, serde_json::from_str(&resp.body).unwrap())
+            }
+        }
+
+        #[test]
+        fn routes() {
+            assert_eq!(route("/"), Route::Default);
+            assert_eq!(route(""), Route::Default);
+            assert_eq!(route("/?x=1"), Route::Default);
+            assert_eq!(route("/panels"), Route::List);
+            assert_eq!(route("/panels/"), Route::List);
+            assert_eq!(route("/panels/*"), Route::All);
+            assert_eq!(route("/panels/hall?x"), Route::One("hall"));
+            assert_eq!(route("/panels/a/b"), Route::NotFound);
+            assert_eq!(route("/other"), Route::NotFound);
+        }
+
+        #[test]
+        fn the_listing_names_every_panel_with_its_health() {
+            let h = House::new();
+            let (s, v) = h.call("/panels", req(Method::Get, None, b""));
+            assert_eq!(s, 200);
+            let list = v["panels"].as_array().unwrap();
+            assert_eq!(list.len(), 3);
+            assert_eq!(list[0]["name"], "kitchen-left");
+            assert_eq!(list[0]["room"], "kitchen");
+            assert_eq!(list[0]["health"], "ok");
+            assert_eq!(list[0]["controller"], "ssd1306");
+            assert_eq!(list[0]["size"], "128x64");
+            assert_eq!(list[2]["name"], "hall");
+            assert_eq!(list[2]["status"], 503);
+            assert!(
+                list[2]["health"].as_str().unwrap().contains("absent"),
+                "{v}"
+            );
+            assert_eq!(h.call("/panels", req(Method::Post, None, b"x")).0, 405);
+        }
+
+        #[test]
+        fn text_goes_to_the_panel_named_and_nowhere_else() {
+            let h = House::new();
+            let (s, v) = h.call("/panels/kitchen-right", req(Method::Post, None, b"Right"));
+            assert_eq!(s, 200, "{v}");
+            assert_eq!(h.right.frames().len(), 1);
+            assert!(h.left.frames().is_empty());
+            let (s, v) = h.call("/panels/kitchen-right", req(Method::Get, None, b""));
+            assert_eq!(s, 200);
+            assert_eq!(v["status"]["last_text"], "Right");
+            assert_eq!(h.call("/panels/hall", req(Method::Post, None, b"x")).0, 503);
+            let (s, _) = h.call("/panels/kitchen-right", req(Method::Delete, None, b""));
+            assert_eq!(s, 200);
+            assert_eq!(h.right.frames().len(), 2);
+        }
+
+        #[test]
+        fn all_panels_answer_each_for_itself() {
+            let h = House::new();
+            let (s, v) = h.call("/panels/*", req(Method::Post, None, b"Dinner!"));
+            assert_eq!(s, 207, "one panel is down: {v}");
+            assert_eq!(v["panels"]["kitchen-left"]["status"], 200);
+            assert_eq!(v["panels"]["kitchen-right"]["status"], 200);
+            assert_eq!(v["panels"]["hall"]["status"], 503);
+            assert!(v["panels"]["hall"]["error"].as_str().is_some());
+            assert_eq!((h.left.frames().len(), h.right.frames().len()), (1, 1));
+            // The same refusal everywhere is that refusal.
+            assert_eq!(
+                h.call("/panels/*", req(Method::Post, Some("image/png"), b"x"))
+                    .0,
+                415
+            );
+        }
+
+        #[test]
+        fn an_unknown_name_is_404_naming_the_panels() {
+            let h = House::new();
+            let (s, v) = h.call("/panels/attic", req(Method::Post, None, b"x"));
+            assert_eq!(s, 404);
+            assert!(v["error"]
+                .as_str()
+                .unwrap()
+                .contains("kitchen-left, kitchen-right, hall"));
+            assert_eq!(v["panels"].as_array().unwrap().len(), 3);
+            assert_eq!(h.call("/nowhere", req(Method::Get, None, b"")).0, 404);
+        }
+
+        #[test]
+        fn without_a_fleet_the_default_panel_is_the_only_one() {
+            let p = FakePanel::new(128, 64);
+            let display_for = |_: &str| Display::new(&p);
+            let r = handle_path("/panels", &[], &display_for, &req(Method::Get, None, b""));
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["panels"][0]["name"], "default");
+            let r = handle_path(
+                "/panels/default",
+                &[],
+                &display_for,
+                &req(Method::Post, None, b"x"),
+            );
+            assert_eq!(r.status, 200);
+            let r = handle_path(
+                "/panels/hall",
+                &[],
+                &display_for,
+                &req(Method::Post, None, b"x"),
+            );
+            assert_eq!(r.status, 404);
+        }
+    }
+
     mod fuzz {
         //! The HTTP handler under random requests (fixed case count, in the test's name).
         use super::*;
@@ -382,11 +650,16 @@ mod tests {
                 ct in content_type(),
                 b in body(),
                 truncated in any::<bool>(),
+                path in prop_oneof![Just("/".to_string()), Just("/panels/*".to_string()), "/[a-z/*?]{0,20}"],
             ) {
                 let p = FakePanel::new(128, 64);
                 let r = Request { method: m, content_type: ct.as_deref(), body: &b, body_truncated: truncated };
                 let resp = handle(&Display::new(&p), &r);
                 let v: serde_json::Value = serde_json::from_str(&resp.body).expect("every answer is JSON");
+                // Any path, through the router: JSON, never a panic.
+                let other = FakePanel::new(128, 64);
+                let routed = handle_path(&path, &[], &|_: &str| Display::new(&other), &r);
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&routed.body).is_ok());
                 prop_assert!(matches!(resp.status, 200 | 400 | 405 | 413 | 415), "{}", resp.status);
                 if resp.status == 200 {
                     prop_assert!(p.frames().len() <= 1);

@@ -1,6 +1,8 @@
 //! Use cases: what the display does, against a [`Panel`] port. The port is implemented over the lattice
 //! in `infra` and by a fake in tests; nothing here knows about WIT, wRPC or HTTP.
 
+pub mod fleet;
+
 use crate::core::{self, Font, HAlign, Style, VAlign};
 use serde::Serialize;
 

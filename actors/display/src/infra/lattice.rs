@@ -14,6 +14,7 @@ pub mod bindings {
             "../../wit/deps/wasi-io-0.2.2",
             "../../wit/deps/wasi-config-0.2.0-draft",
             "../../wit/rpc",
+            "../../wit/bus",
             "../../wit/logging",
             "../../wit/panel",
             "../../wit/display",
@@ -32,6 +33,7 @@ pub mod bindings {
 use super::wire::{self, Decoded, PANEL_INSTANCE};
 use crate::domain::{Panel, PanelError, PanelInfo, PresentCost};
 use bindings::wasi::logging::logging::{log, Level};
+use bindings::wasmcloud::bus::lattice::{set_link_name, CallTargetInterface};
 use bindings::wrpc::rpc::context::Context;
 use bindings::wrpc::rpc::invoker::invoke;
 use bindings::wrpc::rpc::transport::Invocation;
@@ -55,16 +57,27 @@ pub fn config(key: &str) -> Option<String> {
 /// in, with room for the component's own work and the HTTP hop.
 pub const PANEL_BUDGET_NS: u64 = 4_000_000_000;
 
-/// The panel on the other end of the lattice link. One per request: its deadline covers every panel call
-/// the request makes.
+/// The panel on the other end of the lattice link. One per request (and panel): its deadline covers
+/// every call to that panel the request makes.
 pub struct LatticePanel {
     deadline: monotonic_clock::Instant,
+    /// The link to take (a named panel), or the component's default link without asking.
+    link: Option<String>,
 }
 
 impl LatticePanel {
     pub fn new() -> Self {
         Self {
             deadline: monotonic_clock::now().saturating_add(PANEL_BUDGET_NS),
+            link: None,
+        }
+    }
+
+    /// The panel behind the component's link named `link` (one link per named panel).
+    pub fn named(link: &str) -> Self {
+        Self {
+            link: Some(link.to_string()),
+            ..Self::new()
         }
     }
 
@@ -75,7 +88,10 @@ impl LatticePanel {
         params: &[u8],
         decode: impl Fn(&[u8]) -> Decoded<Result<T, PanelError>>,
     ) -> Result<T, PanelError> {
-        let what = format!("{PANEL_INSTANCE}.{func}");
+        let what = match &self.link {
+            Some(link) => format!("{PANEL_INSTANCE}.{func} (panel `{link}`)"),
+            None => format!("{PANEL_INSTANCE}.{func}"),
+        };
         let timed_out = || {
             let budget = PANEL_BUDGET_NS / 1_000_000_000;
             PanelError::TimedOut(format!(
@@ -84,6 +100,12 @@ impl LatticePanel {
             ))
         };
         let timer = monotonic_clock::subscribe_instant(self.deadline);
+        if let Some(link) = &self.link {
+            // The host picks the link when the call starts: name it for every call, since an
+            // instance may serve several panels.
+            let panel = CallTargetInterface::new("oled-lattice", "panel", "panel");
+            set_link_name(link, vec![panel]);
+        }
         let invocation = invoke(Context::default(), PANEL_INSTANCE, func, params, &[]);
         let sent = invocation.subscribe();
         let ready = poll(&[&sent, &timer]);

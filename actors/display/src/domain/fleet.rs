@@ -1,0 +1,162 @@
+//! Panels by name: the fleet the component's `panels` configuration declares, and what a listing says
+//! about each. Which provider and device a name reaches is the manifest's business: each name is a
+//! link name of the component's links to the panel providers (wasmCloud's `set-link-name`).
+
+use super::{Display, Panel, PanelError};
+use serde::Serialize;
+
+/// The link name of the panel `/` and the `invoke` functions draw on.
+pub const DEFAULT_PANEL: &str = "default";
+
+/// One panel of the fleet: its name (a link name) and the room it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedPanel {
+    pub name: String,
+    pub room: String,
+}
+
+/// A name or a room: 1-32 characters of `a-z`, `0-9`, `-`, `_` (what a link name and a host label
+/// can carry unchanged).
+fn valid_name(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// The `panels` configuration: `name:room` entries separated by commas (the room may be left out),
+/// e.g. `kitchen-left:kitchen, kitchen-right:kitchen, hall:hall`. Names are unique; `*` is not a
+/// name (it means "all"). An empty value is no fleet.
+pub fn parse_panels(spec: &str) -> Result<Vec<NamedPanel>, String> {
+    let mut panels: Vec<NamedPanel> = Vec::new();
+    for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, room) = match entry.split_once(':') {
+            Some((n, r)) => (n.trim(), r.trim()),
+            None => (entry, ""),
+        };
+        if !valid_name(name) {
+            return Err(format!(
+                "panels: `{entry}`: a name is 1-32 characters of a-z, 0-9, - and _"
+            ));
+        }
+        if !room.is_empty() && !valid_name(room) {
+            return Err(format!(
+                "panels: `{entry}`: a room is 1-32 characters of a-z, 0-9, - and _"
+            ));
+        }
+        if panels.iter().any(|p| p.name == name) {
+            return Err(format!("panels: `{name}` is named twice"));
+        }
+        panels.push(NamedPanel {
+            name: name.to_string(),
+            room: room.to_string(),
+        });
+    }
+    Ok(panels)
+}
+
+/// What `GET /panels` says about one panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PanelEntry {
+    pub name: String,
+    pub room: String,
+    /// `ok`, or why the panel cannot be used now.
+    pub health: String,
+    /// HTTP status an update of this panel would get now: 200, or the error's.
+    pub status: u16,
+    pub controller: Option<String>,
+    pub size: Option<String>,
+    /// The text on the panel, as the panel remembers it.
+    pub shows: Option<String>,
+}
+
+/// The HTTP status of a panel error: the panel or its Pi cannot be reached (503), did not answer in
+/// time (504), its bus failed (502), or it refused what we sent (500).
+pub fn error_status(e: &PanelError) -> u16 {
+    match e {
+        PanelError::Absent(_) | PanelError::Unreachable(_) => 503,
+        PanelError::TimedOut(_) => 504,
+        PanelError::Bus(_) => 502,
+        PanelError::BadFrame(_) | PanelError::Invalid(_) => 500,
+    }
+}
+
+/// The listing entry of `panel`, asking it through `display`.
+pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>) -> PanelEntry {
+    match display.status() {
+        Ok(s) => PanelEntry {
+            name: panel.name.clone(),
+            room: panel.room.clone(),
+            health: "ok".to_string(),
+            status: 200,
+            controller: Some(s.panel.driver),
+            size: Some(format!("{}x{}", s.panel.width, s.panel.height)),
+            shows: s.last_text,
+        },
+        Err(e) => PanelEntry {
+            name: panel.name.clone(),
+            room: panel.room.clone(),
+            health: e.to_string(),
+            status: error_status(&e),
+            controller: None,
+            size: None,
+            shows: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_rooms_and_refusals() {
+        let p = parse_panels(" kitchen-left:kitchen, kitchen-right : kitchen ,hall").unwrap();
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.name.as_str(), p.room.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("kitchen-left", "kitchen"),
+                ("kitchen-right", "kitchen"),
+                ("hall", "")
+            ]
+        );
+        assert!(parse_panels("").unwrap().is_empty());
+        assert!(parse_panels(" , ").unwrap().is_empty());
+        for bad in [
+            "a,a",
+            "*",
+            "Kitchen",
+            "a:B",
+            "a b",
+            &"x".repeat(33),
+            "a:",
+            "a:b:c",
+        ] {
+            let r = parse_panels(bad);
+            if bad == "a:" {
+                assert!(r.is_ok(), "an empty room is no room");
+                continue;
+            }
+            assert!(r.is_err(), "{bad:?} -> {r:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Random specs: never a panic; what is accepted has unique valid names and round-trips.
+        #[test]
+        fn panels_parser_2000_random_specs(spec in "[a-z0-9:, _*A-Z-]{0,60}") {
+            if let Ok(panels) = parse_panels(&spec) {
+                for p in &panels {
+                    prop_assert!(valid_name(&p.name));
+                    prop_assert!(p.room.is_empty() || valid_name(&p.room));
+                }
+                let again: Vec<String> = panels.iter().map(|p| format!("{}:{}", p.name, p.room)).collect();
+                prop_assert_eq!(parse_panels(&again.join(",")).unwrap(), panels);
+            }
+        }
+    }
+}
