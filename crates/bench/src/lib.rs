@@ -9,6 +9,7 @@ pub mod bindings {
             "../../wit/deps/wasi-io-0.2.2",
             "../../wit/deps/wasi-config-0.2.0-draft",
             "../../wit/rpc",
+            "../../wit/bus",
             "../../wit/panel",
             "../../wit/logging",
             "../../wit/display",
