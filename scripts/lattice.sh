@@ -8,7 +8,11 @@
 #                       leaf remote tls://127.0.0.1:$OLED_LEAFNODE_PORT (mutual TLS, CA in the state dir)
 #   wadm                on the hub (JetStream domain core), started before the hosts
 #   host "laptop"       on the hub,  label device=laptop
-#   host "pi"           on the leaf, label device=pi
+#   host "pi"           on the leaf, labels device=pi room=kitchen
+#
+# OLED_FLEET=1 adds a second Pi, the shape of a small house (kept for `down` and `status` until `down`):
+#   leaf NATS "hall"    127.0.0.1:$OLED_HALL_LEAF_PORT (4224), JetStream domain `hall`, leaf of the hub
+#   host "hall"         on that leaf, labels device=pi room=hall
 #
 # Both hosts use the hub's JetStream domain (WASMCLOUD_JS_DOMAIN=core), may load file://
 # images, and keep their provider cache (TMPDIR) in the state dir. The NATS servers read their
@@ -23,7 +27,7 @@
 # OLED_PI_NETNS=<name> with OLED_LEAFNODE_HOST=<the hub's address on the link into it> (the fault
 # bench makes the namespace and a veth pair, scripts/lib/netns.sh).
 #
-# usage: scripts/lattice.sh up|down|status|env|clean
+# usage: [OLED_FLEET=1] scripts/lattice.sh up|down|status|env|clean
 #
 # State (configs, pid files, logs, JetStream stores, wash's config): $OLED_LATTICE_STATE,
 # default <repo>/.state/lattice. Ports and the lattice name are overridable for parallel use:
@@ -45,6 +49,8 @@ LEAF_PORT="${OLED_LEAF_PORT:-4223}"
 LEAFNODE_PORT="${OLED_LEAFNODE_PORT:-7422}"
 HUB_HTTP_PORT="${OLED_HUB_HTTP_PORT:-8222}"
 LEAF_HTTP_PORT="${OLED_LEAF_HTTP_PORT:-8223}"
+HALL_LEAF_PORT="${OLED_HALL_LEAF_PORT:-4224}"
+HALL_LEAF_HTTP_PORT="${OLED_HALL_LEAF_HTTP_PORT:-8224}"
 LATTICE="${OLED_LATTICE_NAME:-default}"
 LEAFNODE_HOST="${OLED_LEAFNODE_HOST:-127.0.0.1}"
 # The OCI registry the manifests' images come from (scripts/lattice/registry.yml).
@@ -89,8 +95,15 @@ HOST_BIN="$BIN/oled-wasmcloud-host"
 WADM_BIN="$BIN/oled-wadm"
 WASH="$BIN/wash"
 
-# The services in start order; `down` stops them in reverse.
+# The services in start order; `down` stops them in reverse. The fleet's second Pi is part of them
+# while OLED_FLEET=1 or a fleet brought up in this state dir is still there.
 SERVICES=(registry nats-hub nats-leaf policy wadm host-laptop host-pi)
+FLEET_MARK="$STATE/fleet"
+FLEET=0
+if [[ "${OLED_FLEET:-0}" == 1 || -f "$FLEET_MARK" ]]; then
+    FLEET=1
+    SERVICES+=(nats-leaf-hall host-hall)
+fi
 
 pidfile() { echo "$STATE/run/$1.pid"; }
 # What the command line of each service's process contains.
@@ -191,8 +204,17 @@ nats_vars() {
                 "OLED_TLS_CA=$STATE/tls/ca.pem"
             ;;
         leaf)
-            echo "OLED_LEAF_LISTEN=127.0.0.1:$LEAF_PORT" "OLED_LEAF_HTTP=127.0.0.1:$LEAF_HTTP_PORT" \
+            echo "OLED_LEAF_NAME=oled-leaf" "OLED_LEAF_DOMAIN=pi" \
+                "OLED_LEAF_LISTEN=127.0.0.1:$LEAF_PORT" "OLED_LEAF_HTTP=127.0.0.1:$LEAF_HTTP_PORT" \
                 "OLED_LEAF_PID=$STATE/nats-leaf/nats.pid" "OLED_LEAF_STORE=$STATE/nats-leaf/jetstream" \
+                "OLED_LEAF_REMOTE=tls://$LEAFNODE_HOST:$LEAFNODE_PORT" \
+                "OLED_LEAF_TLS_CERT=$STATE/tls/leaf.pem" "OLED_LEAF_TLS_KEY=$STATE/tls/leaf.key" \
+                "OLED_TLS_CA=$STATE/tls/ca.pem"
+            ;;
+        leaf-hall)
+            echo "OLED_LEAF_NAME=oled-leaf-hall" "OLED_LEAF_DOMAIN=hall" \
+                "OLED_LEAF_LISTEN=127.0.0.1:$HALL_LEAF_PORT" "OLED_LEAF_HTTP=127.0.0.1:$HALL_LEAF_HTTP_PORT" \
+                "OLED_LEAF_PID=$STATE/nats-leaf-hall/nats.pid" "OLED_LEAF_STORE=$STATE/nats-leaf-hall/jetstream" \
                 "OLED_LEAF_REMOTE=tls://$LEAFNODE_HOST:$LEAFNODE_PORT" \
                 "OLED_LEAF_TLS_CERT=$STATE/tls/leaf.pem" "OLED_LEAF_TLS_KEY=$STATE/tls/leaf.key" \
                 "OLED_TLS_CA=$STATE/tls/ca.pem"
@@ -241,6 +263,10 @@ leaf_connected() {
     grep -q '"leafnodes": *[1-9]' <<<"$(pi_side curl -fsS --max-time 2 "http://127.0.0.1:$LEAF_HTTP_PORT/leafz" 2>/dev/null)"
 }
 
+hall_leaf_connected() {
+    grep -q '"leafnodes": *[1-9]' <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$HALL_LEAF_HTTP_PORT/leafz" 2>/dev/null)"
+}
+
 # jetstream_ready PORT [pi]: the monitoring endpoint on PORT says JetStream is up.
 jetstream_ready() {
     if [[ "${2:-}" == pi ]]; then
@@ -258,15 +284,17 @@ wadm_ready() {
     lwash app list >/dev/null 2>&1
 }
 
-# Both hosts seen, each with its device label.
+# Every host seen, each with its labels: device=laptop, device=pi room=kitchen (and room=hall in
+# the fleet).
 hosts_seen() {
     local json
     json="$(lwash get hosts -o json 2>/dev/null)" || return 1
-    python3 - "$json" <<'EOF'
+    python3 - "$json" "$FLEET" <<'EOF'
 import json, sys
 hosts = json.loads(sys.argv[1]).get("hosts", [])
-devices = {h.get("labels", {}).get("device") for h in hosts}
-sys.exit(0 if {"laptop", "pi"} <= devices else 1)
+seen = {(h.get("labels", {}).get("device"), h.get("labels", {}).get("room")) for h in hosts}
+want = {("laptop", None), ("pi", "kitchen")} | ({("pi", "hall")} if sys.argv[2] == "1" else set())
+sys.exit(0 if want <= seen else 1)
 EOF
 }
 
@@ -281,6 +309,7 @@ start_service() {
     clean_env "$@"
     case "$name" in
         nats-leaf | host-pi) [[ -n "$PI_NETNS" ]] && exec_args=(ip netns exec "$PI_NETNS" "${exec_args[@]}") ;;
+        *) ;;
     esac
     log "starting $name (log: $(logfile "$name"))"
     printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >>"$(logfile "$name")"
@@ -289,16 +318,23 @@ start_service() {
 
 # The pi host's NATS connections are on the leaf: the leaf's monitoring endpoint lists a client
 # subscribed to subjects that carry the pi host's id (the control interface of the host).
+# pi_host_on_leaf [ROOM HTTP_PORT]: the same for the host of ROOM on the leaf at HTTP_PORT (default:
+# the kitchen Pi on the first leaf).
 pi_host_on_leaf() {
-    local json pi_id
+    local room="${1:-kitchen}" port="${2:-$LEAF_HTTP_PORT}" json pi_id
     json="$(lwash get hosts -o json 2>/dev/null)" || return 1
     pi_id="$(python3 -c '
 import json, sys
 hosts = json.loads(sys.argv[1]).get("hosts", [])
-print(next((h.get("id", "") for h in hosts if h.get("labels", {}).get("device") == "pi"), ""))
-' "$json")"
+print(next((h.get("id", "") for h in hosts
+            if h.get("labels", {}).get("device") == "pi" and h.get("labels", {}).get("room") == sys.argv[2]), ""))
+' "$json" "$room")"
     [[ -n "$pi_id" ]] || return 1
-    grep -qF "$pi_id" <<<"$(pi_side curl -fsS --max-time 2 "http://127.0.0.1:$LEAF_HTTP_PORT/connz?subs=1" 2>/dev/null)"
+    if [[ "$room" == kitchen ]]; then
+        grep -qF "$pi_id" <<<"$(pi_side curl -fsS --max-time 2 "http://127.0.0.1:$port/connz?subs=1" 2>/dev/null)"
+    else
+        grep -qF "$pi_id" <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$port/connz?subs=1" 2>/dev/null)"
+    fi
 }
 
 # Hosts send a heartbeat every OLED_HEARTBEAT_INTERVAL seconds (default 5; wasmCloud's is 30): wadm
@@ -318,9 +354,11 @@ host_seed() {
     cat "$file"
 }
 
+# start_host NAME DEVICE NATS_PORT [ROOM]
 start_host() {
-    local name="$1" device="$2" port="$3"
-    local tmp="$STATE/$name/tmp"
+    local name="$1" device="$2" port="$3" room="${4:-}"
+    local tmp="$STATE/$name/tmp" labels=()
+    [[ -n "$room" ]] && labels=(WASMCLOUD_LABEL_room="$room")
     mkdir -p "$tmp"
     # Hosts (and the providers they start) work in the repo root, so relative paths in provider config,
     # such as the virtual panel's `snapshot: build/oled-panel.png`, mean the same wherever `up` was run.
@@ -334,6 +372,7 @@ start_host() {
         WASMCLOUD_ALLOW_FILE_LOAD=true \
         WASMCLOUD_OCI_ALLOWED_INSECURE="$REGISTRY" \
         WASMCLOUD_LABEL_device="$device" \
+        "${labels[@]}" \
         WASMCLOUD_HOST_SEED="$(host_seed "$name")" \
         WASMCLOUD_HEARTBEAT_INTERVAL="${OLED_HEARTBEAT_INTERVAL:-5}" \
         WASMCLOUD_POLICY_TOPIC="$POLICY_TOPIC" \
@@ -411,11 +450,28 @@ cmd_up() {
     HOST_SETTINGS=("${LAPTOP_HOST_SETTINGS[@]}")
     start_host host-laptop laptop "$HUB_PORT"
     HOST_SETTINGS=("${PI_HOST_SETTINGS[@]}")
-    start_host host-pi pi "$LEAF_PORT"
-    wait_for "both hosts (device=laptop, device=pi) in \`wash get hosts\`" \
+    start_host host-pi pi "$LEAF_PORT" kitchen
+    if ((FLEET)); then
+        touch "$FLEET_MARK"
+        mkdir -p "$STATE/nats-leaf-hall"
+        if ! running nats-leaf-hall; then
+            check_port_free "$HALL_LEAF_PORT" "hall leaf NATS"
+            check_port_free "$HALL_LEAF_HTTP_PORT" "hall leaf NATS monitoring"
+        fi
+        # shellcheck disable=SC2046
+        start_service nats-leaf-hall $(nats_vars leaf-hall) -- "$NATS_SERVER" -c "$CONF_DIR/nats-leaf.conf"
+        wait_for "hall leaf NATS JetStream on 127.0.0.1:$HALL_LEAF_PORT" "$(logfile nats-leaf-hall)" jetstream_ready "$HALL_LEAF_HTTP_PORT"
+        wait_for "the hall leaf NATS to connect to the hub" "$(logfile nats-leaf-hall)" hall_leaf_connected
+        start_host host-hall pi "$HALL_LEAF_PORT" hall
+    fi
+    wait_for "every host (device=laptop; device=pi room=kitchen$( ((FLEET)) && echo "; device=pi room=hall")) in \`wash get hosts\`" \
         "$(logfile host-laptop) and $(logfile host-pi)" hosts_seen
     wait_for "the pi host's connections on the leaf NATS (127.0.0.1:$LEAF_PORT)" \
         "$(logfile host-pi)" pi_host_on_leaf
+    if ((FLEET)); then
+        wait_for "the hall host's connections on the hall leaf NATS (127.0.0.1:$HALL_LEAF_PORT)" \
+            "$(logfile host-hall)" pi_host_on_leaf hall "$HALL_LEAF_HTTP_PORT"
+    fi
 
     log "lattice up in $((SECONDS - up_start))s"
     lwash get hosts
@@ -431,7 +487,8 @@ Lattice "$LATTICE" is up (state: $STATE).
   OCI registry       http://$REGISTRY (push with: wash push --insecure $REGISTRY/oled-lattice/<name>:<version> <file>)
   policy service     on the hub, topic $POLICY_TOPIC: only artefacts signed by the project's keys start
   wadm               on the hub
-  hosts              device=laptop on the hub, device=pi on the leaf (file:// loading allowed)
+  hosts              device=laptop on the hub, device=pi room=kitchen on the leaf (file:// loading allowed)
+$( ((FLEET)) && echo "  fleet              leaf NATS (hall) nats://127.0.0.1:$HALL_LEAF_PORT, JetStream domain hall; host device=pi room=hall on it")
 
 Use wash with its config kept in the state dir:
   source $STATE/env.sh
@@ -457,6 +514,7 @@ cmd_down() {
         name="${SERVICES[i]}"
         stop_group "$(pidfile "$name")" "$name" "$STOP_TIMEOUT" "$(program_of "$name")"
     done
+    rm -f "$FLEET_MARK"
     log "lattice down"
 }
 
@@ -484,6 +542,14 @@ cmd_status() {
                 echo "topology: ok (the pi host's connections are on the leaf NATS)"
             else
                 echo "topology: WRONG: the pi host is not connected through the leaf NATS (127.0.0.1:$LEAF_PORT)"
+                return 1
+            fi
+        fi
+        if ((FLEET)) && running host-hall; then
+            if pi_host_on_leaf hall "$HALL_LEAF_HTTP_PORT"; then
+                echo "topology: ok (the hall host's connections are on the hall leaf NATS)"
+            else
+                echo "topology: WRONG: the hall host is not connected through the hall leaf NATS (127.0.0.1:$HALL_LEAF_PORT)"
                 return 1
             fi
         fi

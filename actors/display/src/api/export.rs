@@ -43,7 +43,7 @@ fn display_for(fleet: &[NamedPanel]) -> impl Fn(&str) -> Display<LatticePanel> +
 /// GET /panels and `invoke.panels`: the listing, or why the fleet's configuration is unusable.
 fn panels_listing() -> Result<serde_json::Value, String> {
     let fleet = fleet()?;
-    let listing = http::listing(&fleet, &display_for(&fleet));
+    let listing = http::listing(&fleet, &display_for(&fleet), false);
     Ok(listing)
 }
 

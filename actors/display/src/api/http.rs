@@ -132,16 +132,26 @@ fn names(panels: &[NamedPanel]) -> Vec<NamedPanel> {
 }
 
 /// The listing: every panel, asked through its own link (a panel that does not answer is listed
-/// with its reason, after its deadline; the others are not held up by it).
+/// with its reason, after its deadline; the others are not held up by it); with each picture if
+/// `with_ascii`.
 pub fn listing<P: Panel>(
     panels: &[NamedPanel],
     display_for: &dyn Fn(&str) -> Display<P>,
+    with_ascii: bool,
 ) -> serde_json::Value {
     let entries: Vec<_> = names(panels)
         .iter()
-        .map(|p| fleet::entry(p, &display_for(&p.name)))
+        .map(|p| fleet::entry(p, &display_for(&p.name), with_ascii))
         .collect();
     json!({ "panels": entries })
+}
+
+/// `?ascii` (or `?ascii=1`) in the query: the listing carries each panel's picture.
+fn wants_ascii(path: &str) -> bool {
+    path.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|kv| kv == "ascii" || kv.strip_prefix("ascii=").is_some_and(|v| v != "0"))
+    })
 }
 
 /// A request by path: `/` the default panel (as [`handle`]), `GET /panels` the listing,
@@ -156,7 +166,7 @@ pub fn handle_path<P: Panel>(
     match route(path) {
         Route::Default => handle(&display_for(DEFAULT_PANEL), req),
         Route::List => match (req.method, req.body.is_empty()) {
-            (Method::Get, true) => Response::ok(listing(panels, display_for)),
+            (Method::Get, true) => Response::ok(listing(panels, display_for, wants_ascii(path))),
             _ => Response {
                 allow: Some("GET"),
                 ..Response::error(
@@ -184,7 +194,7 @@ pub fn handle_path<P: Panel>(
         }
         Route::All => {
             if req.method == Method::Get && req.body.is_empty() {
-                return Response::ok(listing(panels, display_for));
+                return Response::ok(listing(panels, display_for, wants_ascii(path)));
             }
             // Each panel answers for itself; one that is down does not hold up the others' updates.
             let mut statuses = Vec::new();
@@ -524,6 +534,12 @@ mod tests {
                 "{v}"
             );
             assert_eq!(h.call("/panels", req(Method::Post, None, b"x")).0, 405);
+            assert!(list[0].get("ascii").is_none(), "pictures only when asked");
+            h.call("/panels/kitchen-left", req(Method::Post, None, b"Hi"));
+            let (_, v) = h.call("/panels?ascii=1", req(Method::Get, None, b""));
+            let pic = v["panels"][0]["ascii"].as_str().unwrap();
+            assert_eq!(pic.lines().count(), 64);
+            assert!(pic.contains('#'));
         }
 
         #[test]

@@ -90,6 +90,18 @@ impl Panel for &FakePanel {
         Ok(self.text.borrow().clone())
     }
 
+    fn ascii(&self) -> Result<String, PanelError> {
+        let info = self.own_info()?;
+        let frames = self.frames.borrow();
+        let frame = match frames.last() {
+            Some(bytes) => oled_frame::Frame::from_bytes(info.width, info.height, bytes.clone())
+                .map_err(|e| PanelError::Invalid(e.to_string()))?,
+            None => oled_frame::Frame::new(info.width, info.height)
+                .map_err(|e| PanelError::Invalid(e.to_string()))?,
+        };
+        Ok(frame.to_ascii())
+    }
+
     fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {
         if let Some(e) = self.fail.borrow().clone() {
             return Err(e);

@@ -67,6 +67,9 @@ pub struct PanelEntry {
     pub size: Option<String>,
     /// The text on the panel, as the panel remembers it.
     pub shows: Option<String>,
+    /// The glass, read back from the panel (`#` lit), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ascii: Option<String>,
 }
 
 /// The HTTP status of a panel error: the panel or its Pi cannot be reached (503), did not answer in
@@ -80,10 +83,11 @@ pub fn error_status(e: &PanelError) -> u16 {
     }
 }
 
-/// The listing entry of `panel`, asking it through `display`.
-pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>) -> PanelEntry {
+/// The listing entry of `panel`, asking it through `display` (with its picture if `with_ascii`).
+pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: bool) -> PanelEntry {
     match display.status() {
         Ok(s) => PanelEntry {
+            ascii: with_ascii.then(|| display.ascii().unwrap_or_else(|e| e.to_string())),
             name: panel.name.clone(),
             room: panel.room.clone(),
             health: "ok".to_string(),
@@ -100,6 +104,7 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>) -> PanelEntry {
             controller: None,
             size: None,
             shows: None,
+            ascii: None,
         },
     }
 }

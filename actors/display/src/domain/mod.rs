@@ -53,6 +53,9 @@ pub trait Panel {
     fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError>;
     /// The text of the frame on the panel, as its presenter gave it.
     fn last_text(&self) -> Result<Option<String>, PanelError>;
+    /// What the glass shows, one text line per pixel row (`#` lit, `.` dark), as the panel reads it
+    /// back.
+    fn ascii(&self) -> Result<String, PanelError>;
     /// [`Panel::present`] of a frame drawn for `width` x `height`: `BadFrame` unless that is the
     /// panel's size.
     fn present_sized(
@@ -190,6 +193,11 @@ impl<P: Panel> Display<P> {
             last_text: self.panel.last_text()?,
             title: self.title().to_string(),
         })
+    }
+
+    /// What the panel's glass shows, read back from the panel (`#` lit, `.` dark).
+    pub fn ascii(&self) -> Result<String, PanelError> {
+        self.panel.ascii()
     }
 
     /// A screen that shows the path the pixels took: a frame, the title, and the panel's size.

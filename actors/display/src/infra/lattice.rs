@@ -30,7 +30,7 @@ pub mod bindings {
     });
 }
 
-use super::wire::{self, Decoded, PANEL_INSTANCE};
+use super::wire::{self, Decoded, INSPECT_INSTANCE, PANEL_INSTANCE};
 use crate::domain::{Panel, PanelError, PanelInfo, PresentCost};
 use bindings::wasi::logging::logging::{log, Level};
 use bindings::wasmcloud::bus::lattice::{set_link_name, CallTargetInterface};
@@ -81,16 +81,28 @@ impl LatticePanel {
         }
     }
 
-    /// Calls `func` with `params` and decodes its results with `decode`, by the deadline.
+    /// Calls `func` of the panel interface with `params` and decodes its results with `decode`, by
+    /// the deadline.
     fn call<T>(
         &self,
         func: &str,
         params: &[u8],
         decode: impl Fn(&[u8]) -> Decoded<Result<T, PanelError>>,
     ) -> Result<T, PanelError> {
+        self.call_in(PANEL_INSTANCE, func, params, decode)
+    }
+
+    /// [`Self::call`] in `instance` (the panel's `panel` or `inspect` interface).
+    fn call_in<T>(
+        &self,
+        instance: &str,
+        func: &str,
+        params: &[u8],
+        decode: impl Fn(&[u8]) -> Decoded<Result<T, PanelError>>,
+    ) -> Result<T, PanelError> {
         let what = match &self.link {
-            Some(link) => format!("{PANEL_INSTANCE}.{func} (panel `{link}`)"),
-            None => format!("{PANEL_INSTANCE}.{func}"),
+            Some(link) => format!("{instance}.{func} (panel `{link}`)"),
+            None => format!("{instance}.{func}"),
         };
         let timed_out = || {
             let budget = PANEL_BUDGET_NS / 1_000_000_000;
@@ -104,9 +116,10 @@ impl LatticePanel {
             // The host picks the link when the call starts: name it for every call, since an
             // instance may serve several panels.
             let panel = CallTargetInterface::new("oled-lattice", "panel", "panel");
-            set_link_name(link, vec![panel]);
+            let inspect = CallTargetInterface::new("oled-lattice", "panel", "inspect");
+            set_link_name(link, vec![panel, inspect]);
         }
-        let invocation = invoke(Context::default(), PANEL_INSTANCE, func, params, &[]);
+        let invocation = invoke(Context::default(), instance, func, params, &[]);
         let sent = invocation.subscribe();
         let ready = poll(&[&sent, &timer]);
         drop(sent);
@@ -177,6 +190,10 @@ impl Panel for LatticePanel {
 
     fn last_text(&self) -> Result<Option<String>, PanelError> {
         self.call("last-text", &[], wire::decode_last_text)
+    }
+
+    fn ascii(&self) -> Result<String, PanelError> {
+        self.call_in(INSPECT_INSTANCE, "ascii", &[], wire::decode_ascii)
     }
 
     fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {

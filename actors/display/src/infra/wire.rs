@@ -13,6 +13,8 @@ use crate::domain::{PanelError, PanelInfo, PresentCost};
 
 /// The panel's interface instance as the provider serves it.
 pub const PANEL_INSTANCE: &str = "oled-lattice:panel/panel@0.1.0";
+/// The panel's inspect interface (what the glass shows, as text).
+pub const INSPECT_INSTANCE: &str = "oled-lattice:panel/inspect@0.1.0";
 
 /// Why bytes could not be decoded (yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,9 +225,25 @@ pub fn decode_last_text(b: &[u8]) -> Decoded<Result<Option<String>, PanelError>>
     )
 }
 
+/// Results of `inspect.ascii`: a bare `string` (no error case: the provider writes its errors into it).
+pub fn decode_ascii(b: &[u8]) -> Decoded<Result<String, PanelError>> {
+    let mut r = Reader::new(b);
+    finish(r.string().and_then(|v| r.done(Ok(v))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_result() {
+        assert_eq!(
+            decode_ascii(&[3, b'#', b'.', b'\n']),
+            Ok(Some(Ok("#.\n".to_string())))
+        );
+        assert_eq!(decode_ascii(&[3, b'#']), Ok(None));
+        assert!(decode_ascii(&[1, b'#', 0]).is_err());
+    }
 
     #[test]
     fn parameters() {
