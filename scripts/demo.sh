@@ -2,7 +2,10 @@
 # The main job in one command: build, bring the lattice up, `wash app deploy`, `wash call` with TEXT,
 # then show the panel of the "pi" host (ASCII here, and the path of its PNG snapshot).
 #
-#   ./scripts/demo.sh ["TEXT"]        ./scripts/lattice.sh down   takes it all down again
+#   ./scripts/demo.sh ["TEXT"]        one Pi, one panel
+#   ./scripts/demo.sh --fleet         a small house: the laptop and two Pis (kitchen, hall), three
+#                                     panels by name; text sent to each by name, then every panel shown
+#   ./scripts/lattice.sh down         takes it all down again
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -10,10 +13,50 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$OLED_REPO/scripts/lib/app.sh"
 cd "$OLED_REPO"
 
+FLEET=0
+if [[ "${1:-}" == --fleet ]]; then
+    FLEET=1
+    shift
+fi
 TEXT="${1:-Hello from the lattice}"
 
 bash scripts/install-tools.sh
 app_build
+
+if ((FLEET)); then
+    mkdir -p build/panels
+    OLED_FLEET=1 bash scripts/lattice.sh up
+    app_env
+    APP_NAME=oled-fleet
+    app_deploy "$OLED_REPO/wadm/oled-lattice.fleet.yaml"
+    app_wait_http 90 || die "the fleet is deployed, but HTTP does not answer; see $OLED_LATTICE_STATE/logs/"
+    # Every panel answers (bounded): the providers on both Pis have their links.
+    for _ in $(seq 1 90); do
+        curl -s -m 10 127.0.0.1:8080/panels | grep -q '"health":"ok".*"health":"ok".*"health":"ok"' && break
+        sleep 1
+    done
+    for pair in "kitchen-left=Soup's on" "kitchen-right=Timer 12:00" "hall=Welcome home"; do
+        log "curl -d '${pair#*=}' 127.0.0.1:8080/panels/${pair%%=*}"
+        curl -s -m 10 -d "${pair#*=}" "127.0.0.1:8080/panels/${pair%%=*}" | cut -c1-160
+        echo
+    done
+    log "curl '127.0.0.1:8080/panels?ascii=1'   (every glass, read back over its own link)"
+    curl -s -m 20 '127.0.0.1:8080/panels?ascii=1' | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["panels"]:
+    print(f"--- {p[\"name\"]} (room {p[\"room\"]}, {p.get(\"controller\")}, {p.get(\"size\")}): {p[\"health\"]}, shows {p.get(\"shows\")!r}")
+    print(p.get("ascii") or "")'
+    cat <<TRY
+
+Try:
+  curl 127.0.0.1:8080/panels
+  curl -d 'Dinner!' '127.0.0.1:8080/panels/*'
+  source $(bash scripts/lattice.sh env) && wash call oled-display oled-lattice:display/invoke.panels
+  ./scripts/lattice.sh down
+TRY
+    exit 0
+fi
+
 bash scripts/lattice.sh up
 app_env
 app_deploy "$APP_MANIFEST_LOCAL"
