@@ -27,6 +27,9 @@ if ((FLEET)); then
     mkdir -p build/panels
     OLED_FLEET=1 bash scripts/lattice.sh up
     app_env
+    # The one-panel app and the fleet share component ids (oled-display, http-server): one at a time.
+    wash app undeploy oled-lattice >/dev/null 2>&1 || true
+    wash app delete oled-lattice --all-versions >/dev/null 2>&1 || true
     APP_NAME=oled-fleet
     app_deploy "$OLED_REPO/wadm/oled-lattice.fleet.yaml"
     app_wait_http 90 || die "the fleet is deployed, but HTTP does not answer; see $OLED_LATTICE_STATE/logs/"
@@ -44,7 +47,8 @@ if ((FLEET)); then
     curl -s -m 20 '127.0.0.1:8080/panels?ascii=1' | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["panels"]:
-    print(f"--- {p[\"name\"]} (room {p[\"room\"]}, {p.get(\"controller\")}, {p.get(\"size\")}): {p[\"health\"]}, shows {p.get(\"shows\")!r}")
+    head = "--- {} (room {}, {}, {}): {}, shows {!r}"
+    print(head.format(p["name"], p["room"], p.get("controller"), p.get("size"), p["health"], p.get("shows")))
     print(p.get("ascii") or "")'
     cat <<TRY
 
@@ -59,6 +63,8 @@ fi
 
 bash scripts/lattice.sh up
 app_env
+wash app undeploy oled-fleet >/dev/null 2>&1 || true
+wash app delete oled-fleet --all-versions >/dev/null 2>&1 || true
 app_deploy "$APP_MANIFEST_LOCAL"
 app_wait_ready 90 || die "the lattice is up and the app deployed, but the display does not answer; see $OLED_LATTICE_STATE/logs/"
 
