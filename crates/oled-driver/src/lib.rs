@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod care;
 mod error;
 mod panel;
 pub mod plan;
