@@ -12,7 +12,7 @@
 //!     off_after: Some(Duration::from_secs(30 * 60)),
 //!     ..CarePolicy::default()
 //! };
-//! let idle = |minutes| Moment { idle: Duration::from_secs(minutes * 60), ..Moment::default() };
+//! let idle = |minutes: u64| Moment { idle: Duration::from_secs(minutes * 60), ..Moment::default() };
 //! assert_eq!(policy.state(&idle(1), 0).level, Level::Awake);
 //! assert_eq!(policy.state(&idle(6), 0).level, Level::Dimmed);
 //! assert_eq!(policy.state(&idle(31), 0).level, Level::Off);
