@@ -21,7 +21,8 @@
 use std::time::Duration;
 
 /// Hours of the local day with their own contrast, e.g. 22:00-07:00 (may wrap past midnight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QuietHours {
     /// Minute of the day they start (0-1439).
     pub start: u16,
@@ -75,7 +76,8 @@ impl QuietHours {
 }
 
 /// What a panel's owner asks for (all optional; the default does nothing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CarePolicy {
     /// Dim after this long without an update.
     pub dim_after: Option<Duration>,
@@ -102,6 +104,11 @@ pub struct Moment {
 
 /// How lit the panel should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum Level {
     /// As configured.
     #[default]
@@ -125,6 +132,7 @@ impl Level {
 
 /// How the panel should be now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CareState {
     /// Awake, dimmed or off.
     pub level: Level,

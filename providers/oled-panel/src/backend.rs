@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use oled_driver::care::{CarePolicy, CareState};
 use oled_driver::Controller;
 use serde::Serialize;
 use tracing::{error, info, warn};
@@ -70,6 +71,16 @@ pub trait PanelBackend: Send + 'static {
     fn shutdown(&mut self, blank: bool) -> Result<(), PanelError>;
     /// Forgets what the panel holds: the next call re-initialises it and sends the whole frame.
     fn forget(&mut self);
+    /// Night mode and burn-in care asked for by the configuration.
+    fn care_policy(&self) -> CarePolicy;
+    /// Puts `state` on the chip (only the registers that differ); nothing on a panel not up.
+    fn apply_care(
+        &mut self,
+        policy: &CarePolicy,
+        state: &CareState,
+    ) -> Result<PresentCost, PanelError>;
+    /// Rows the picture leaves dark where a display offset wraps them.
+    fn free_rows(&self) -> u8;
 
     /// Makes the result of the calls since the last publish visible outside the process (the
     /// virtual panel's PNG snapshot). The owner calls it once per batch, before answering.
@@ -297,6 +308,25 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> 
         self.panel()?.set_contrast(level).map(drop)
     }
 
+    fn care_policy(&self) -> CarePolicy {
+        self.config.care
+    }
+
+    fn apply_care(
+        &mut self,
+        policy: &CarePolicy,
+        state: &CareState,
+    ) -> Result<PresentCost, PanelError> {
+        match &mut self.panel {
+            Ok(p) => p.apply_care(policy, state),
+            Err(_) => Ok(PresentCost::default()),
+        }
+    }
+
+    fn free_rows(&self) -> u8 {
+        self.panel.as_ref().map_or(0, |p| p.free_rows())
+    }
+
     fn set_power(&mut self, on: bool) -> Result<(), PanelError> {
         self.panel()?.set_power(on).map(drop)
     }
@@ -492,6 +522,24 @@ impl PanelBackend for VirtualBackend {
         self.apply_fault();
         let r = self.panel.set_contrast(level).map(drop);
         self.after(r, |_| true)
+    }
+
+    fn care_policy(&self) -> CarePolicy {
+        self.config.care
+    }
+
+    fn apply_care(
+        &mut self,
+        policy: &CarePolicy,
+        state: &CareState,
+    ) -> Result<PresentCost, PanelError> {
+        self.apply_fault();
+        let r = self.panel.apply_care(policy, state);
+        self.after(r, |c| c.bytes > 0)
+    }
+
+    fn free_rows(&self) -> u8 {
+        self.panel.free_rows()
     }
 
     fn set_power(&mut self, on: bool) -> Result<(), PanelError> {

@@ -15,6 +15,10 @@
 //! | `blank_on_shutdown` | `true`, `false`                  | `false`               |
 //! | `state_dir`         | a folder, empty for none         | none                  |
 //! | `fault_file`        | a file path (`virtual` only)     | none                  |
+//! | `dim_after`         | minutes idle, then `dim_contrast` (default 1) | never    |
+//! | `off_after`         | minutes idle, then display off (woken by the next update) | never |
+//! | `quiet_hours`       | `HH:MM-HH:MM` local time, at `quiet_contrast` (default 1) | none |
+//! | `shift_every`       | minutes between one-row pixel shifts (display offset) | never |
 //!
 //! `state_dir` keeps each panel's last picture (see [`crate::state`]): on the Pi `/var/lib/oled-lattice`.
 //! `fault_file` is the virtual panel's fault switch for tests and the fault bench: while the file says
@@ -37,7 +41,7 @@ pub const DEFAULT_ADDRESS: u8 = 0x3C;
 pub const DEFAULT_SNAPSHOT: &str = "/tmp/oled-panel.png";
 
 /// Every key this provider reads.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 18] = [
     "backend",
     "driver",
     "column_offset",
@@ -50,6 +54,12 @@ pub const KEYS: [&str; 12] = [
     "blank_on_shutdown",
     "state_dir",
     "fault_file",
+    "dim_after",
+    "dim_contrast",
+    "off_after",
+    "quiet_hours",
+    "quiet_contrast",
+    "shift_every",
 ];
 
 /// Where the panel is.
@@ -99,6 +109,8 @@ pub struct PanelConfig {
     pub state_dir: Option<PathBuf>,
     /// The virtual panel's fault switch (see the module docs).
     pub fault_file: Option<PathBuf>,
+    /// Night mode and burn-in care (`dim_after`, `off_after`, `quiet_hours`, `shift_every`, ...).
+    pub care: oled_driver::care::CarePolicy,
 }
 
 impl Default for PanelConfig {
@@ -115,6 +127,10 @@ impl Default for PanelConfig {
             blank_on_shutdown: false,
             state_dir: None,
             fault_file: None,
+            care: oled_driver::care::CarePolicy {
+                dim_contrast: 1,
+                ..oled_driver::care::CarePolicy::default()
+            },
         }
     }
 }
@@ -185,8 +201,45 @@ impl PanelConfig {
                 "fault_file" => {
                     c.fault_file = (!value.is_empty()).then(|| PathBuf::from(value));
                 }
+                "dim_after" => c.care.dim_after = parse_minutes("dim_after", value)?,
+                "dim_contrast" => {
+                    c.care.dim_contrast = parse_contrast(value).map_err(|e| ConfigError {
+                        key: "dim_contrast",
+                        ..e
+                    })?
+                }
+                "off_after" => c.care.off_after = parse_minutes("off_after", value)?,
+                "shift_every" => c.care.shift_every = parse_minutes("shift_every", value)?,
                 _ => {}
             }
+        }
+        // After the loop, whatever the order: quiet hours with their contrast.
+        let quiet_contrast = match values
+            .iter()
+            .find(|(k, _)| normalise_key(k) == "quiet_contrast")
+        {
+            Some((_, v)) => parse_contrast(v).map_err(|e| ConfigError {
+                key: "quiet_contrast",
+                ..e
+            })?,
+            None => 1,
+        };
+        if let Some((_, raw)) = values
+            .iter()
+            .find(|(k, _)| normalise_key(k) == "quiet_hours")
+        {
+            c.care.quiet = match raw.trim() {
+                "" => None,
+                spec => Some(
+                    oled_driver::care::QuietHours::parse(spec, quiet_contrast).map_err(|_| {
+                        err(
+                            "quiet_hours",
+                            raw,
+                            "HH:MM-HH:MM, local time (e.g. 22:00-07:00)",
+                        )
+                    })?,
+                ),
+            };
         }
         // After the loop: `column_offset` means something only for an SH1106, whatever the order.
         if let Some(raw) = values
@@ -302,6 +355,26 @@ fn normalise_key(key: &str) -> String {
     key.trim().to_ascii_lowercase().replace('-', "_")
 }
 
+/// Minutes (decimals allowed: `0.5` is 30 s), more than 0; empty for never.
+fn parse_minutes(key: &'static str, v: &str) -> Result<Option<std::time::Duration>, ConfigError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    let m: f64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m: &f64| m.is_finite() && *m > 0.0 && *m <= 525_600.0)
+        .ok_or_else(|| {
+            err(
+                key,
+                v,
+                "minutes, more than 0 (e.g. 10 or 0.5), empty for never",
+            )
+        })?;
+    Ok(Some(std::time::Duration::from_secs_f64(m * 60.0)))
+}
+
 fn err(key: &'static str, value: &str, accepted: &'static str) -> ConfigError {
     ConfigError {
         key,
@@ -393,6 +466,38 @@ mod tests {
     }
 
     #[test]
+    fn night_mode_keys() {
+        use std::time::Duration;
+        let c = PanelConfig::from_map(&map(&[
+            ("dim_after", "10"),
+            ("dim_contrast", "5"),
+            ("off_after", "0.5"),
+            ("quiet_contrast", "2"),
+            ("quiet_hours", "22:30-06:00"),
+            ("shift_every", "15"),
+        ]))
+        .unwrap();
+        assert_eq!(c.care.dim_after, Some(Duration::from_secs(600)));
+        assert_eq!(c.care.dim_contrast, 5);
+        assert_eq!(c.care.off_after, Some(Duration::from_secs(30)));
+        assert_eq!(c.care.shift_every, Some(Duration::from_secs(900)));
+        let q = c.care.quiet.unwrap();
+        assert_eq!((q.start, q.end, q.contrast), (22 * 60 + 30, 6 * 60, 2));
+        for (key, value) in [
+            ("dim_after", "0"),
+            ("off_after", "-1"),
+            ("shift_every", "soon"),
+            ("quiet_hours", "22-07"),
+            ("dim_contrast", "300"),
+        ] {
+            let e = PanelConfig::from_map(&map(&[(key, value)])).unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+        }
+        // Night mode is applied in place: same device.
+        assert!(c.same_device(&PanelConfig::default()));
+    }
+
+    #[test]
     fn defaults() {
         let c = PanelConfig::from_map(&HashMap::new()).unwrap();
         assert_eq!(c, PanelConfig::default());
@@ -434,6 +539,7 @@ mod tests {
                 blank_on_shutdown: true,
                 state_dir: Some(PathBuf::from("/var/lib/oled-lattice")),
                 fault_file: None,
+                care: PanelConfig::default().care,
             }
         );
         assert_eq!(c.location(), "/var/tmp/panel.png");

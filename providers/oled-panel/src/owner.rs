@@ -24,6 +24,7 @@ use tracing::{debug, error, info, warn};
 use crate::backend::{BackendInfo, PanelBackend};
 use crate::config::PanelConfig;
 use crate::state::{PanelState, StateFile};
+use oled_driver::care::{CareState, Moment};
 use oled_driver::{PanelError, PanelStats, PresentCost};
 
 /// Requests waiting for the owner before senders are made to wait.
@@ -53,6 +54,8 @@ enum Request {
     Stats(oneshot::Sender<StatsReport>),
     Health(oneshot::Sender<Result<(), String>>),
     Shutdown(bool, Reply<()>),
+    /// Once a second from the owner's ticker: night mode and burn-in care look at the time.
+    Tick,
 }
 
 /// What `inspect.stats` reports, as JSON.
@@ -68,6 +71,8 @@ pub struct StatsReport {
     pub panel: PanelStats,
     /// Where the owner's time went, for the lattice benchmark's breakdown.
     pub timing: Timing,
+    /// Night mode and burn-in care now: awake, dimmed or off; quiet hours; display offset.
+    pub care: CareState,
 }
 
 /// Totals of the owner's own time, in microseconds, since it started.
@@ -149,6 +154,21 @@ pub fn spawn_with(
             }
             Owner::new(label, backend, startup.state, cell).run(rx)
         })?;
+    // The ticker holds the channel weakly: the owner still ends when its last handle goes, and the
+    // ticker when the owner does.
+    let ticks = tx.downgrade();
+    let ticker = std::thread::Builder::new()
+        .name(format!("care {name}"))
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            let Some(tx) = ticks.upgrade() else { break };
+            if tx.blocking_send(Request::Tick).is_err() {
+                break;
+            }
+        });
+    if let Err(e) = ticker {
+        warn!(panel = name, error = %e, "no care ticker: night mode and pixel shift stay off");
+    }
     Ok((PanelHandle { tx, health }, thread))
 }
 
@@ -303,6 +323,20 @@ fn log_result<T>(label: &str, op: &'static str, r: &Result<T, PanelError>) {
     }
 }
 
+/// How often night mode and burn-in care look at the time.
+const TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Minute of the local day on this machine (the Pi's local time), if its time zone is known.
+fn local_minute(zone: Option<&tz::TimeZone>) -> Option<u16> {
+    let offset = zone?.find_current_local_time_type().ok()?.ut_offset();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let local = i64::try_from(now).ok()? + i64::from(offset);
+    u16::try_from(local.rem_euclid(86_400) / 60).ok()
+}
+
 fn micros(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
@@ -327,6 +361,13 @@ struct Owner {
     /// Flushes saved states to the disk in the background.
     syncer: Syncer,
     timing: Timing,
+    /// Night mode and burn-in care as last put on the panel.
+    care: CareState,
+    /// The last update (or the owner's start): night mode's idle time.
+    last_update: Instant,
+    started: Instant,
+    /// This machine's time zone, for quiet hours.
+    zone: Option<tz::TimeZone>,
 }
 
 /// A thread that fsyncs the state file after each save, coalescing saves that come faster than the
@@ -398,6 +439,45 @@ impl Owner {
             held: Vec::new(),
             syncer: Syncer::start(&label_for_sync),
             timing: Timing::default(),
+            care: CareState::default(),
+            last_update: Instant::now(),
+            started: Instant::now(),
+            zone: tz::TimeZone::local().ok(),
+        }
+    }
+
+    /// Night mode and burn-in care: works out how the panel should be now and puts the difference on
+    /// it (a few command bytes). A failure is logged; the next tick tries again.
+    fn tend(&mut self) {
+        let policy = self.backend.care_policy();
+        if !policy.is_active() && self.care == CareState::default() {
+            return;
+        }
+        if policy.quiet.is_some() && self.zone.is_none() {
+            self.zone = tz::TimeZone::local().ok();
+        }
+        let now = Moment {
+            idle: self.last_update.elapsed(),
+            local_minute: local_minute(self.zone.as_ref()),
+            running: self.started.elapsed(),
+        };
+        let state = policy.state(&now, self.backend.free_rows());
+        let label = self.label.clone();
+        match guarded(&label, &mut self.backend, |b| b.apply_care(&policy, &state)) {
+            Ok(cost) => {
+                if state != self.care {
+                    info!(
+                        panel = %label,
+                        level = state.level.name(),
+                        quiet = state.quiet,
+                        offset = state.offset,
+                        bytes = cost.bytes,
+                        "night mode / burn-in care"
+                    );
+                }
+                self.care = state;
+            }
+            Err(e) => debug!(panel = %label, error = %e, "care not applied; next tick tries again"),
         }
     }
 
@@ -513,6 +593,7 @@ impl Owner {
                         | Request::Health(_)
                         | Request::Ascii(_)
                         | Request::LastText(_)
+                        | Request::Tick
                 ) {
                     self.bring_up();
                 }
@@ -583,6 +664,9 @@ impl Owner {
                     );
                     self.text = text;
                     self.dirty = true;
+                    // An update wakes a dimmed or switched-off panel, and keeps the shift on the glass.
+                    self.last_update = Instant::now();
+                    self.tend();
                 }
                 log_result(label, "present", &r);
                 self.hold(reply, r);
@@ -634,11 +718,13 @@ impl Owner {
                     rotation: info.rotation,
                     panel: self.backend.stats(),
                     timing: self.timing,
+                    care: self.care,
                 });
             }
             Request::Health(reply) => {
                 self.answer(reply, self.backend.health());
             }
+            Request::Tick => self.tend(),
             Request::Shutdown(blank, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.shutdown(blank));
                 match &r {

@@ -427,3 +427,65 @@ async fn named_links_from_one_component_reach_their_own_panels() {
     assert_eq!(still.address, 0x3C);
     p.shutdown().await.unwrap();
 }
+
+/// Night mode through the provider, on its real clock (the owner ticks once a second): dimmed after
+/// `dim_after`, off after `off_after`, awake again with the next update; inspect.stats says so.
+#[tokio::test]
+async fn night_mode_dims_switches_off_and_wakes_on_the_next_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("night.png");
+    let p = OledPanelProvider::default();
+    p.init(init(&[
+        ("backend", "virtual"),
+        ("snapshot", png.to_str().unwrap()),
+        ("dim_after", "0.02"), // 1.2 s
+        ("dim_contrast", "3"),
+        ("off_after", "0.06"), // 3.6 s
+    ]))
+    .await
+    .unwrap();
+    let level = |stats: String| -> String {
+        let v: serde_json::Value = serde_json::from_str(&stats).unwrap();
+        v["care"]["level"].as_str().unwrap_or("?").to_string()
+    };
+    let mut dot = Frame::new(128, 64).unwrap();
+    dot.set_pixel(9, 9, true);
+    PanelApi::present(&p, None, bytes(&dot))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(level(Inspect::stats(&p, None).await.unwrap()), "awake");
+    let wait_for = |want: &'static str| {
+        let p = p.clone();
+        async move {
+            for _ in 0..80 {
+                if level(Inspect::stats(&p, None).await.unwrap()) == want {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(wait_for("dimmed").await, "dimmed after 1.2 s idle");
+    assert!(wait_for("off").await, "off after 3.6 s idle");
+    assert_eq!(
+        Inspect::ascii(&p, None).await.unwrap().matches('#').count(),
+        0,
+        "dark while off"
+    );
+    PanelApi::present(&p, None, bytes(&dot))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        level(Inspect::stats(&p, None).await.unwrap()),
+        "awake",
+        "the update woke it"
+    );
+    assert_eq!(
+        Inspect::ascii(&p, None).await.unwrap().matches('#').count(),
+        1
+    );
+    p.shutdown().await.unwrap();
+}
