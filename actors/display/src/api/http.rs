@@ -527,6 +527,7 @@ mod tests {
             assert_eq!(list[0]["health"], "ok");
             assert_eq!(list[0]["controller"], "ssd1306");
             assert_eq!(list[0]["size"], "128x64");
+            assert_eq!(list[0]["care"]["level"], "awake");
             assert_eq!(list[2]["name"], "hall");
             assert_eq!(list[2]["status"], 503);
             assert!(

@@ -90,6 +90,15 @@ impl Panel for &FakePanel {
         Ok(self.text.borrow().clone())
     }
 
+    fn care(&self) -> Result<super::Care, PanelError> {
+        self.own_info()?;
+        Ok(super::Care {
+            level: "awake".to_string(),
+            quiet: false,
+            offset: 0,
+        })
+    }
+
     fn ascii(&self) -> Result<String, PanelError> {
         let info = self.own_info()?;
         let frames = self.frames.borrow();

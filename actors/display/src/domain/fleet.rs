@@ -70,6 +70,8 @@ pub struct PanelEntry {
     /// The glass, read back from the panel (`#` lit), when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ascii: Option<String>,
+    /// Night mode and burn-in care now.
+    pub care: Option<super::Care>,
 }
 
 /// The HTTP status of a panel error: the panel or its Pi cannot be reached (503), did not answer in
@@ -95,6 +97,7 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
             controller: Some(s.panel.driver),
             size: Some(format!("{}x{}", s.panel.width, s.panel.height)),
             shows: s.last_text,
+            care: s.care,
         },
         Err(e) => PanelEntry {
             name: panel.name.clone(),
@@ -105,6 +108,7 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
             size: None,
             shows: None,
             ascii: None,
+            care: None,
         },
     }
 }

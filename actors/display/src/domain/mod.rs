@@ -56,6 +56,8 @@ pub trait Panel {
     /// What the glass shows, one text line per pixel row (`#` lit, `.` dark), as the panel reads it
     /// back.
     fn ascii(&self) -> Result<String, PanelError>;
+    /// Night mode and burn-in care as the panel's provider applies them now.
+    fn care(&self) -> Result<Care, PanelError>;
     /// [`Panel::present`] of a frame drawn for `width` x `height`: `BadFrame` unless that is the
     /// panel's size.
     fn present_sized(
@@ -80,6 +82,17 @@ pub struct Shown {
     pub bus: PresentCost,
 }
 
+/// Night mode and burn-in care of a panel (its provider decides; see the panel's config).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Care {
+    /// `awake`, `dimmed` or `off`.
+    pub level: String,
+    /// Inside its quiet hours.
+    pub quiet: bool,
+    /// Display offset in rows (the pixel shift).
+    pub offset: u8,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
     pub component: &'static str,
@@ -91,6 +104,8 @@ pub struct Status {
     pub last_text: Option<String>,
     /// The demo screen's title (the component's `title` config; a deployment can name itself).
     pub title: String,
+    /// Night mode and burn-in care now, when the panel's link carries its inspect interface.
+    pub care: Option<Care>,
 }
 
 /// Longest text accepted, in bytes; larger requests are refused rather than cut.
@@ -192,6 +207,7 @@ impl<P: Panel> Display<P> {
             max_text_bytes: MAX_TEXT_BYTES,
             last_text: self.panel.last_text()?,
             title: self.title().to_string(),
+            care: self.panel.care().ok(),
         })
     }
 

@@ -196,6 +196,18 @@ impl Panel for LatticePanel {
         self.call_in(INSPECT_INSTANCE, "ascii", &[], wire::decode_ascii)
     }
 
+    fn care(&self) -> Result<crate::domain::Care, PanelError> {
+        // inspect.stats is JSON with the owner's `care`; same wire shape as ascii (a bare string).
+        let stats = self.call_in(INSPECT_INSTANCE, "stats", &[], wire::decode_ascii)?;
+        #[derive(serde::Deserialize)]
+        struct Stats {
+            care: crate::domain::Care,
+        }
+        serde_json::from_str::<Stats>(&stats)
+            .map(|s| s.care)
+            .map_err(|e| PanelError::Invalid(format!("inspect.stats without care: {e}")))
+    }
+
     fn present(&self, frame: &[u8], text: Option<&str>) -> Result<PresentCost, PanelError> {
         let r = match text {
             Some(t) => self.call(
