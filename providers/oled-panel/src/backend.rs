@@ -81,6 +81,8 @@ pub trait PanelBackend: Send + 'static {
     ) -> Result<PresentCost, PanelError>;
     /// Rows the picture leaves dark where a display offset wraps them.
     fn free_rows(&self) -> u8;
+    /// The picture the panel holds (as presented), if known; never touches the bus.
+    fn shown(&self) -> Option<oled_driver::Frame>;
 
     /// Makes the result of the calls since the last publish visible outside the process (the
     /// virtual panel's PNG snapshot). The owner calls it once per batch, before answering.
@@ -327,6 +329,10 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> 
         self.panel.as_ref().map_or(0, |p| p.free_rows())
     }
 
+    fn shown(&self) -> Option<oled_driver::Frame> {
+        self.panel.as_ref().ok()?.shown()
+    }
+
     fn set_power(&mut self, on: bool) -> Result<(), PanelError> {
         self.panel()?.set_power(on).map(drop)
     }
@@ -540,6 +546,10 @@ impl PanelBackend for VirtualBackend {
 
     fn free_rows(&self) -> u8 {
         self.panel.free_rows()
+    }
+
+    fn shown(&self) -> Option<oled_driver::Frame> {
+        self.panel.shown()
     }
 
     fn set_power(&mut self, on: bool) -> Result<(), PanelError> {

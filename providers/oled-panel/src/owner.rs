@@ -47,6 +47,7 @@ enum Request {
     ),
     Reconfigure(Box<PanelConfig>, Option<StateFile>, Reply<()>),
     LastText(oneshot::Sender<Option<String>>),
+    Shown(oneshot::Sender<Option<oled_driver::Frame>>),
     SetContrast(u8, Reply<()>),
     SetPower(bool, Reply<()>),
     SetInvert(bool, Reply<()>),
@@ -215,6 +216,11 @@ impl PanelHandle {
     }
 
     /// The text the panel shows, as the last caller said (also after a restart, from the state).
+    /// The picture the panel holds (as presented), if known: from memory, no bus traffic.
+    pub async fn shown(&self) -> Option<oled_driver::Frame> {
+        self.ask(Request::Shown).await.flatten()
+    }
+
     pub async fn last_text(&self) -> Option<String> {
         self.ask(Request::LastText).await.flatten()
     }
@@ -593,6 +599,7 @@ impl Owner {
                         | Request::Health(_)
                         | Request::Ascii(_)
                         | Request::LastText(_)
+                        | Request::Shown(_)
                         | Request::Tick
                 ) {
                     self.bring_up();
@@ -683,6 +690,9 @@ impl Owner {
             }
             Request::LastText(reply) => {
                 self.answer(reply, self.text.clone());
+            }
+            Request::Shown(reply) => {
+                self.answer(reply, self.backend.shown());
             }
             Request::SetContrast(level, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.set_contrast(level));

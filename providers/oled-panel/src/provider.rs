@@ -34,7 +34,7 @@ wit_bindgen_wrpc::generate!({
 
 use exports::oled_lattice::panel::inspect::Handler as InspectHandler;
 use exports::oled_lattice::panel::panel::Handler as PanelHandler;
-use oled_lattice::panel::types::{PanelError, PanelInfo, PresentCost};
+use oled_lattice::panel::types::{PanelError, PanelInfo, PresentCost, ShownFrame};
 
 /// Name the provider gives itself on the lattice (NATS connection name, logs).
 pub const NAME: &str = "oled-panel-provider";
@@ -599,6 +599,23 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
     ) -> anyhow::Result<Result<Option<String>, PanelError>> {
         Ok(match self.route(&cx, "last-text").await {
             Ok(h) => Ok(h.last_text().await),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn shown(&self, cx: Option<Context>) -> anyhow::Result<Result<ShownFrame, PanelError>> {
+        Ok(match self.route(&cx, "shown").await {
+            Ok(h) => match h.shown().await {
+                Some(f) => Ok(ShownFrame {
+                    width: f.width(),
+                    height: f.height(),
+                    frame: wit_bindgen_wrpc::bytes::Bytes::copy_from_slice(f.as_bytes()),
+                }),
+                None => Err(PanelError::Absent(
+                    "what the panel shows is not known (it has not been brought up since a fault)"
+                        .to_string(),
+                )),
+            },
             Err(e) => Err(e),
         })
     }

@@ -80,10 +80,15 @@ fn read_body(req: &IncomingRequest) -> Result<(Vec<u8>, bool), String> {
 fn respond(out: ResponseOutparam, resp: http::Response) {
     let mut headers = vec![(
         "content-type".to_string(),
-        http::Response::CONTENT_TYPE.as_bytes().to_vec(),
+        resp.content_type.as_bytes().to_vec(),
     )];
     if let Some(allow) = resp.allow {
         headers.push(("allow".to_string(), allow.as_bytes().to_vec()));
+    }
+    if let Some(tag) = &resp.etag {
+        headers.push(("etag".to_string(), tag.as_bytes().to_vec()));
+        // Pictures change at any moment: ask again each time (a 304 when unchanged).
+        headers.push(("cache-control".to_string(), b"no-cache".to_vec()));
     }
     let Ok(fields) = Fields::from_list(&headers) else {
         return;
@@ -92,8 +97,12 @@ fn respond(out: ResponseOutparam, resp: http::Response) {
     let _ = response.set_status_code(resp.status);
     let Ok(body) = response.body() else { return };
     ResponseOutparam::set(out, Ok(response));
+    let payload: &[u8] = match &resp.bytes {
+        Some(b) => b,
+        None => resp.body.as_bytes(),
+    };
     if let Ok(stream) = body.write() {
-        for chunk in resp.body.as_bytes().chunks(4096) {
+        for chunk in payload.chunks(4096) {
             if stream.blocking_write_and_flush(chunk).is_err() {
                 break;
             }
@@ -101,6 +110,16 @@ fn respond(out: ResponseOutparam, resp: http::Response) {
         drop(stream);
     }
     let _ = OutgoingBody::finish(body, None);
+}
+
+/// The first value of header `name`, as text.
+fn header(request: &IncomingRequest, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(&name.to_string())
+        .into_iter()
+        .next()
+        .and_then(|v| String::from_utf8(v).ok())
 }
 
 impl wasi::exports::http::incoming_handler::Guest for Component {
@@ -112,12 +131,9 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
             WasiMethod::Delete => Method::Delete,
             _ => Method::Other,
         };
-        let content_type = request
-            .headers()
-            .get(&"content-type".to_string())
-            .into_iter()
-            .next()
-            .and_then(|v| String::from_utf8(v).ok());
+        let content_type = header(&request, "content-type");
+        let accept = header(&request, "accept");
+        let if_none_match = header(&request, "if-none-match");
         let path = request.path_with_query().unwrap_or_default();
         let resp = match (read_body(&request), fleet()) {
             (Ok((body, body_truncated)), fleet) => {
@@ -126,6 +142,8 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
                     content_type: content_type.as_deref(),
                     body: &body,
                     body_truncated,
+                    accept: accept.as_deref(),
+                    if_none_match: if_none_match.as_deref(),
                 };
                 match fleet {
                     Ok(fleet) => http::handle_path(&path, &fleet, &display_for(&fleet), &req),

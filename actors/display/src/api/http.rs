@@ -3,6 +3,7 @@
 //! `wash call ... --http-body "Hello"` sends a GET with a body, so a body means "show" for GET too;
 //! a GET without one asks for status.
 
+use super::png;
 use crate::domain::fleet::{self, NamedPanel, DEFAULT_PANEL};
 use crate::domain::{style_from, Display, Panel, PanelError, MAX_TEXT_BYTES};
 use serde::Deserialize;
@@ -29,6 +30,10 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     /// The body was longer than [`MAX_BODY_BYTES`] and was not read to its end.
     pub body_truncated: bool,
+    /// The `Accept` header: a browser's `text/html` gets the live view.
+    pub accept: Option<&'a str>,
+    /// The `If-None-Match` header: an image the caller has already is a 304.
+    pub if_none_match: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +42,24 @@ pub struct Response {
     pub body: String,
     /// Set on 405, as HTTP asks.
     pub allow: Option<&'static str>,
+    pub content_type: &'static str,
+    /// A binary body (an image), sent instead of `body`.
+    pub bytes: Option<Vec<u8>>,
+    /// The entity tag of an image (sent with 200 and 304).
+    pub etag: Option<String>,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Self {
+            status: 200,
+            body: String::new(),
+            allow: None,
+            content_type: Self::CONTENT_TYPE,
+            bytes: None,
+            etag: None,
+        }
+    }
 }
 
 impl Response {
@@ -46,7 +69,7 @@ impl Response {
         Self {
             status: 200,
             body: body.to_string(),
-            allow: None,
+            ..Self::default()
         }
     }
 
@@ -71,7 +94,7 @@ impl Response {
         Self {
             status,
             body: json!({ "error": reason.into(), "status": status }).to_string(),
-            allow: None,
+            ..Self::default()
         }
     }
 }
@@ -102,6 +125,8 @@ pub enum Route<'a> {
     One(&'a str),
     /// `/panels/*`: every panel.
     All,
+    /// `/panel.png` (the default panel) and `/panels/{name}.png`: the picture it holds.
+    Png(&'a str),
     NotFound,
 }
 
@@ -112,8 +137,14 @@ pub fn route(path: &str) -> Route<'_> {
         "" => Route::Default,
         "/panels" => Route::List,
         "/panels/*" => Route::All,
+        "/panel.png" => Route::Png(DEFAULT_PANEL),
         _ => match path.strip_prefix("/panels/") {
-            Some(name) if !name.is_empty() && !name.contains('/') => Route::One(name),
+            Some(name) if !name.is_empty() && !name.contains('/') => {
+                match name.strip_suffix(".png") {
+                    Some(n) if !n.is_empty() => Route::Png(n),
+                    _ => Route::One(name),
+                }
+            }
             _ => Route::NotFound,
         },
     }
@@ -146,6 +177,52 @@ pub fn listing<P: Panel>(
     json!({ "panels": entries })
 }
 
+/// The live view (`GET /` from a browser): every panel's picture, polled with its entity tag, and a
+/// form to send text. Served by this component; no other web server.
+pub const LIVE_PAGE: &str = include_str!("assets/live.html");
+
+/// A browser asking for a page: `GET /` without a body, `Accept` naming `text/html`.
+fn wants_page(req: &Request<'_>) -> bool {
+    req.method == Method::Get
+        && req.body.is_empty()
+        && req
+            .accept
+            .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
+}
+
+/// `GET /panel.png`, `/panels/{name}.png`: the picture the panel holds (from its provider's memory,
+/// no bus traffic), with its entity tag; 304 when the caller already has it.
+fn image<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
+    if req.method != Method::Get {
+        return Response {
+            allow: Some("GET"),
+            ..Response::error(405, "a panel's picture is read with GET")
+        };
+    }
+    let frame = match display.shown() {
+        Ok(f) => f,
+        Err(e) => return panel_error(e),
+    };
+    let tag = png::etag(&frame);
+    let same = req
+        .if_none_match
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    if same {
+        return Response {
+            status: 304,
+            etag: Some(tag),
+            content_type: "image/png",
+            ..Response::default()
+        };
+    }
+    Response {
+        bytes: Some(png::png(&frame)),
+        etag: Some(tag),
+        content_type: "image/png",
+        ..Response::default()
+    }
+}
+
 /// `?ascii` (or `?ascii=1`) in the query: the listing carries each panel's picture.
 fn wants_ascii(path: &str) -> bool {
     path.split_once('?').is_some_and(|(_, q)| {
@@ -163,8 +240,28 @@ pub fn handle_path<P: Panel>(
     req: &Request<'_>,
 ) -> Response {
     let known = names(panels);
+    let unknown = |name: &str| {
+        let list: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
+        Response {
+            status: 404,
+            body: json!({
+                "error": format!("no panel named `{name}`; the panels are: {}", list.join(", ")),
+                "status": 404,
+                "panels": list,
+            })
+            .to_string(),
+            ..Response::default()
+        }
+    };
     match route(path) {
+        Route::Default if wants_page(req) => Response {
+            body: LIVE_PAGE.to_string(),
+            content_type: "text/html; charset=utf-8",
+            ..Response::default()
+        },
         Route::Default => handle(&display_for(DEFAULT_PANEL), req),
+        Route::Png(name) if !known.iter().any(|p| p.name == name) => unknown(name),
+        Route::Png(name) => image(&display_for(name), req),
         Route::List => match (req.method, req.body.is_empty()) {
             (Method::Get, true) => Response::ok(listing(panels, display_for, wants_ascii(path))),
             _ => Response {
@@ -179,17 +276,7 @@ pub fn handle_path<P: Panel>(
             if known.iter().any(|p| p.name == name) {
                 handle(&display_for(name), req)
             } else {
-                let list: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
-                Response {
-                    status: 404,
-                    body: json!({
-                        "error": format!("no panel named `{name}`; the panels are: {}", list.join(", ")),
-                        "status": 404,
-                        "panels": list,
-                    })
-                    .to_string(),
-                    allow: None,
-                }
+                unknown(name)
             }
         }
         Route::All => {
@@ -217,6 +304,7 @@ pub fn handle_path<P: Panel>(
                 status,
                 body: json!({ "panels": per_panel }).to_string(),
                 allow,
+                ..Response::default()
             }
         }
         Route::NotFound => Response::error(
@@ -321,6 +409,8 @@ mod tests {
             content_type: ct,
             body,
             body_truncated: false,
+            accept: None,
+            if_none_match: None,
         }
     }
 
@@ -591,6 +681,79 @@ mod tests {
         }
 
         #[test]
+        fn a_browser_gets_the_live_page_and_curl_the_json() {
+            let p = FakePanel::new(128, 64);
+            let display_for = |_: &str| Display::new(&p);
+            let mut r = req(Method::Get, None, b"");
+            r.accept = Some("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
+            let page = handle_path("/", &[], &display_for, &r);
+            assert_eq!(
+                (page.status, page.content_type),
+                (200, "text/html; charset=utf-8")
+            );
+            assert!(page.body.contains("<form") && page.body.contains(".png"));
+            r.accept = Some("*/*");
+            let json = handle_path("/", &[], &display_for, &r);
+            assert_eq!(json.content_type, "application/json");
+            assert!(json.body.contains("\"status\""));
+        }
+
+        #[test]
+        fn pictures_come_with_an_entity_tag_and_an_unchanged_one_is_304() {
+            let p = FakePanel::new(128, 64);
+            let display_for = |_: &str| Display::new(&p);
+            let get = |inm: Option<&str>| {
+                let mut r = req(Method::Get, None, b"");
+                r.if_none_match = inm;
+                handle_path("/panel.png", &[], &display_for, &r)
+            };
+            let first = get(None);
+            assert_eq!((first.status, first.content_type), (200, "image/png"));
+            assert!(first.bytes.as_ref().unwrap().starts_with(b"\x89PNG"));
+            let tag = first.etag.clone().unwrap();
+            let again = get(Some(&tag));
+            assert_eq!((again.status, again.bytes.is_none()), (304, true));
+            assert_eq!(again.etag.as_deref(), Some(tag.as_str()));
+            // A change of picture is a new tag.
+            handle(&Display::new(&p), &req(Method::Post, None, b"new"));
+            let changed = get(Some(&tag));
+            assert_eq!(changed.status, 200);
+            assert_ne!(changed.etag.unwrap(), tag);
+            let r = handle_path(
+                "/panel.png",
+                &[],
+                &display_for,
+                &req(Method::Post, None, b"x"),
+            );
+            assert_eq!((r.status, r.allow), (405, Some("GET")));
+        }
+
+        #[test]
+        fn each_named_panel_has_its_picture() {
+            let h = House::new();
+            let panels =
+                parse_panels("kitchen-left:kitchen,kitchen-right:kitchen,hall:hall").unwrap();
+            let display_for = |name: &str| {
+                Display::new(match name {
+                    "kitchen-right" => &h.right,
+                    "hall" => &h.hall,
+                    _ => &h.left,
+                })
+            };
+            let get = |path: &str| {
+                handle_path(path, &panels, &display_for, &req(Method::Get, None, b"")).status
+            };
+            assert_eq!(get("/panels/kitchen-right.png"), 200);
+            assert_eq!(
+                get("/panels/hall.png"),
+                503,
+                "absent: the reason, no picture"
+            );
+            assert_eq!(get("/panels/attic.png"), 404);
+            assert_eq!(get("/panel.png"), 404, "a fleet has no `default` name");
+        }
+
+        #[test]
         fn without_a_fleet_the_default_panel_is_the_only_one() {
             let p = FakePanel::new(128, 64);
             let display_for = |_: &str| Display::new(&p);
@@ -670,7 +833,7 @@ mod tests {
                 path in prop_oneof![Just("/".to_string()), Just("/panels/*".to_string()), "/[a-z/*?]{0,20}"],
             ) {
                 let p = FakePanel::new(128, 64);
-                let r = Request { method: m, content_type: ct.as_deref(), body: &b, body_truncated: truncated };
+                let r = Request { method: m, content_type: ct.as_deref(), body: &b, body_truncated: truncated, accept: None, if_none_match: None };
                 let resp = handle(&Display::new(&p), &r);
                 let v: serde_json::Value = serde_json::from_str(&resp.body).expect("every answer is JSON");
                 // Any path, through the router: JSON, never a panic.

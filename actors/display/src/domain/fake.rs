@@ -99,6 +99,16 @@ impl Panel for &FakePanel {
         })
     }
 
+    fn shown(&self) -> Result<oled_frame::Frame, PanelError> {
+        let info = self.own_info()?;
+        let frames = self.frames.borrow();
+        match frames.last() {
+            Some(bytes) => oled_frame::Frame::from_bytes(info.width, info.height, bytes.clone()),
+            None => oled_frame::Frame::new(info.width, info.height),
+        }
+        .map_err(|e| PanelError::Invalid(e.to_string()))
+    }
+
     fn ascii(&self) -> Result<String, PanelError> {
         let info = self.own_info()?;
         let frames = self.frames.borrow();

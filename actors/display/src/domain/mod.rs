@@ -58,6 +58,8 @@ pub trait Panel {
     fn ascii(&self) -> Result<String, PanelError>;
     /// Night mode and burn-in care as the panel's provider applies them now.
     fn care(&self) -> Result<Care, PanelError>;
+    /// The picture the panel holds, as presented (after rotation), from its provider's memory.
+    fn shown(&self) -> Result<oled_frame::Frame, PanelError>;
     /// [`Panel::present`] of a frame drawn for `width` x `height`: `BadFrame` unless that is the
     /// panel's size.
     fn present_sized(
@@ -214,6 +216,11 @@ impl<P: Panel> Display<P> {
     /// What the panel's glass shows, read back from the panel (`#` lit, `.` dark).
     pub fn ascii(&self) -> Result<String, PanelError> {
         self.panel.ascii()
+    }
+
+    /// The picture the panel holds (the live view's image).
+    pub fn shown(&self) -> Result<oled_frame::Frame, PanelError> {
+        self.panel.shown()
     }
 
     /// A screen that shows the path the pixels took: a frame, the title, and the panel's size.

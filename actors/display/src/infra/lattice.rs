@@ -196,6 +196,10 @@ impl Panel for LatticePanel {
         self.call_in(INSPECT_INSTANCE, "ascii", &[], wire::decode_ascii)
     }
 
+    fn shown(&self) -> Result<oled_frame::Frame, PanelError> {
+        self.call("shown", &[], wire::decode_shown)
+    }
+
     fn care(&self) -> Result<crate::domain::Care, PanelError> {
         // inspect.stats is JSON with the owner's `care`; same wire shape as ascii (a bare string).
         let stats = self.call_in(INSPECT_INSTANCE, "stats", &[], wire::decode_ascii)?;

@@ -225,6 +225,20 @@ pub fn decode_last_text(b: &[u8]) -> Decoded<Result<Option<String>, PanelError>>
     )
 }
 
+/// Results of `shown`: `result<shown-frame, panel-error>` (width, height, the frame's bytes).
+pub fn decode_shown(b: &[u8]) -> Decoded<Result<oled_frame::Frame, PanelError>> {
+    let mut r = Reader::new(b);
+    let read = r.result(|r| {
+        let (w, h) = (r.leb(16)? as u16, r.leb(16)? as u16);
+        let n = r.leb(32)? as usize;
+        let end = r.at.checked_add(n).ok_or(WireError::Short)?;
+        let bytes = r.b.get(r.at..end).ok_or(WireError::Short)?.to_vec();
+        r.at = end;
+        oled_frame::Frame::from_bytes(w, h, bytes).map_err(|e| WireError::Bad(e.to_string()))
+    });
+    finish(read.and_then(|v| r.done(v)))
+}
+
 /// Results of `inspect.ascii`: a bare `string` (no error case: the provider writes its errors into it).
 pub fn decode_ascii(b: &[u8]) -> Decoded<Result<String, PanelError>> {
     let mut r = Reader::new(b);
@@ -234,6 +248,23 @@ pub fn decode_ascii(b: &[u8]) -> Decoded<Result<String, PanelError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_result() {
+        let mut ok = vec![0, 8, 8, 8];
+        ok.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0x81]);
+        let f = decode_shown(&ok).unwrap().unwrap().unwrap();
+        assert_eq!((f.width(), f.height(), f.lit_pixels()), (8, 8, 10));
+        assert_eq!(decode_shown(&ok[..6]), Ok(None));
+        assert!(
+            decode_shown(&[0, 8, 8, 3, 1, 2, 3]).is_err(),
+            "3 bytes are no 8x8 frame"
+        );
+        let err = decode_shown(&[1, 2, 4, b'g', b'o', b'n', b'e'])
+            .unwrap()
+            .unwrap();
+        assert_eq!(err, Err(PanelError::Absent("gone".into())));
+    }
 
     #[test]
     fn ascii_result() {
