@@ -359,6 +359,11 @@ start_host() {
     local name="$1" device="$2" port="$3" room="${4:-}"
     local tmp="$STATE/$name/tmp" labels=()
     [[ -n "$room" ]] && labels=(WASMCLOUD_LABEL_room="$room")
+    # A 1.x host keeps each provider's binary unpacked under its image reference and reuses it even
+    # when the archive under that tag changed (wasmcloud-core par::read, UseParFileCache::Use): a
+    # rebuilt provider pushed under the same version would run the old binary. A host that starts
+    # unpacks afresh (the OCI cache still checks digests, so nothing is downloaded needlessly).
+    running "$name" || rm -rf "$tmp/wasmcloudcache"
     mkdir -p "$tmp"
     # Hosts (and the providers they start) work in the repo root, so relative paths in provider config,
     # such as the virtual panel's `snapshot: build/oled-panel.png`, mean the same wherever `up` was run.

@@ -188,6 +188,9 @@ pub async fn serve_exports(
     export!(streams, wrpc, p, PANEL_INSTANCE, "last-text", |cx| {
         PanelHandler::last_text(&p, cx).await?
     });
+    export!(streams, wrpc, p, PANEL_INSTANCE, "shown", |cx| {
+        PanelHandler::shown(&p, cx).await?
+    });
     export!(streams, wrpc, p, PANEL_INSTANCE, "present", |cx,
                                                           (frame,): (
         Bytes,
