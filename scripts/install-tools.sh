@@ -128,6 +128,20 @@ fi
 step_end "$note"
 
 # ---------------------------------------------------------------------------------------------
+# The e2e stage checks the live view in a real browser: Debian's Chromium, driven by Playwright for
+# Python (its client only: it uses the system's browser, nothing is downloaded from elsewhere).
+step_begin "chromium (Debian) and playwright $OLED_PLAYWRIGHT_VERSION (PyPI), for the browser check"
+ensure_package chromium chromium
+if "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$OLED_PLAYWRIGHT_VERSION')" 2>/dev/null; then
+    note="already $OLED_PLAYWRIGHT_VERSION; $(chromium --version 2>/dev/null | head -n1)"
+else
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "playwright==$OLED_PLAYWRIGHT_VERSION"
+    note="installed; $(chromium --version 2>/dev/null | head -n1)"
+fi
+step_end "$note"
+
+# ---------------------------------------------------------------------------------------------
 step_begin "wash $OLED_WASH_VERSION source (crates.io package -> tools/upstream/wash)"
 ensure_wash_source
 step_end "$OLED_WASH_SOURCE"

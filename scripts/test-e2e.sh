@@ -92,6 +92,13 @@ http_status() { # http_status EXPECTED curl-args...
     [[ "$got" == "$want" ]] || { echo "HTTP $got, wanted $want: $(cat /tmp/oled-e2e-body)"; return 1; }
 }
 
+http_status_path() { # http_status_path EXPECTED PATH curl-args...
+    local want="$1" path="$2" got
+    shift 2
+    got="$(curl -s -o /tmp/oled-e2e-body -w '%{http_code}' "$@" "$HTTP$path")"
+    [[ "$got" == "$want" ]] || { echo "HTTP $got, wanted $want: $(head -c 300 /tmp/oled-e2e-body)"; return 1; }
+}
+
 inventory_has() { # inventory_has DEVICE ID: the host labelled DEVICE runs ID
     wash get inventory --output json 2>/dev/null | python3 -c '
 import json, sys
@@ -188,6 +195,22 @@ check "HTTP unknown field -> 400" http_status 400 -X POST -H 'content-type: appl
 check "HTTP 5000 bytes -> 413" http_status 413 -X POST -H 'content-type: text/plain' --data-binary "$(head -c 5000 /dev/zero | tr '\0' a)"
 check "HTTP PATCH -> 405" http_status 405 -X PATCH -d 'x'
 check "panel untouched by bad requests" panel_blank
+
+# The live view in a real browser (Debian's headless Chromium, Playwright for Python): the page the
+# display serves, text sent through its form and by another caller, each on the page's picture within
+# 1 s and equal to the panel's glass pixel for pixel; polling an unchanged panel answers 304. Its lines
+# and the screenshot's path are printed; the screenshot stays in the state dir.
+BROWSER_OUT="$OLED_LATTICE_STATE/browser"
+browser_view() {
+    local out rc=0
+    out="$("$OTLP_PY" "$OLED_REPO/scripts/lib/browser.py" "$HTTP" "$BROWSER_OUT" 2>&1)" || rc=$?
+    printf '%s\n' "$out" | sed 's/^/    /' >"$BROWSER_OUT.log"
+    printf '%s\n' "$out"
+    return "$rc"
+}
+check "live view in headless Chromium: form and another caller reach the page within 1 s, pixel for pixel; 304 when unchanged" browser_view
+cat "$BROWSER_OUT.log" 2>/dev/null
+check "HTTP GET /panel.png -> an image" http_status_path 200 /panel.png
 
 # Versioned rollouts: a new app version (the display on a new image tag, with a visible change: its
 # demo screen's title from its config) rolls out while HTTP and wRPC callers send 24 updates/s, and

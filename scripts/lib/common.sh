@@ -18,6 +18,8 @@ OLED_NATS_MIN_VERSION="2.10.0"
 OLED_NATS_PYPI_VERSION="${OLED_NATS_SERVER_VERSION:-2.11.3}"
 # Decodes the OTLP traces the e2e stage receives (scripts/lib/otlp.py).
 OLED_OTEL_PROTO_VERSION="1.45.2"
+# Drives Debian's Chromium for the e2e stage's live-view check (scripts/lib/browser.py).
+OLED_PLAYWRIGHT_VERSION="1.49.1"
 # wash's crates.io source package, built inside the tools workspace (see ensure_wash_source).
 OLED_WASH_CRATE_SHA256="464ccfe7493f41663b53d48423bc18a811e66f7b1c5eefe62316ab51fafbb1b3"
 OLED_WASH_SOURCE="$OLED_REPO/tools/upstream/wash"
