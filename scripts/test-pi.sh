@@ -719,6 +719,12 @@ t_install() {
     nats="$(pi_find_nats_server)"
     wash="$(pi_find_wash)"
     [[ -x "$hostbin" ]] || { echo "  FAIL  no native host at $hostbin (scripts/install-tools.sh)"; return 1; }
+    # The archive a real Pi pulls carries its aarch64 binary: build it so when it does not yet.
+    if ! "$wash" par inspect "$par" 2>/dev/null | grep -q aarch64-linux; then
+        echo "  building the two-arch provider archive (scripts/build-par.sh --aarch64)"
+        bash "$PI_REPO/scripts/build-par.sh" --aarch64 >"$TMP/install-par.log" 2>&1 ||
+            { echo "  FAIL  scripts/build-par.sh --aarch64"; tail -n 5 "$TMP/install-par.log"; return 1; }
+    fi
     [[ -s "$par" ]] || { echo "  FAIL  no provider archive at $par (scripts/build-par.sh)"; return 1; }
     if [[ ! -x "$policy" || -n "$(find "$PI_REPO/crates/policy" -newer "$policy" -type f 2>/dev/null | head -n1)" ]]; then
         (cd "$PI_REPO" && cargo build -q --release -p oled-policy) || { echo "  FAIL  cargo build -p oled-policy"; return 1; }
@@ -823,6 +829,9 @@ EOF
 
     # 2. the Pi pulls the provider from the laptop's registry over https (the project's CA)
     local ref="$hub_addr:$reg_port/oled-lattice/oled-panel:standin"
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    expect "the archive pushed carries the real Pi's binary too (aarch64-linux) and the stand-in's (x86_64-linux)" \
+        bash -c 'out="$("$1" par inspect "$2" 2>&1)"; grep -q aarch64-linux <<<"$out" && grep -q x86_64-linux <<<"$out"' _ "$wash" "$par" || fails=1
     if SSL_CERT_FILE="$d/laptop/tls/ca.pem" "$wash" push "$ref" "$par" >"$d/push.log" 2>&1; then
         ok "wash push $ref (https, verified against the project's CA)"
     else
