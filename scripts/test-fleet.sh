@@ -136,6 +136,15 @@ check "POST /panels/* -> 200, each panel answers 200" broadcast_ok
 for n in kitchen-left kitchen-right hall; do
     check "  $n shows the broadcast" shows "$n" "Dinner!"
 done
+# The live view with three panels: the page lists them all and keeps the first (kitchen-left) in step.
+fleet_page() {
+    local out
+    out="$("$OLED_TOOLS/venv/bin/python" "$OLED_REPO/scripts/lib/browser.py" "$HTTP" "$OLED_LATTICE_STATE/browser" 2>&1)" || { echo "$out"; return 1; }
+    echo "$out"
+    [[ "$(curl -s -H 'Accept: text/html' "$HTTP/" | grep -c 'panels/')" -ge 1 ]]
+}
+check "live view of the fleet in headless Chromium (kitchen-left in step with its glass)" fleet_page
+check "each panel's picture: /panels/{name}.png" bash -c "for n in kitchen-left kitchen-right hall; do [[ \"\$(curl -s -o /dev/null -w '%{http_code}' $HTTP/panels/\$n.png)\" == 200 ]] || exit 1; done"
 check "unknown name -> 404 naming the panels" bash -c "curl -s -w '%{http_code}' -d x $HTTP/panels/attic | grep -q 'kitchen-left, kitchen-right, hall.*404'"
 check "DELETE /panels/kitchen-right -> 200" bash -c "curl -s -o /dev/null -w '%{http_code}' -X DELETE $HTTP/panels/kitchen-right | grep -qx 200"
 
