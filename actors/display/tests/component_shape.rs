@@ -55,9 +55,11 @@ fn signed_component_calls_the_panel_over_wrpc_rpc_and_exports_http_and_invoke() 
         Parser::is_component(&bytes),
         "a component, not a core module"
     );
+    // A guard against accidental bloat, raised from 300 KB when the component took on the live view
+    // (its page and a PNG encoder), the fleet's routes and night mode's status (312 KB then).
     assert!(
-        bytes.len() < 300 * 1024,
-        "signed component is {} bytes, over 300 KB",
+        bytes.len() < 350 * 1024,
+        "signed component is {} bytes, over 350 KB",
         bytes.len()
     );
 
