@@ -39,6 +39,31 @@ impl Chip {
     }
 }
 
+/// A horizontal scroll setup (0x26 / 0x27 and their six parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ScrollSetup {
+    /// 0x27: content moves towards column 0; 0x26: towards column 127.
+    pub left: bool,
+    /// First and last page that scroll.
+    pub pages: (u8, u8),
+    /// Frames per one-column step (datasheet table: 2, 3, 4, 5, 25, 64, 128 or 256).
+    pub interval: u16,
+}
+
+/// Frames per scroll step for the 3-bit interval code of 0x26/0x27 (datasheet, table 9-1).
+pub fn scroll_interval(code: u8) -> u16 {
+    match code & 0x07 {
+        0b000 => 5,
+        0b001 => 64,
+        0b010 => 128,
+        0b011 => 256,
+        0b100 => 3,
+        0b101 => 4,
+        0b110 => 25,
+        _ => 2,
+    }
+}
+
 /// How the address pointer advances after each data byte (command 0x20).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AddressingMode {
@@ -85,8 +110,12 @@ pub struct ControllerState {
     pub precharge: u8,
     /// 0xDB parameter (VCOMH deselect level), kept as sent.
     pub vcomh: u8,
-    /// 0x2F / 0x2E. Scrolling is not animated; the flag only records what was asked.
+    /// 0x2F / 0x2E: horizontal scroll running ([`Controller::advance_frames`] moves it).
     pub scrolling: bool,
+    /// The last horizontal scroll setup (0x26 right / 0x27 left), if any.
+    pub scroll: Option<ScrollSetup>,
+    /// Frames counted towards the scroll's next step.
+    pub scroll_frames: u32,
     /// SSD1309 command lock (0xFD 0x16): every command but 0xFD is ignored.
     pub locked: bool,
     /// Column window `(start, end)` for horizontal/vertical addressing (0x21).
@@ -124,6 +153,8 @@ impl ControllerState {
             precharge: 0x22,
             vcomh: 0x20,
             scrolling: false,
+            scroll: None,
+            scroll_frames: 0,
             locked: false,
             column_window: (0, 127),
             page_window: (0, 7),
@@ -290,6 +321,46 @@ impl Controller {
         }
     }
 
+    /// `frames` display frames pass. A running horizontal scroll moves its pages one column per
+    /// interval, around the 128-column ring; the chip does that in GDDRAM itself, which is why the
+    /// datasheet asks for RAM to be rewritten after 0x2E (here RAM simply stays where it scrolled to).
+    pub fn advance_frames(&mut self, frames: u32) {
+        let s = &mut self.state;
+        let Some(setup) = s
+            .scroll
+            .filter(|_| s.scrolling && self.chip != Chip::Sh1106)
+        else {
+            return;
+        };
+        let total = s.scroll_frames.saturating_add(frames);
+        let steps = total / u32::from(setup.interval.max(1));
+        s.scroll_frames = total % u32::from(setup.interval.max(1));
+        let (first, last) = setup.pages;
+        let columns = self.chip.ram_columns();
+        let shift = (steps as usize) % columns;
+        if shift == 0 {
+            return;
+        }
+        for page in usize::from(first)..=usize::from(last.max(first)).min(PAGES - 1) {
+            let row = &mut self.gddram[page * columns..(page + 1) * columns];
+            if setup.left {
+                row.rotate_left(shift);
+            } else {
+                row.rotate_right(shift);
+            }
+        }
+    }
+
+    /// Display frames per second at the nominal oscillator frequency (370 kHz at the reset setting;
+    /// the oscillator's tolerance and 0xD5's frequency code are not modelled): Fosc / (D x K x mux),
+    /// with D from 0xD5's divide ratio and K = the two pre-charge phases of 0xD9 + 50 clocks.
+    pub fn nominal_frame_rate(&self) -> f64 {
+        let s = &self.state;
+        let d = f64::from((s.clock & 0x0F) + 1);
+        let k = f64::from((s.precharge & 0x0F).max(1) + (s.precharge >> 4).max(1)) + 50.0;
+        370_000.0 / (d * k * f64::from(s.mux.max(1)))
+    }
+
     /// One byte of the data stream: stored at the pointer, which then advances per the addressing mode.
     pub fn data(&mut self, byte: u8) {
         let s = &mut self.state;
@@ -354,8 +425,18 @@ impl Controller {
                 s.page_window = (param(0) & 0x07, param(1) & 0x07);
                 s.page = s.page_window.0;
             }
+            0x26 | 0x27 => {
+                s.scroll = Some(ScrollSetup {
+                    left: opcode == 0x27,
+                    pages: (param(1) & 0x07, param(3) & 0x07),
+                    interval: scroll_interval(param(2)),
+                });
+            }
             0x2E => s.scrolling = false,
-            0x2F => s.scrolling = true,
+            0x2F => {
+                s.scrolling = true;
+                s.scroll_frames = 0;
+            }
             0x8D => s.charge_pump = param(0) & 0x04 != 0,
             // SSD1309 command lock: 0x16 locks, 0x12 unlocks (bit 2).
             0xFD => s.locked = param(0) & 0x04 != 0,

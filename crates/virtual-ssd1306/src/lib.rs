@@ -42,7 +42,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use controller::{AddressingMode, Chip, ControllerState, COLUMNS, GDDRAM_BYTES, PAGES, ROWS};
+pub use controller::{
+    scroll_interval, AddressingMode, Chip, ControllerState, ScrollSetup, COLUMNS, GDDRAM_BYTES,
+    PAGES, ROWS,
+};
 pub use render::MAX_SCALE;
 
 use controller::{Controller, Effect};
@@ -234,6 +237,24 @@ impl VirtualSsd1306 {
     /// The first RAM column the glass shows.
     pub fn column_offset(&self) -> usize {
         self.controller.column_offset
+    }
+
+    /// `frames` display frames pass: a running horizontal scroll (0x26/0x27, 0x2F) moves.
+    pub fn advance_frames(&mut self, frames: u32) {
+        self.controller.advance_frames(frames);
+    }
+
+    /// `elapsed` time passes, in whole frames at the nominal frame rate
+    /// ([`VirtualSsd1306::nominal_frame_rate`]); returns the frames that passed.
+    pub fn advance(&mut self, elapsed: std::time::Duration) -> u32 {
+        let frames = (elapsed.as_secs_f64() * self.nominal_frame_rate()).floor() as u32;
+        self.controller.advance_frames(frames);
+        frames
+    }
+
+    /// Display frames per second at the nominal oscillator frequency (see the controller's docs).
+    pub fn nominal_frame_rate(&self) -> f64 {
+        self.controller.nominal_frame_rate()
     }
 
     /// The controller chip.
