@@ -117,14 +117,18 @@ step_end "$note"
 # ---------------------------------------------------------------------------------------------
 # The e2e stage receives the lattice's traces (OTLP over HTTP) and reads them with the
 # OpenTelemetry protocol's own Python classes.
+# venv_pin PACKAGE VERSION: PACKAGE==VERSION in the tools venv (installed once); sets `note`.
+venv_pin() {
+    if "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; then
+        note="already $2"
+    else
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$1==$2"
+        note="installed $2"
+    fi
+}
+
 step_begin "opentelemetry-proto $OLED_OTEL_PROTO_VERSION (PyPI, for the e2e trace check)"
-if "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('opentelemetry-proto') != '$OLED_OTEL_PROTO_VERSION')" 2>/dev/null; then
-    note="already $OLED_OTEL_PROTO_VERSION"
-else
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "opentelemetry-proto==$OLED_OTEL_PROTO_VERSION"
-    note="installed"
-fi
+venv_pin opentelemetry-proto "$OLED_OTEL_PROTO_VERSION"
 step_end "$note"
 
 # ---------------------------------------------------------------------------------------------
@@ -132,14 +136,8 @@ step_end "$note"
 # Python (its client only: it uses the system's browser, nothing is downloaded from elsewhere).
 step_begin "chromium (Debian) and playwright $OLED_PLAYWRIGHT_VERSION (PyPI), for the browser check"
 ensure_package chromium chromium
-if "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$OLED_PLAYWRIGHT_VERSION')" 2>/dev/null; then
-    note="already $OLED_PLAYWRIGHT_VERSION; $(chromium --version 2>/dev/null | head -n1)"
-else
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "playwright==$OLED_PLAYWRIGHT_VERSION"
-    note="installed; $(chromium --version 2>/dev/null | head -n1)"
-fi
-step_end "$note"
+venv_pin playwright "$OLED_PLAYWRIGHT_VERSION"
+step_end "$note; $(chromium --version 2>/dev/null | head -n1)"
 
 # ---------------------------------------------------------------------------------------------
 step_begin "wash $OLED_WASH_VERSION source (crates.io package -> tools/upstream/wash)"

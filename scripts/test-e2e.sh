@@ -85,11 +85,10 @@ panel_lit() { # (captured first: with pipefail, `grep -q` closing the pipe early
     grep -q '#' <<<"$a"
 }
 
-http_status() { # http_status EXPECTED curl-args...
-    local want="$1" got
+http_status() { # http_status EXPECTED curl-args...: on the default panel, /
+    local want="$1"
     shift
-    got="$(curl -s -o /tmp/oled-e2e-body -w '%{http_code}' "$@" "$HTTP")"
-    [[ "$got" == "$want" ]] || { echo "HTTP $got, wanted $want: $(cat /tmp/oled-e2e-body)"; return 1; }
+    http_status_path "$want" "" "$@"
 }
 
 http_status_path() { # http_status_path EXPECTED PATH curl-args...
