@@ -147,29 +147,16 @@ pub fn spawn_with(
     let label = name.to_string();
     let health = Arc::new(Mutex::new(Err(STARTING.to_string())));
     let cell = Arc::clone(&health);
+    // The owner's own channel, held weakly, for the care ticker it starts when night mode is asked for.
+    let ticks = tx.downgrade();
     let thread = std::thread::Builder::new()
         .name(format!("panel {name}"))
         .spawn(move || {
             if let Some(previous) = startup.predecessor {
                 let _ = previous.join();
             }
-            Owner::new(label, backend, startup.state, cell).run(rx)
+            Owner::new(label, backend, startup.state, cell).run(rx, ticks)
         })?;
-    // The ticker holds the channel weakly: the owner still ends when its last handle goes, and the
-    // ticker when the owner does.
-    let ticks = tx.downgrade();
-    let ticker = std::thread::Builder::new()
-        .name(format!("care {name}"))
-        .spawn(move || loop {
-            std::thread::sleep(TICK);
-            let Some(tx) = ticks.upgrade() else { break };
-            if tx.blocking_send(Request::Tick).is_err() {
-                break;
-            }
-        });
-    if let Err(e) = ticker {
-        warn!(panel = name, error = %e, "no care ticker: night mode and pixel shift stay off");
-    }
     Ok((PanelHandle { tx, health }, thread))
 }
 
@@ -332,6 +319,24 @@ fn log_result<T>(label: &str, op: &'static str, r: &Result<T, PanelError>) {
 /// How often night mode and burn-in care look at the time.
 const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Starts the care ticker of the owner behind `ticks`: a Tick a second. It holds the channel weakly,
+/// so the owner still ends when its last handle goes, and the ticker when the owner does.
+fn start_ticker(label: &str, ticks: mpsc::WeakSender<Request>) -> bool {
+    let spawned = std::thread::Builder::new()
+        .name(format!("care {label}"))
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            let Some(tx) = ticks.upgrade() else { break };
+            if tx.blocking_send(Request::Tick).is_err() {
+                break;
+            }
+        });
+    if let Err(e) = &spawned {
+        warn!(panel = label, error = %e, "no care ticker: night mode and pixel shift stay off");
+    }
+    spawned.is_ok()
+}
+
 /// Minute of the local day on this machine (the Pi's local time), if its time zone is known.
 fn local_minute(zone: Option<&tz::TimeZone>) -> Option<u16> {
     let offset = zone?.find_current_local_time_type().ok()?.ut_offset();
@@ -374,6 +379,8 @@ struct Owner {
     started: Instant,
     /// This machine's time zone, for quiet hours.
     zone: Option<tz::TimeZone>,
+    /// The care ticker runs.
+    ticking: bool,
 }
 
 /// A thread that fsyncs the state file after each save, coalescing saves that come faster than the
@@ -448,7 +455,8 @@ impl Owner {
             care: CareState::default(),
             last_update: Instant::now(),
             started: Instant::now(),
-            zone: tz::TimeZone::local().ok(),
+            zone: None,
+            ticking: false,
         }
     }
 
@@ -582,7 +590,16 @@ impl Owner {
         *self.health.lock().unwrap_or_else(|e| e.into_inner()) = now;
     }
 
-    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+    /// Starts the care ticker once a policy asks for night mode or the pixel shift: a panel without
+    /// them has no extra thread.
+    fn ensure_ticker(&mut self, ticks: &mpsc::WeakSender<Request>) {
+        if !self.ticking && self.backend.care_policy().is_active() {
+            self.ticking = start_ticker(&self.label, ticks.clone());
+        }
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Request>, ticks: mpsc::WeakSender<Request>) {
+        self.ensure_ticker(&ticks);
         self.bring_up();
         self.backend.publish();
         self.record_health();
@@ -608,7 +625,11 @@ impl Owner {
                     // Everything before it is answered first.
                     self.flush();
                 }
+                let reconfigured = matches!(request, Request::Reconfigure(..));
                 go_on = self.serve(request);
+                if reconfigured {
+                    self.ensure_ticker(&ticks);
+                }
                 served += 1;
                 if !go_on || served >= BATCH {
                     break;
