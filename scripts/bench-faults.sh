@@ -236,6 +236,10 @@ step_begin "lattice with the pi side in network namespace $NS"
 lattice_up || { tail -n 20 "$WORK/lattice.log"; die "the lattice did not come up"; }
 app_env
 app_deploy "$MANIFEST" 180 >/dev/null
+# The HTTP server provider can miss its link while it starts (seen here once): app_wait_http restarts
+# it once if HTTP does not answer, as the e2e stage does.
+APP_HTTP="http://127.0.0.1:$HTTP_PORT/"
+app_wait_http 60 >/dev/null || die "HTTP does not answer after the deploy"
 wait_until 60 panel_answers || die "the panel path does not answer after the deploy"
 step_end "ok"
 
