@@ -2,21 +2,13 @@
 //! plans (no addressing-mode commands, columns offset by 2) show every frame exactly on the emulated
 //! SH1106, and they cost far less than the crate's full flush.
 
-use embedded_hal::i2c::I2c as _;
 use oled_driver::{Controller, Panel, PanelSettings};
 use oled_frame::Frame;
 use sh1106::prelude::*;
 use virtual_ssd1306::{Chip, PanelSize, SharedPanel, VirtualSsd1306};
 
-struct Bus(SharedPanel);
-
-impl embedded_hal_02::blocking::i2c::Write for Bus {
-    type Error = virtual_ssd1306::BusError;
-
-    fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.0.write(address, bytes)
-    }
-}
+mod common;
+use common::Bus;
 
 fn sh1106_panel() -> SharedPanel {
     SharedPanel::new(VirtualSsd1306::with_chip(

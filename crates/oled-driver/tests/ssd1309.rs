@@ -9,15 +9,8 @@ use oled_frame::Frame;
 use ssd1309::prelude::*;
 use virtual_ssd1306::{Chip, Mounting, PanelSize, SharedPanel, VirtualSsd1306};
 
-struct Bus(SharedPanel);
-
-impl embedded_hal_02::blocking::i2c::Write for Bus {
-    type Error = virtual_ssd1306::BusError;
-
-    fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.0.write(address, bytes)
-    }
-}
+mod common;
+use common::Bus;
 
 fn ssd1309_panel(mounting: Mounting) -> SharedPanel {
     SharedPanel::new(

@@ -7,16 +7,8 @@ use embedded_hal::i2c::I2c as _;
 use sh1106::prelude::*;
 use virtual_ssd1306::{Chip, PanelSize, SharedPanel, VirtualSsd1306};
 
-/// The emulator behind an embedded-hal 0.2 bus, as the `sh1106` crate wants one.
-struct Bus(SharedPanel);
-
-impl embedded_hal_02::blocking::i2c::Write for Bus {
-    type Error = virtual_ssd1306::BusError;
-
-    fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.0.write(address, bytes)
-    }
-}
+mod common;
+use common::{assert_shows_pattern, Bus};
 
 fn sh1106_panel() -> SharedPanel {
     SharedPanel::new(VirtualSsd1306::with_chip(
@@ -26,9 +18,8 @@ fn sh1106_panel() -> SharedPanel {
     ))
 }
 
-/// A pattern with something in every corner and an asymmetric mark, so any shift or mirror shows.
 fn pattern(x: u32, y: u32) -> bool {
-    x == 0 || y == 0 || x == 127 || y == 63 || (x + 2 * y) % 7 == 0 || (x < 20 && y < 10)
+    common::pattern(x, y, 128, 64)
 }
 
 #[test]
@@ -44,17 +35,7 @@ fn the_sh1106_crates_frames_show_as_drawn() {
         }
     }
     display.flush().unwrap();
-    let shown = shared.with(|p| p.visible());
-    for y in 0..64u16 {
-        for x in 0..128u16 {
-            assert_eq!(
-                shown.pixel(x, y),
-                pattern(u32::from(x), u32::from(y)),
-                "pixel ({x}, {y})\n{}",
-                shown.to_ascii()
-            );
-        }
-    }
+    assert_shows_pattern(&shared, 128, 64, "the sh1106 crate's frame");
     let s = shared.with(|p| p.state());
     assert!(s.display_on && s.charge_pump && s.segment_remap && s.com_reversed);
     assert_eq!(

@@ -9,26 +9,13 @@ use embedded_hal::i2c::I2c as _;
 use ssd1309::prelude::*;
 use virtual_ssd1306::{Chip, Mounting, PanelSize, SharedPanel, VirtualSsd1306};
 
-/// The emulator behind an embedded-hal 0.2 bus, as the `ssd1309` crate's interface wants one.
-struct Bus(SharedPanel);
-
-impl embedded_hal_02::blocking::i2c::Write for Bus {
-    type Error = virtual_ssd1306::BusError;
-
-    fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.0.write(address, bytes)
-    }
-}
+mod common;
+use common::{assert_shows_pattern, pattern, Bus};
 
 fn panel(chip: Chip, mounting: Mounting) -> SharedPanel {
     SharedPanel::new(
         VirtualSsd1306::with_chip(PanelSize::W128xH64, 0x3C, chip).with_mounting(mounting),
     )
-}
-
-/// Something in every corner and an asymmetric mark, so any shift or mirror shows.
-fn pattern(x: u32, y: u32, w: u32, h: u32) -> bool {
-    x == 0 || y == 0 || x == w - 1 || y == h - 1 || (x + 2 * y) % 7 == 0 || (x < 20 && y < 10)
 }
 
 /// Draws the pattern with the `ssd1309` crate at `rotation` onto `shared`.
@@ -60,17 +47,7 @@ fn the_ssd1309_crates_frames_show_as_drawn_in_every_rotation() {
     ] {
         let shared = panel(Chip::Ssd1309, mounting);
         let (w, h) = draw_with_ssd1309_crate(&shared, rotation);
-        let shown = shared.with(|p| p.visible());
-        for y in 0..h {
-            for x in 0..w {
-                assert_eq!(
-                    shown.pixel(x as u16, y as u16),
-                    pattern(x, y, w, h),
-                    "{mounting:?} pixel ({x}, {y})\n{}",
-                    shown.to_ascii()
-                );
-            }
-        }
+        assert_shows_pattern(&shared, w, h, &format!("{mounting:?}"));
         let s = shared.with(|p| p.state());
         assert!(s.display_on && !s.charge_pump && !s.locked, "{s:?}");
         assert_eq!(s.unknown_commands, 0, "every byte is an SSD1309 command");
@@ -103,15 +80,7 @@ fn the_ssd1306_crate_works_on_an_ssd1309_except_its_charge_pump_byte() {
         }
     }
     display.flush().unwrap();
-    let shown = shared.with(|p| p.visible());
-    for y in 0..64u16 {
-        for x in 0..128u16 {
-            assert_eq!(
-                shown.pixel(x, y),
-                pattern(u32::from(x), u32::from(y), 128, 64)
-            );
-        }
-    }
+    assert_shows_pattern(&shared, 128, 64, "the ssd1306 crate on an SSD1309");
     let s = shared.with(|p| p.state());
     // 0x8D is no SSD1309 command; its parameter 0x14 then runs as a column nibble (harmless).
     assert_eq!((s.unknown_commands, s.last_unknown), (1, Some(0x8D)));

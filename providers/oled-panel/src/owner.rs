@@ -202,12 +202,12 @@ impl PanelHandle {
             .unwrap_or_else(|| Err(stopped()))
     }
 
-    /// The text the panel shows, as the last caller said (also after a restart, from the state).
     /// The picture the panel holds (as presented), if known: from memory, no bus traffic.
     pub async fn shown(&self) -> Option<oled_driver::Frame> {
         self.ask(Request::Shown).await.flatten()
     }
 
+    /// The text the panel shows, as the last caller said (also after a restart, from the state).
     pub async fn last_text(&self) -> Option<String> {
         self.ask(Request::LastText).await.flatten()
     }
