@@ -17,6 +17,7 @@ pub mod care;
 mod error;
 mod panel;
 pub mod plan;
+pub mod ticker;
 
 pub use error::PanelError;
 pub use oled_frame::{Frame, PanelSize};

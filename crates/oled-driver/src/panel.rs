@@ -99,16 +99,18 @@ impl PanelSettings {
     /// remap on (0 and 270 degrees), mirrored with it off, as the `ssd1306` crate addresses it.
     fn cursor(&self) -> Cursor {
         match self.controller {
-            Controller::Ssd1306 => {
-                let seg = self.size.column_offset();
-                let ram = match self.rotation {
-                    Rotation::Deg0 | Rotation::Deg270 => seg,
-                    Rotation::Deg90 | Rotation::Deg180 => 128 - self.size.width() - seg,
-                };
-                Cursor::ssd1306(ram as u8)
-            }
+            Controller::Ssd1306 => Cursor::ssd1306(self.ram_offset() as u8),
             Controller::Sh1106 { column_offset } => Cursor::sh1106(column_offset),
             Controller::Ssd1309 => Cursor::unknown(),
+        }
+    }
+
+    /// RAM column of the glass's column 0 on an SSD1306 or SSD1309.
+    fn ram_offset(&self) -> u16 {
+        let seg = self.size.column_offset();
+        match self.rotation {
+            Rotation::Deg0 | Rotation::Deg270 => seg,
+            Rotation::Deg90 | Rotation::Deg180 => 128 - self.size.width() - seg,
         }
     }
 }
@@ -339,6 +341,8 @@ pub struct Panel<I> {
     /// What night mode and burn-in care put on the chip, when that differs from the settings above
     /// (`None`: the chip has those, with display offset 0).
     care: Option<ChipCare>,
+    /// The GDDRAM pages the controller's horizontal scroll is moving (a hardware ticker), if it runs.
+    scrolling: Option<(u16, u16)>,
 }
 
 /// The registers care changes: contrast, display on/off, display offset.
@@ -365,6 +369,7 @@ impl<I: I2c> Panel<I> {
             inverted: false,
             stats: PanelStats::default(),
             care: None,
+            scrolling: None,
         }
     }
 
@@ -586,6 +591,185 @@ impl<I: I2c> Panel<I> {
         rows as u8
     }
 
+    /// Display frames a second at the controller's nominal oscillator frequency (370 kHz), with the
+    /// clock divide, pre-charge phases and multiplex ratio this driver sets: what a hardware scroll's
+    /// speed follows. A real chip's oscillator may differ by some per cent. `None` for the SH1106,
+    /// which has no horizontal scroll.
+    pub fn nominal_frame_rate(&self) -> Option<f64> {
+        let (phases, mux) = match self.settings.controller {
+            // The ssd1306 crate's pre-charge: phase 1 of one clock, phase 2 of PRECHARGE.
+            Controller::Ssd1306 => (1 + PRECHARGE, self.settings.size.height()),
+            // Our own init's 0xD9 0xD3: 3 and 13 clocks.
+            Controller::Ssd1309 => (3 + 13, 64),
+            Controller::Sh1106 { .. } => return None,
+        };
+        Some(370_000.0 / ((f64::from(phases) + 50.0) * f64::from(mux)))
+    }
+
+    /// Why this panel cannot move `ticker` by its own horizontal scroll, or `None` when it can.
+    pub fn hardware_refusal(&self, ticker: &crate::ticker::Ticker) -> Option<String> {
+        if matches!(self.settings.controller, Controller::Sh1106 { .. }) {
+            return Some("the SH1106 has no horizontal scroll".to_string());
+        }
+        if self.settings.rotation.is_portrait() {
+            return Some(
+                "the panel is mounted portrait: its controller scrolls across the text".to_string(),
+            );
+        }
+        let ring = crate::ticker::RING_COLUMNS;
+        if ticker.strip().width() > ring {
+            return Some(format!(
+                "the strip is {} columns, longer than the controller's {ring}-column ring",
+                ticker.strip().width()
+            ));
+        }
+        None
+    }
+
+    /// Starts `ticker`: on the hardware path when the controller can scroll it and `software` is
+    /// false (the strip is written to the scrolled pages of its RAM ring, then 0x27 and 0x2F: no bus
+    /// bytes after that), otherwise on the software path (its first picture is presented, and the
+    /// caller presents [`TickerRun::frame_at`](crate::ticker::TickerRun::frame_at) at each
+    /// step). A running scroll is stopped first. Anything presented later stops it.
+    pub fn start_ticker(
+        &mut self,
+        ticker: &crate::ticker::Ticker,
+        software: bool,
+    ) -> Result<crate::ticker::TickerRun, PanelError> {
+        use crate::ticker::{nearest_interval, TickerPath, TickerRun, RING_COLUMNS};
+        let g = self.geometry();
+        let bg = ticker.background();
+        if (bg.width(), bg.height()) != (g.width, g.height) {
+            return Err(PanelError::BadFrame(format!(
+                "a ticker drawn for {}x{}; this panel is {}x{} (after rotation)",
+                bg.width(),
+                bg.height(),
+                g.width,
+                g.height
+            )));
+        }
+        let refusal = self.hardware_refusal(ticker);
+        let ring = if software {
+            None
+        } else {
+            refusal
+                .as_ref()
+                .map_or_else(|| ticker.padded(RING_COLUMNS), |_| None)
+        };
+        let (Some(ring), Some(rate)) = (ring, self.nominal_frame_rate()) else {
+            let cost = self.present(&ticker.frame_at(0))?;
+            return Ok(TickerRun {
+                ticker: ticker.clone(),
+                path: TickerPath::Software,
+                speed: f64::from(ticker.speed()),
+                interval_frames: None,
+                why_software: if software {
+                    Some("asked for".to_string())
+                } else {
+                    refusal
+                },
+                cost,
+            });
+        };
+        let (frames, code, speed) = nearest_interval(rate, f64::from(ticker.speed()));
+        let first = ring.frame_at(0);
+        let top = ring.top_page();
+        let bottom = top + ring.strip().pages() - 1;
+        let cost = self.measured(|p| {
+            let cost = p.send_frame(Cow::Borrowed(&first))?;
+            if p.settings.size.width() < RING_COLUMNS {
+                // The ring's columns off the glass, where the text waits before it scrolls in.
+                let off = u32::from(p.settings.ram_offset());
+                let mut data = vec![crate::CONTROL_DATA];
+                for page in 0..ring.strip().pages() {
+                    for c in 0..u32::from(RING_COLUMNS) {
+                        let at = (c + u32::from(RING_COLUMNS) - off) % u32::from(RING_COLUMNS);
+                        data.push(ring.strip().column_byte(at, page));
+                    }
+                }
+                p.cursor = p.cursor.forgotten();
+                p.raw(&[
+                    CONTROL_COMMANDS,
+                    0x20,
+                    0x00,
+                    0x21,
+                    0,
+                    127,
+                    0x22,
+                    top,
+                    bottom,
+                ])?;
+                p.raw(&data)?;
+            }
+            p.raw(&[
+                CONTROL_COMMANDS,
+                0x27,
+                0x00,
+                top,
+                code,
+                bottom,
+                0x00,
+                0xFF,
+                0x2F,
+            ])?;
+            p.scrolling = Some((u16::from(top), u16::from(bottom)));
+            Ok(cost)
+        })?;
+        Ok(TickerRun {
+            ticker: ring,
+            path: TickerPath::Hardware,
+            speed,
+            interval_frames: Some(frames),
+            why_software: None,
+            cost,
+        })
+    }
+
+    /// Stops a hardware scroll (0x2E) and writes the pages it moved back as they were at its start.
+    /// Nothing is sent when no scroll runs. Presenting a frame does the same on its way.
+    pub fn stop_ticker(&mut self) -> Result<PresentCost, PanelError> {
+        if self.scrolling.is_none() {
+            return Ok(PresentCost::default());
+        }
+        self.measured(|p| match p.gddram.clone() {
+            Some(g) => p.send_frame(Cow::Owned(g)),
+            None => {
+                p.halt_scroll(None)?;
+                Ok(PresentCost::default())
+            }
+        })
+    }
+
+    /// True while the controller's horizontal scroll runs (a hardware ticker).
+    pub fn is_scrolling(&self) -> bool {
+        self.scrolling.is_some()
+    }
+
+    /// Stops a running scroll before RAM is written: the pages it moved are then unknown, so they are
+    /// made to differ from `target` everywhere and the next plan sends them whole.
+    fn halt_scroll(&mut self, target: Option<&Frame>) -> Result<(), PanelError> {
+        let Some((top, bottom)) = self.scrolling else {
+            return Ok(());
+        };
+        self.raw(&[CONTROL_COMMANDS, 0x2E])?;
+        self.scrolling = None;
+        match (self.gddram.take(), target) {
+            (Some(g), Some(t)) if (g.width(), g.height()) == (t.width(), t.height()) => {
+                let (w, h) = (g.width(), g.height());
+                let mut bytes = g.into_bytes();
+                for page in top..=bottom.min(t.pages().saturating_sub(1)) {
+                    let at = usize::from(page) * usize::from(w);
+                    for (b, want) in bytes[at..at + usize::from(w)].iter_mut().zip(t.page(page)) {
+                        *b = !*want;
+                    }
+                }
+                self.gddram = Frame::from_bytes(w, h, bytes).ok();
+            }
+            _ => self.gddram = None,
+        }
+        Ok(())
+    }
+
     /// Contrast 0-255. Initialises the panel first if needed.
     pub fn set_contrast(&mut self, level: u8) -> Result<PresentCost, PanelError> {
         self.contrast = level;
@@ -794,6 +978,8 @@ impl<I: I2c> Panel<I> {
 
     fn init_sequence(&mut self) -> Result<(), PanelError> {
         self.mark_unknown();
+        // Every initialisation stops a horizontal scroll (0x2E is in each sequence, the crate's too).
+        self.scrolling = None;
         // The driver's init leaves the pointer wherever it likes: the next block sets it in full.
         self.stats.inits += 1;
         let (contrast, inverted, power_on) = (self.contrast, self.inverted, self.power_on);
@@ -828,6 +1014,8 @@ impl<I: I2c> Panel<I> {
 
     fn send_frame(&mut self, target: Cow<'_, Frame>) -> Result<PresentCost, PanelError> {
         let initialised = self.ensure_init()?;
+        // RAM is written only with the scroll stopped (datasheet, 0x2E).
+        self.halt_scroll(Some(&target))?;
         let (blocks, full_refresh) = match (&self.gddram, self.settings.controller) {
             (Some(old), _) => (plan::plan(old, &target, self.cursor), false),
             (None, Controller::Ssd1306 | Controller::Ssd1309) => {

@@ -9,9 +9,11 @@
 
 mod diff;
 mod size;
+mod strip;
 
 pub use diff::{diff_runs, plan_cost, plan_windows, Run, Window, WINDOW_OVERHEAD_BYTES};
 pub use size::PanelSize;
+pub use strip::{Strip, MAX_STRIP_COLUMNS};
 
 use embedded_graphics_core::{
     draw_target::DrawTarget,
@@ -30,6 +32,16 @@ pub enum FrameError {
         width: u16,
         /// Height asked for.
         height: u16,
+    },
+    /// A strip size that is not supported.
+    #[error(
+        "strip size {width} columns x {pages} pages is not supported: 1-4096 columns, 1-16 pages"
+    )]
+    BadStrip {
+        /// Columns asked for.
+        width: u16,
+        /// Pages asked for.
+        pages: u8,
     },
     /// Bytes from elsewhere do not fill a frame of that size exactly.
     #[error("a {width}x{height} frame is {expected} bytes, got {actual}")]

@@ -27,6 +27,9 @@ use embedded_graphics::{
 };
 use oled_frame::Frame;
 
+mod ticker;
+pub use ticker::{render_ticker, RenderedTicker, TICKER_GAP_CHARS};
+
 /// What stands in for a character the fonts cannot draw (outside Latin-1, or a control character).
 /// It is drawn as an empty box ("tofu"), so it cannot be mistaken for a real `?`, and it keeps its
 /// Unicode meaning in [`Rendered::lines`].

@@ -118,6 +118,9 @@ pub struct BusStats {
     pub display_off: u64,
     /// Transactions that were not acknowledged (wrong address, unplugged, injected).
     pub nacks: u64,
+    /// GDDRAM data bytes written while a horizontal scroll ran: the datasheet forbids it (the chip
+    /// moves RAM itself), so a correct driver leaves this at 0.
+    pub data_while_scrolling: u64,
 }
 
 /// One acknowledged write transaction as it went over the bus.
@@ -223,7 +226,12 @@ impl VirtualSsd1306 {
     /// its glass is wired to the chip's usual segments (an SH1106's columns 2-129).
     pub fn with_chip(size: PanelSize, address: u8, chip: Chip) -> Self {
         let mut p = Self::new(size, address);
+        let wired = p.controller.column_offset;
         p.controller = Controller::with_chip(chip);
+        // An SSD1306 or SSD1309 keeps the glass's wiring; an SH1106 has its own.
+        if chip != Chip::Sh1106 {
+            p.controller.column_offset = wired;
+        }
         p
     }
 
@@ -462,6 +470,9 @@ impl VirtualSsd1306 {
                 }
                 Stream::Data | Stream::OneData => {
                     self.stats.data_bytes += 1;
+                    if self.controller.state.scrolling && self.controller.chip != Chip::Sh1106 {
+                        self.stats.data_while_scrolling += 1;
+                    }
                     self.controller.data(b);
                     if stream == Stream::OneData {
                         Stream::Control

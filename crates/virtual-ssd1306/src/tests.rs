@@ -276,6 +276,7 @@ fn counters_are_exact() {
             command_bytes: 5,
             display_off: 2,
             nacks: 1,
+            data_while_scrolling: 0,
         }
     );
     p.reset_stats();

@@ -27,6 +27,7 @@ const INIT: BusStats = BusStats {
     command_bytes: 26,
     display_off: 1,
     nacks: 0,
+    data_while_scrolling: 0,
 };
 
 /// A full flush: a column-window and a page-window transaction (address, control, 3 command bytes each),
@@ -40,6 +41,7 @@ fn full_flush(pages: u64) -> BusStats {
         command_bytes: 6,
         display_off: 0,
         nacks: 0,
+        data_while_scrolling: 0,
     }
 }
 
@@ -376,6 +378,7 @@ fn partial_flush_sends_less_and_shows_the_change() {
                     command_bytes: 6,
                     display_off: 0,
                     nacks: 0,
+                    data_while_scrolling: 0,
                 }
             );
             golden(&run.panel, "128x64_rot0_partial");
