@@ -2,7 +2,9 @@
 //! snapshots. Both drive the panel through the same [`Panel`] update path; the backend only decides where
 //! the bus comes from and what a person can look at.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use oled_driver::care::{CarePolicy, CareState};
 use oled_driver::Controller;
@@ -12,6 +14,7 @@ use virtual_ssd1306::{Chip, Mounting, SharedPanel, VirtualSsd1306, DEFAULT_SCALE
 
 use crate::config::{BackendKind, PanelConfig};
 use crate::state::PanelState;
+use oled_driver::ticker::{Ticker, TickerRun};
 use oled_driver::{Panel, PanelError, PanelGeometry, PanelStats, PresentCost};
 
 /// What `info` reports about a panel, whatever the backend.
@@ -83,6 +86,12 @@ pub trait PanelBackend: Send + 'static {
     fn free_rows(&self) -> u8;
     /// The picture the panel holds (as presented), if known; never touches the bus.
     fn shown(&self) -> Option<oled_driver::Frame>;
+
+    /// Starts a ticker: the controller's own scroll where it can, the software path otherwise (or
+    /// when `software`); the owner presents the software path's steps.
+    fn start_ticker(&mut self, ticker: &Ticker, software: bool) -> Result<TickerRun, PanelError>;
+    /// Stops a hardware scroll and puts its pages back (nothing when none runs).
+    fn stop_ticker(&mut self) -> Result<(), PanelError>;
 
     /// Makes the result of the calls since the last publish visible outside the process (the
     /// virtual panel's PNG snapshot). The owner calls it once per batch, before answering.
@@ -381,6 +390,17 @@ impl<I: embedded_hal::i2c::I2c + Send + 'static> PanelBackend for I2cBackend<I> 
             p.mark_unknown();
         }
     }
+
+    fn start_ticker(&mut self, ticker: &Ticker, software: bool) -> Result<TickerRun, PanelError> {
+        self.panel()?.start_ticker(ticker, software)
+    }
+
+    fn stop_ticker(&mut self) -> Result<(), PanelError> {
+        match &mut self.panel {
+            Ok(p) => p.stop_ticker().map(drop),
+            Err(_) => Ok(()),
+        }
+    }
 }
 
 /// The emulated panel. A clone of its [`SharedPanel`] goes to the driver; this backend keeps another to
@@ -391,6 +411,9 @@ pub struct VirtualBackend {
     shared: SharedPanel,
     /// What a person sees changed since the snapshot was last written.
     unpublished: bool,
+    /// Up to when the emulator's display frames have been counted: a hardware ticker's scroll moves
+    /// with them, as on the chip.
+    frames_until: Cell<Instant>,
 }
 
 impl VirtualBackend {
@@ -418,6 +441,18 @@ impl VirtualBackend {
             panel: Panel::new(shared.clone(), config.settings()),
             shared,
             unpublished: false,
+            frames_until: Cell::new(Instant::now()),
+        }
+    }
+
+    /// Lets the emulator's display frames pass up to now (its scroll moves as a chip's would).
+    fn catch_up(&self) {
+        let since = self.frames_until.get();
+        let frames = self.shared.with(|p| p.advance(since.elapsed()));
+        if frames > 0 {
+            let rate = self.shared.with(|p| p.nominal_frame_rate()).max(1.0);
+            self.frames_until
+                .set(since + Duration::from_secs_f64(f64::from(frames) / rate));
         }
     }
 
@@ -427,6 +462,7 @@ impl VirtualBackend {
 
     /// Applies the fault switch (`fault_file`) before a call that reaches the bus.
     fn apply_fault(&self) {
+        self.catch_up();
         let Some(path) = &self.config.fault_file else {
             return;
         };
@@ -458,6 +494,7 @@ impl VirtualBackend {
         let Some(path) = &self.config.snapshot else {
             return;
         };
+        self.catch_up();
         if let Err(e) = self.shared.with(|p| p.write_png(path, DEFAULT_SCALE)) {
             warn!(path = %path.display(), error = %e, "could not write the panel snapshot");
         }
@@ -565,6 +602,7 @@ impl PanelBackend for VirtualBackend {
     }
 
     fn ascii(&self) -> String {
+        self.catch_up();
         self.shared.with(|p| p.ascii())
     }
 
@@ -583,6 +621,18 @@ impl PanelBackend for VirtualBackend {
 
     fn forget(&mut self) {
         self.panel.mark_unknown();
+    }
+
+    fn start_ticker(&mut self, ticker: &Ticker, software: bool) -> Result<TickerRun, PanelError> {
+        self.apply_fault();
+        let r = self.panel.start_ticker(ticker, software);
+        self.after(r, |_| true)
+    }
+
+    fn stop_ticker(&mut self) -> Result<(), PanelError> {
+        self.apply_fault();
+        let r = self.panel.stop_ticker().map(drop);
+        self.after(r, |_| true)
     }
 }
 

@@ -25,7 +25,10 @@ use crate::backend::{BackendInfo, PanelBackend};
 use crate::config::PanelConfig;
 use crate::state::{PanelState, StateFile};
 use oled_driver::care::{CareState, Moment};
-use oled_driver::{PanelError, PanelStats, PresentCost};
+use oled_driver::ticker::{Ticker, TickerPath, TickerRun};
+use oled_driver::{Frame, PanelError, PanelStats, PresentCost};
+use oled_frame::Strip;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Requests waiting for the owner before senders are made to wait.
 const QUEUE: usize = 64;
@@ -57,10 +60,80 @@ enum Request {
     Shutdown(bool, Reply<()>),
     /// Once a second from the owner's ticker: night mode and burn-in care look at the time.
     Tick,
+    /// A ticker, its text, the caller's span.
+    Ticker(Box<TickerAsk>, String, tracing::Span, Reply<TickerStarted>),
+    /// Time for the next step of the software ticker of this generation.
+    Step(u64),
+}
+
+/// A ticker as a caller asks for it (the wire's `ticker` record).
+#[derive(Debug, Clone)]
+pub struct TickerAsk {
+    /// Width and height the first picture was drawn for.
+    pub size: (u16, u16),
+    /// The first picture.
+    pub frame: Vec<u8>,
+    /// Strip columns and pages, and its bytes.
+    pub strip_width: u16,
+    pub strip_pages: u8,
+    pub strip: Vec<u8>,
+    pub top_page: u8,
+    /// Columns a second.
+    pub speed: u16,
+    /// The software path even where the controller could scroll.
+    pub software: bool,
+}
+
+impl TickerAsk {
+    /// The driver's ticker, checked against a panel of `width` x `height`.
+    fn ticker(self, width: u16, height: u16) -> Result<Ticker, PanelError> {
+        let (w, h) = self.size;
+        if (w, h) != (width, height) {
+            return Err(PanelError::BadFrame(format!(
+                "a ticker drawn for {w}x{h}; this panel is {width}x{height} (after rotation)"
+            )));
+        }
+        let frame =
+            Frame::from_bytes(w, h, self.frame).map_err(|e| PanelError::BadFrame(e.to_string()))?;
+        let strip = Strip::from_bytes(self.strip_width, self.strip_pages, self.strip)
+            .map_err(|e| PanelError::BadFrame(format!("ticker strip: {e}")))?;
+        Ticker::new(frame, strip, self.top_page, self.speed)
+    }
+}
+
+/// How a started ticker runs, for its caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickerStarted {
+    pub cost: PresentCost,
+    pub path: TickerPath,
+    /// Columns a second as it runs.
+    pub speed: f64,
+    pub why_software: Option<String>,
+}
+
+/// The ticker a panel runs, as `inspect.stats` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickerReport {
+    /// `hardware` or `software`.
+    pub path: &'static str,
+    /// Columns a second.
+    pub speed: f64,
+    /// Columns the picture loops over.
+    pub columns: u16,
+    /// Seconds since it started.
+    pub running_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_software: Option<String>,
+}
+
+/// A ticker running on the panel.
+struct Running {
+    run: TickerRun,
+    started: Instant,
 }
 
 /// What `inspect.stats` reports, as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatsReport {
     pub backend: &'static str,
     pub bus: String,
@@ -74,6 +147,8 @@ pub struct StatsReport {
     pub timing: Timing,
     /// Night mode and burn-in care now: awake, dimmed or off; quiet hours; display offset.
     pub care: CareState,
+    /// The ticker running, if one is.
+    pub ticker: Option<TickerReport>,
 }
 
 /// Totals of the owner's own time, in microseconds, since it started.
@@ -198,6 +273,18 @@ impl PanelHandle {
     ) -> Result<PresentCost, PanelError> {
         let span = tracing::Span::current();
         self.ask(|r| Request::Present(frame, text, size, span, r))
+            .await
+            .unwrap_or_else(|| Err(stopped()))
+    }
+
+    /// Starts a ticker saying `text`; the next present (or ticker) stops it.
+    pub async fn present_ticker(
+        &self,
+        ask: TickerAsk,
+        text: String,
+    ) -> Result<TickerStarted, PanelError> {
+        let span = tracing::Span::current();
+        self.ask(|r| Request::Ticker(Box::new(ask), text, span, r))
             .await
             .unwrap_or_else(|| Err(stopped()))
     }
@@ -337,6 +424,34 @@ fn start_ticker(label: &str, ticks: mpsc::WeakSender<Request>) -> bool {
     spawned.is_ok()
 }
 
+/// Starts the thread that asks the owner for the next step of a software ticker every `period`,
+/// until the owner's ticker generation moves on from `mine` (new text, another ticker) or the owner
+/// ends. A step it cannot queue (the owner is busy) is skipped: each step shows the ticker where the
+/// clock says it is, so a late step catches up instead of slowing it down.
+fn start_stepper(
+    label: &str,
+    ticks: mpsc::WeakSender<Request>,
+    generation: Arc<AtomicU64>,
+    mine: u64,
+    period: std::time::Duration,
+) {
+    let spawned = std::thread::Builder::new()
+        .name(format!("ticker {label}"))
+        .spawn(move || loop {
+            std::thread::sleep(period);
+            if generation.load(Ordering::Acquire) != mine {
+                break;
+            }
+            let Some(tx) = ticks.upgrade() else { break };
+            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Request::Step(mine)) {
+                break;
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(panel = label, error = %e, "no ticker thread: the ticker stays at its first picture");
+    }
+}
+
 /// Minute of the local day on this machine (the Pi's local time), if its time zone is known.
 fn local_minute(zone: Option<&tz::TimeZone>) -> Option<u16> {
     let offset = zone?.find_current_local_time_type().ok()?.ut_offset();
@@ -381,6 +496,14 @@ struct Owner {
     zone: Option<tz::TimeZone>,
     /// The care ticker runs.
     ticking: bool,
+    /// The ticker (text on the move) running, if one is.
+    ticker: Option<Running>,
+    /// Moves on with every ticker started or stopped; a software ticker's stepper stops when it does.
+    generation: Arc<AtomicU64>,
+    /// The owner's own channel, held weakly, for the threads it starts.
+    ticks: Option<mpsc::WeakSender<Request>>,
+    /// The last snapshot published while only ticker steps were served.
+    stepped_publish: Instant,
 }
 
 /// A thread that fsyncs the state file after each save, coalescing saves that come faster than the
@@ -457,7 +580,36 @@ impl Owner {
             started: Instant::now(),
             zone: None,
             ticking: false,
+            ticker: None,
+            generation: Arc::new(AtomicU64::new(0)),
+            ticks: None,
+            stepped_publish: Instant::now(),
         }
+    }
+
+    /// Forgets the running ticker: its stepper ends; a hardware scroll is stopped by whatever the
+    /// driver sends next (or at once, with `halt`).
+    fn end_ticker(&mut self, halt: bool) {
+        if self.ticker.take().is_none() {
+            return;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if halt {
+            let label = self.label.clone();
+            let r = guarded(&label, &mut self.backend, |b| b.stop_ticker());
+            log_result(&label, "stop-ticker", &r);
+        }
+    }
+
+    fn ticker_report(&self) -> Option<TickerReport> {
+        let t = self.ticker.as_ref()?;
+        Some(TickerReport {
+            path: t.run.path.name(),
+            speed: (t.run.speed * 1000.0).round() / 1000.0,
+            columns: t.run.ticker.strip().width(),
+            running_s: (t.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            why_software: t.run.why_software.clone(),
+        })
     }
 
     /// Night mode and burn-in care: works out how the panel should be now and puts the difference on
@@ -599,6 +751,7 @@ impl Owner {
     }
 
     fn run(mut self, mut rx: mpsc::Receiver<Request>, ticks: mpsc::WeakSender<Request>) {
+        self.ticks = Some(ticks.clone());
         self.ensure_ticker(&ticks);
         self.bring_up();
         self.backend.publish();
@@ -608,7 +761,9 @@ impl Owner {
             let mut next = Some(first);
             let mut served = 0;
             let mut go_on = true;
+            let mut only_steps = true;
             while let Some(request) = next.take() {
+                only_steps &= matches!(request, Request::Step(_) | Request::Tick);
                 if !matches!(
                     request,
                     Request::Info(_)
@@ -635,6 +790,16 @@ impl Owner {
                     break;
                 }
                 next = rx.try_recv().ok();
+            }
+            if only_steps {
+                // A ticker's steps answer nobody and change no state: the snapshot follows once a
+                // second, not at every step.
+                self.record_health();
+                if self.stepped_publish.elapsed() >= std::time::Duration::from_secs(1) {
+                    self.stepped_publish = Instant::now();
+                    self.backend.publish();
+                }
+                continue;
             }
             self.flush();
             if !go_on {
@@ -664,6 +829,10 @@ impl Owner {
                 let _entered = span.enter();
                 let t = Instant::now();
                 let info = self.backend.info();
+                // New text stops a ticker (the driver stops a hardware scroll on its way).
+                if !matches!(size, Some((w, h)) if (w, h) != (info.width, info.height)) {
+                    self.end_ticker(false);
+                }
                 let r = match size {
                     Some((w, h)) if (w, h) != (info.width, info.height) => {
                         Err(PanelError::BadFrame(format!(
@@ -700,6 +869,7 @@ impl Owner {
                 self.hold(reply, r);
             }
             Request::Reconfigure(config, state_file, reply) => {
+                self.end_ticker(true);
                 let r = guarded(label, &mut self.backend, |b| b.reconfigure(&config));
                 log_result(label, "reconfigure", &r);
                 if state_file != self.state_file {
@@ -713,7 +883,67 @@ impl Owner {
                 self.answer(reply, self.text.clone());
             }
             Request::Shown(reply) => {
-                self.answer(reply, self.backend.shown());
+                let shown = match &self.ticker {
+                    Some(t) => Some(t.run.frame_at(t.started.elapsed())),
+                    None => self.backend.shown(),
+                };
+                self.answer(reply, shown);
+            }
+            Request::Ticker(ask, text, caller, reply) => {
+                let span = tracing::info_span!(parent: &caller, "ticker", panel = label);
+                let _entered = span.enter();
+                let info = self.backend.info();
+                let software = ask.software;
+                let r = ask.ticker(info.width, info.height).and_then(|ticker| {
+                    self.end_ticker(false);
+                    guarded(label, &mut self.backend, |b| {
+                        b.start_ticker(&ticker, software)
+                    })
+                });
+                let r = r.map(|run| {
+                    let started = TickerStarted {
+                        cost: run.cost,
+                        path: run.path,
+                        speed: run.speed,
+                        why_software: run.why_software.clone(),
+                    };
+                    info!(
+                        panel = %label,
+                        path = run.path.name(),
+                        speed = run.speed,
+                        columns = run.ticker.strip().width(),
+                        bytes = run.cost.bytes,
+                        why_software = run.why_software.as_deref().unwrap_or(""),
+                        "ticker started"
+                    );
+                    let mine = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    if let (Some(period), Some(ticks)) = (run.step_period(), self.ticks.clone()) {
+                        start_stepper(label, ticks, Arc::clone(&self.generation), mine, period);
+                    }
+                    self.ticker = Some(Running {
+                        run,
+                        started: Instant::now(),
+                    });
+                    self.text = Some(text);
+                    self.dirty = true;
+                    self.last_update = Instant::now();
+                    self.tend();
+                    started
+                });
+                log_result(label, "present-ticker", &r);
+                self.hold(reply, r);
+            }
+            Request::Step(generation) => {
+                let current = self.generation.load(Ordering::Acquire);
+                if let Some(t) = self.ticker.as_ref().filter(|_| generation == current) {
+                    if t.run.path == TickerPath::Software {
+                        let frame = t.run.frame_at(t.started.elapsed());
+                        let r = guarded(label, &mut self.backend, |b| b.present(frame.as_bytes()));
+                        if let Err(e) = r {
+                            debug!(panel = %label, error = %e, "ticker step not shown; the next one tries again");
+                        }
+                    }
+                }
             }
             Request::SetContrast(level, reply) => {
                 let r = guarded(label, &mut self.backend, |b| b.set_contrast(level));
@@ -750,6 +980,7 @@ impl Owner {
                     panel: self.backend.stats(),
                     timing: self.timing,
                     care: self.care,
+                    ticker: self.ticker_report(),
                 });
             }
             Request::Health(reply) => {

@@ -593,6 +593,49 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
             .await)
     }
 
+    async fn present_ticker(
+        &self,
+        cx: Option<Context>,
+        ticker: oled_lattice::panel::types::Ticker,
+        text: String,
+    ) -> anyhow::Result<Result<oled_lattice::panel::types::TickerRun, PanelError>> {
+        let span = info_span!(
+            "present-ticker",
+            strip_columns = ticker.strip_width,
+            speed = ticker.speed,
+            software = ticker.software,
+            text = %text
+        );
+        let span = traced(span, &cx);
+        let ask = owner::TickerAsk {
+            size: (ticker.width, ticker.height),
+            frame: ticker.frame.to_vec(),
+            strip_width: ticker.strip_width,
+            strip_pages: ticker.strip_pages,
+            strip: ticker.strip.to_vec(),
+            top_page: ticker.top_page,
+            speed: ticker.speed,
+            software: ticker.software,
+        };
+        Ok(async {
+            let h = self.route(&cx, "present-ticker").await?;
+            h.present_ticker(ask, text)
+                .await
+                .map(|t| oled_lattice::panel::types::TickerRun {
+                    cost: PresentCost::from(t.cost),
+                    path: t.path.name().to_string(),
+                    millicolumns_per_second: (t.speed * 1000.0)
+                        .round()
+                        .clamp(0.0, f64::from(u32::MAX))
+                        as u32,
+                    why_software: t.why_software,
+                })
+                .map_err(PanelError::from)
+        }
+        .instrument(span)
+        .await)
+    }
+
     async fn last_text(
         &self,
         cx: Option<Context>,

@@ -28,6 +28,7 @@ use wit_bindgen_wrpc::wrpc_transport::{Decode, Encode, Serve, TupleDecode, Tuple
 
 use crate::provider::exports::oled_lattice::panel::inspect::Handler as InspectHandler;
 use crate::provider::exports::oled_lattice::panel::panel::Handler as PanelHandler;
+use crate::provider::oled_lattice::panel::types::Ticker;
 use crate::provider::{OledPanelProvider, INSPECT_ALIAS, INSPECT_INSTANCE, PANEL_INSTANCE};
 
 /// Longest wait for an invocation's parameters once it has arrived (they normally come with it).
@@ -215,6 +216,16 @@ pub async fn serve_exports(
         "present-sized",
         |cx, (width, height, frame, text): (u16, u16, Bytes, String)| {
             PanelHandler::present_sized(&p, cx, width, height, frame, text).await?
+        }
+    );
+    export!(
+        streams,
+        wrpc,
+        p,
+        PANEL_INSTANCE,
+        "present-ticker",
+        |cx, (ticker, text): (Ticker, String)| {
+            PanelHandler::present_ticker(&p, cx, ticker, text).await?
         }
     );
     export!(
