@@ -180,6 +180,10 @@ impl bindings::exports::oled_lattice::display::invoke::Guest for Component {
         super::invoke::demo(&display())
     }
 
+    fn ticker() -> String {
+        super::invoke::ticker(&display())
+    }
+
     fn panels() -> String {
         match panels_listing() {
             Ok(v) => v.to_string(),

@@ -5,7 +5,10 @@
 
 use super::png;
 use crate::domain::fleet::{self, NamedPanel, DEFAULT_PANEL};
-use crate::domain::{style_from, Display, Panel, PanelError, MAX_TEXT_BYTES};
+use crate::domain::{
+    style_from, Display, Panel, PanelError, TickerOptions, DEFAULT_TICKER_SPEED, MAX_TEXT_BYTES,
+    MAX_TICKER_SPEED,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -108,6 +111,39 @@ struct ShowJson {
     valign: Option<String>,
     font: Option<String>,
     invert: Option<bool>,
+    /// Move the text as a ticker: `{"speed": columns a second, "path": "auto" | "software"}`.
+    ticker: Option<TickerJson>,
+}
+
+/// The `ticker` field of a JSON request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TickerJson {
+    speed: Option<u32>,
+    path: Option<String>,
+}
+
+impl TickerJson {
+    fn options(&self) -> Result<TickerOptions, String> {
+        let software = match self.path.as_deref() {
+            None | Some("auto") | Some("hardware") => false,
+            Some("software") => true,
+            Some(other) => {
+                return Err(format!(
+                    "ticker path `{other}` is not one of auto, hardware, software"
+                ))
+            }
+        };
+        let speed = self.speed.unwrap_or(u32::from(DEFAULT_TICKER_SPEED));
+        match u16::try_from(speed) {
+            Ok(speed) if (1..=MAX_TICKER_SPEED).contains(&speed) => {
+                Ok(TickerOptions { speed, software })
+            }
+            _ => Err(format!(
+                "ticker speed {speed} is not 1-{MAX_TICKER_SPEED} columns a second"
+            )),
+        }
+    }
 }
 
 fn panel_error(e: PanelError) -> Response {
@@ -351,6 +387,7 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
             .trim()
             .to_ascii_lowercase()
     });
+    let mut ticker = None;
     let (text, style) = match media.as_deref() {
         // `curl -d TEXT` labels its raw body as a form; people mean plain text.
         None | Some("") | Some("text/plain") | Some("application/x-www-form-urlencoded") => {
@@ -364,6 +401,12 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
                 Ok(p) => p,
                 Err(e) => return Response::error(400, format!("bad JSON: {e}")),
             };
+            if let Some(t) = &parsed.ticker {
+                match t.options() {
+                    Ok(o) => ticker = Some(o),
+                    Err(reason) => return Response::error(400, reason),
+                }
+            }
             match style_from(
                 parsed.font.as_deref(),
                 parsed.align.as_deref(),
@@ -391,6 +434,12 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
                 text.len()
             ),
         );
+    }
+    if let Some(options) = ticker {
+        return match display.ticker(&text, &style, options) {
+            Ok(shown) => Response::ok(json!({ "shown": shown })),
+            Err(e) => panel_error(e),
+        };
     }
     match display.show(&text, &style) {
         Ok(shown) => Response::ok(json!({ "shown": shown })),
@@ -508,6 +557,36 @@ mod tests {
         let (s, _) = call(&p, req(Method::Post, Some("text/plain"), b""));
         assert_eq!(s, 400);
         assert!(p.frames().is_empty(), "nothing reached the panel");
+    }
+
+    #[test]
+    fn a_ticker_field_makes_a_ticker_and_bad_ones_are_400() {
+        let p = FakePanel::new(128, 64);
+        let body = br#"{"text":"a line much longer than the panel is wide","ticker":{"speed":40}}"#;
+        let (status, v) = call(&p, req(Method::Post, Some("application/json"), body));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["shown"]["ticker"]["path"], "software", "{v}");
+        assert_eq!(v["shown"]["ticker"]["speed"], 40.0);
+        assert!(v["shown"]["columns"].as_u64().unwrap() > 128);
+        assert_eq!(p.tickers().len(), 1);
+        let body = br#"{"text":"short","ticker":{"path":"software"}}"#;
+        let (status, v) = call(&p, req(Method::Post, Some("application/json"), body));
+        assert_eq!(
+            (status, &v["shown"]["ticker"]["path"]),
+            (200, &json!("software"))
+        );
+        assert_eq!(p.tickers()[1].2, DEFAULT_TICKER_SPEED);
+        for (bad, why) in [
+            (&br#"{"text":"a","ticker":{"speed":0}}"#[..], "speed"),
+            (br#"{"text":"a","ticker":{"speed":99999}}"#, "ticker"),
+            (br#"{"text":"a","ticker":{"path":"magic"}}"#, "path"),
+            (br#"{"text":"a","ticker":{"fast":true}}"#, "fast"),
+        ] {
+            let (status, v) = call(&p, req(Method::Post, Some("application/json"), bad));
+            assert_eq!(status, 400, "{v}");
+            assert!(v["error"].as_str().unwrap().contains(why), "{v}");
+        }
+        assert_eq!(p.tickers().len(), 2, "nothing sent for a refused request");
     }
 
     #[test]

@@ -28,6 +28,19 @@ pub fn demo<P: Panel>(d: &Display<P>) -> String {
     .to_string()
 }
 
+/// What `invoke.ticker` moves across the panel.
+pub const TICKER_DEMO: &str =
+    "oled-lattice: the logic is a Wasm component, the panel a native provider, one lattice between them";
+
+/// A ticker for `wash call` (no arguments there): the demo line, moved by the panel's provider.
+pub fn ticker<P: Panel>(d: &Display<P>) -> String {
+    match d.ticker(TICKER_DEMO, &Default::default(), Default::default()) {
+        Ok(shown) => json!({ "shown": shown }),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +53,9 @@ mod tests {
         assert!(status(&d).contains("\"ssd1306\""));
         assert!(clear(&d).contains("\"cleared\":true"));
         assert!(demo(&d).contains("\"demo\":true"));
+        let v: serde_json::Value = serde_json::from_str(&ticker(&d)).unwrap();
+        assert_eq!(v["shown"]["text"], TICKER_DEMO);
+        assert_eq!(v["shown"]["ticker"]["path"], "software");
         p.fail_with(PanelError::Bus("gone".into()));
         let v: serde_json::Value = serde_json::from_str(&demo(&d)).unwrap();
         assert_eq!(v["error"], "I2C bus error: gone");

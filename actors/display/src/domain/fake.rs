@@ -9,6 +9,7 @@ pub struct FakePanel {
     text: RefCell<Option<String>>,
     fail: RefCell<Option<PanelError>>,
     info_calls: Cell<u32>,
+    tickers: RefCell<Vec<(oled_frame::Strip, u8, u16)>>,
 }
 
 impl FakePanel {
@@ -27,6 +28,7 @@ impl FakePanel {
             text: RefCell::default(),
             fail: RefCell::default(),
             info_calls: Cell::default(),
+            tickers: RefCell::default(),
         }
     }
 
@@ -37,6 +39,7 @@ impl FakePanel {
             text: RefCell::default(),
             fail: RefCell::default(),
             info_calls: Cell::default(),
+            tickers: RefCell::default(),
         }
     }
 
@@ -47,6 +50,11 @@ impl FakePanel {
     /// How often the panel was asked its info.
     pub fn info_calls(&self) -> u32 {
         self.info_calls.get()
+    }
+
+    /// Tickers started: strip, page, speed.
+    pub fn tickers(&self) -> Vec<(oled_frame::Strip, u8, u16)> {
+        self.tickers.borrow().clone()
     }
 
     pub fn frames(&self) -> Vec<Vec<u8>> {
@@ -83,6 +91,27 @@ impl Panel for &FakePanel {
             )));
         }
         self.present(frame, Some(text))
+    }
+
+    fn present_ticker(
+        &self,
+        t: &super::TickerDraw<'_>,
+        text: &str,
+    ) -> Result<super::TickerRun, PanelError> {
+        let bus = self.present_sized(t.width, t.height, t.frame, text)?;
+        self.tickers
+            .borrow_mut()
+            .push((t.strip.clone(), t.top_page, t.speed));
+        Ok(super::TickerRun {
+            path: if t.software || t.strip.width() > 128 {
+                "software".into()
+            } else {
+                "hardware".into()
+            },
+            speed: f64::from(t.speed),
+            why_software: None,
+            bus,
+        })
     }
 
     fn last_text(&self) -> Result<Option<String>, PanelError> {

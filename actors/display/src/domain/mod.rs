@@ -27,6 +27,73 @@ pub struct PresentCost {
     pub full_refresh: bool,
 }
 
+/// How a ticker runs, as the panel's provider said (mirrors `oled-lattice:panel/types.ticker-run`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickerRun {
+    /// `hardware` (the controller scrolls by itself) or `software` (the provider steps).
+    pub path: String,
+    /// Columns a second as it runs.
+    pub speed: f64,
+    /// Why the software path was taken, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_software: Option<String>,
+    /// What starting it cost on the bus.
+    pub bus: PresentCost,
+}
+
+/// A ticker drawn for a panel: what crosses the lattice, once (mirrors
+/// `oled-lattice:panel/types.ticker`).
+#[derive(Debug, Clone, Copy)]
+pub struct TickerDraw<'a> {
+    pub width: u16,
+    pub height: u16,
+    /// The first picture.
+    pub frame: &'a [u8],
+    pub strip: &'a oled_frame::Strip,
+    pub top_page: u8,
+    /// Columns a second.
+    pub speed: u16,
+    /// The software path even where the controller could scroll.
+    pub software: bool,
+}
+
+/// How a ticker is asked for: its speed and whether to keep off the controller's own scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickerOptions {
+    /// Columns a second, 1 to [`MAX_TICKER_SPEED`].
+    pub speed: u16,
+    /// Step in software even where the controller could scroll (for comparisons).
+    pub software: bool,
+}
+
+/// A ticker's speed unless asked otherwise: about five characters of the small font a second.
+pub const DEFAULT_TICKER_SPEED: u16 = 30;
+/// Fastest ticker, columns a second (the provider's limit too).
+pub const MAX_TICKER_SPEED: u16 = 240;
+
+impl Default for TickerOptions {
+    fn default() -> Self {
+        Self {
+            speed: DEFAULT_TICKER_SPEED,
+            software: false,
+        }
+    }
+}
+
+/// What a ticker use case did, for the caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownTicker {
+    pub text: String,
+    pub font: &'static str,
+    pub truncated: bool,
+    pub replaced: usize,
+    pub width: u16,
+    pub height: u16,
+    /// Columns the line and its gap take: what loops.
+    pub columns: u16,
+    pub ticker: TickerRun,
+}
+
 /// Why the panel refused (mirrors `oled-lattice:panel/types.panel-error`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PanelError {
@@ -69,6 +136,8 @@ pub trait Panel {
         frame: &[u8],
         text: &str,
     ) -> Result<PresentCost, PanelError>;
+    /// Starts a ticker saying `text`: `BadFrame` unless it was drawn for the panel's size.
+    fn present_ticker(&self, ticker: &TickerDraw<'_>, text: &str) -> Result<TickerRun, PanelError>;
 }
 
 /// What a use case did, for the caller (HTTP body, `wash call` answer).
@@ -195,6 +264,53 @@ impl<P: Panel> Display<P> {
         })
     }
 
+    /// Shows `text` as a ticker: drawn once as a strip for the panel's size, moved by the panel's
+    /// provider (by the controller itself where it can).
+    pub fn ticker(
+        &self,
+        text: &str,
+        style: &Style,
+        options: TickerOptions,
+    ) -> Result<ShownTicker, PanelError> {
+        if !(1..=MAX_TICKER_SPEED).contains(&options.speed) {
+            return Err(PanelError::Invalid(format!(
+                "ticker speed {} is not 1-{MAX_TICKER_SPEED} columns a second",
+                options.speed
+            )));
+        }
+        let send = |w: u16, h: u16| {
+            let r = core::render_ticker(text, style, w, h);
+            let draw = TickerDraw {
+                width: w,
+                height: h,
+                frame: r.frame.as_bytes(),
+                strip: &r.strip,
+                top_page: r.top_page,
+                speed: options.speed,
+                software: options.software,
+            };
+            let run = self.panel.present_ticker(&draw, text)?;
+            Ok::<_, PanelError>(ShownTicker {
+                text: text.to_string(),
+                font: r.font.name(),
+                truncated: r.truncated,
+                replaced: r.replaced,
+                width: w,
+                height: h,
+                columns: r.strip.width(),
+                ticker: run,
+            })
+        };
+        if let Some((w, h)) = self.hint {
+            match send(w, h) {
+                Err(PanelError::BadFrame(_)) => {} // another size: ask the panel below
+                other => return other,
+            }
+        }
+        let info = self.panel.info()?;
+        send(info.width, info.height)
+    }
+
     pub fn clear(&self) -> Result<PresentCost, PanelError> {
         self.present_drawn("", |w, h| (core::blank(w, h), ()))
             .map(|(cost, ..)| cost)
@@ -295,6 +411,43 @@ mod tests {
                 .frame
                 .into_bytes()]
         );
+    }
+
+    #[test]
+    fn a_ticker_is_drawn_once_for_the_panel_and_its_speed_checked() {
+        let panel = FakePanel::new(128, 32);
+        let d = Display::new(&panel).with_size_hint(Some((128, 64)));
+        let t = d
+            .ticker(
+                "a line longer than the panel",
+                &Style::default(),
+                TickerOptions::default(),
+            )
+            .unwrap();
+        assert_eq!((t.width, t.height), (128, 32), "a wrong hint costs a retry");
+        assert_eq!(t.ticker.path, "software");
+        let sent = panel.tickers();
+        assert_eq!(sent.len(), 1);
+        let want = core::render_ticker("a line longer than the panel", &Style::default(), 128, 32);
+        assert_eq!(
+            sent[0],
+            (want.strip.clone(), want.top_page, DEFAULT_TICKER_SPEED)
+        );
+        assert_eq!(
+            d.status().unwrap().last_text.as_deref(),
+            Some("a line longer than the panel")
+        );
+        for speed in [0, MAX_TICKER_SPEED + 1] {
+            let e = d.ticker(
+                "x",
+                &Style::default(),
+                TickerOptions {
+                    speed,
+                    software: false,
+                },
+            );
+            assert!(matches!(e, Err(PanelError::Invalid(_))), "{speed}");
+        }
     }
 
     #[test]

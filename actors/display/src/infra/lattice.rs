@@ -228,6 +228,23 @@ impl Panel for LatticePanel {
         r.inspect_err(|e| warn(&format!("present failed: {e}")))
     }
 
+    fn present_ticker(
+        &self,
+        ticker: &crate::domain::TickerDraw<'_>,
+        text: &str,
+    ) -> Result<crate::domain::TickerRun, PanelError> {
+        self.call(
+            "present-ticker",
+            &wire::present_ticker_params(ticker, text),
+            wire::decode_ticker_run,
+        )
+        .inspect_err(|e| {
+            if !matches!(e, PanelError::BadFrame(_)) {
+                warn(&format!("ticker failed: {e}"))
+            }
+        })
+    }
+
     fn present_sized(
         &self,
         width: u16,

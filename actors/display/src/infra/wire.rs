@@ -9,7 +9,7 @@
 //!
 //! Pure: compiled and tested natively.
 
-use crate::domain::{PanelError, PanelInfo, PresentCost};
+use crate::domain::{PanelError, PanelInfo, PresentCost, TickerDraw, TickerRun};
 
 /// The panel's interface instance as the provider serves it.
 pub const PANEL_INSTANCE: &str = "oled-lattice:panel/panel@0.1.0";
@@ -75,6 +75,23 @@ pub fn present_sized_params(width: u16, height: u16, frame: &[u8], text: &str) -
     leb(&mut out, u32::from(width));
     leb(&mut out, u32::from(height));
     bytes(&mut out, frame);
+    bytes(&mut out, text.as_bytes());
+    out
+}
+
+/// Parameters of `present-ticker(ticker, text)`: the `ticker` record field by field, then the text.
+pub fn present_ticker_params(t: &TickerDraw<'_>, text: &str) -> Vec<u8> {
+    let strip = t.strip.as_bytes();
+    let mut out = Vec::with_capacity(t.frame.len() + strip.len() + text.len() + 32);
+    leb(&mut out, u32::from(t.width));
+    leb(&mut out, u32::from(t.height));
+    bytes(&mut out, t.frame);
+    leb(&mut out, u32::from(t.strip.width()));
+    out.push(t.strip.pages());
+    bytes(&mut out, strip);
+    out.push(t.top_page);
+    leb(&mut out, u32::from(t.speed));
+    out.push(u8::from(t.software));
     bytes(&mut out, text.as_bytes());
     out
 }
@@ -185,6 +202,36 @@ pub fn decode_present(b: &[u8]) -> Decoded<Result<PresentCost, PanelError>> {
                 transactions: r.leb(32)?,
                 pages_touched: r.byte()?,
                 full_refresh: r.bool()?,
+            })
+        })
+        .and_then(|v| r.done(v)),
+    )
+}
+
+/// Results of `present-ticker`: `result<ticker-run, panel-error>` (present-cost, path, speed in
+/// thousandths of a column a second, why software).
+pub fn decode_ticker_run(b: &[u8]) -> Decoded<Result<TickerRun, PanelError>> {
+    let mut r = Reader::new(b);
+    finish(
+        r.result(|r| {
+            let bus = PresentCost {
+                bytes: r.leb(32)?,
+                transactions: r.leb(32)?,
+                pages_touched: r.byte()?,
+                full_refresh: r.bool()?,
+            };
+            let path = r.string()?;
+            let speed = f64::from(r.leb(32)?) / 1000.0;
+            let why_software = if r.tag("option")? {
+                Some(r.string()?)
+            } else {
+                None
+            };
+            Ok(TickerRun {
+                path,
+                speed,
+                why_software,
+                bus,
             })
         })
         .and_then(|v| r.done(v)),
@@ -345,6 +392,45 @@ mod tests {
             Ok(Some(Err(PanelError::Absent("x".into()))))
         );
         assert!(decode_last_text(&[0, 1, 1, 0xFF]).is_err(), "not UTF-8");
+    }
+
+    #[test]
+    fn ticker_parameters_and_result() {
+        let mut strip = oled_frame::Strip::new(130, 1).unwrap();
+        strip.set_pixel(0, 0, true);
+        let t = TickerDraw {
+            width: 8,
+            height: 8,
+            frame: &[1, 2, 3, 4, 5, 6, 7, 8],
+            strip: &strip,
+            top_page: 0,
+            speed: 300,
+            software: true,
+        };
+        let p = present_ticker_params(&t, "go");
+        assert_eq!(&p[..11], &[8, 8, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            &p[11..16],
+            &[0x82, 0x01, 1, 0x82, 0x01],
+            "130 columns, 1 page, 130 bytes"
+        );
+        assert_eq!(p[16], 1);
+        assert_eq!(&p[16 + 130..], &[0, 0xAC, 0x02, 1, 2, b'g', b'o']);
+        // ok { cost {300, 2, 2, false}, "hardware", 27273, none }
+        let mut ok = vec![0, 0xAC, 0x02, 2, 2, 0, 8];
+        ok.extend_from_slice(b"hardware");
+        ok.extend_from_slice(&[0x89, 0xD5, 0x01, 0]);
+        let run = decode_ticker_run(&ok).unwrap().unwrap().unwrap();
+        assert_eq!((run.path.as_str(), run.bus.bytes), ("hardware", 300));
+        assert!((run.speed - 27.273).abs() < 1e-9, "{}", run.speed);
+        assert_eq!(run.why_software, None);
+        for n in 0..ok.len() {
+            assert_eq!(decode_ticker_run(&ok[..n]), Ok(None), "prefix {n}");
+        }
+        let mut sw = ok[..ok.len() - 1].to_vec();
+        sw.extend_from_slice(&[1, 2, b'n', b'o']);
+        let run = decode_ticker_run(&sw).unwrap().unwrap().unwrap();
+        assert_eq!(run.why_software.as_deref(), Some("no"));
     }
 
     #[test]
