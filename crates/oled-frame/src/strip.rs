@@ -167,6 +167,22 @@ impl Strip {
         }
     }
 
+    /// Copies `frame` into the strip with its column 0 at column `x`: as many pages as both have,
+    /// columns past the strip's end left out. Drawing a strip cell by cell through frames keeps one
+    /// copy of the drawing code where size counts (a WebAssembly component).
+    pub fn blit(&mut self, x: u16, frame: &Frame) {
+        let pages = u16::from(self.pages).min(frame.pages());
+        let width = usize::from(self.width);
+        for page in 0..pages {
+            let src = frame.page(page);
+            let start = usize::from(page) * width + usize::from(x);
+            let room = width.saturating_sub(usize::from(x)).min(src.len());
+            if let Some(dst) = self.bytes.get_mut(start..start + room) {
+                dst.copy_from_slice(&src[..room]);
+            }
+        }
+    }
+
     /// Text art, `#` lit and `.` dark, one line per pixel row.
     pub fn to_ascii(&self) -> String {
         let rows = u16::from(self.pages) * 8;
@@ -245,6 +261,17 @@ mod tests {
         s.paint(0, &mut short, 1);
         assert!(short.page(0).iter().all(|b| *b == 0));
         assert_eq!(short.lit_pixels(), 64, "only the strip's first page fits");
+    }
+
+    #[test]
+    fn frames_blit_into_place_and_are_cut_at_the_end() {
+        let mut f = Frame::new(8, 16).unwrap();
+        f.fill(true);
+        let mut s = Strip::new(20, 1).unwrap();
+        s.blit(16, &f);
+        assert_eq!(s.as_bytes()[15..], [0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        s.blit(40, &f);
+        assert_eq!(s.as_bytes().iter().filter(|b| **b != 0).count(), 4);
     }
 
     #[test]

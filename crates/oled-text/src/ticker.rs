@@ -77,16 +77,23 @@ pub fn render_ticker(text: &str, style: &Style, width: u16, height: u16) -> Rend
         .or_else(|_| Strip::new(width, 1))
         .unwrap_or_else(|_| unreachable!("a frame's width is a strip width"));
     let y = (i32::from(pages) * 8 - mono.character_size.height as i32) / 2;
-    let printable: String = chars
-        .iter()
-        .map(|c| if *c == REPLACEMENT { ' ' } else { *c })
-        .collect();
     let text_style = MonoTextStyle::new(mono, BinaryColor::On);
-    // Drawing into a Strip cannot fail (its error type is Infallible).
-    let _ = Text::with_baseline(&printable, Point::new(0, y), text_style, Baseline::Top)
-        .draw(&mut strip);
-    for (col, _) in chars.iter().enumerate().filter(|(_, c)| **c == REPLACEMENT) {
-        let _ = tofu(mono, Point::new(cw as i32 * col as i32, y)).draw(&mut strip);
+    // Cell by cell through a small frame: the same drawing code as `render`, not a second copy
+    // for strips (the component is measured in bytes).
+    let mut buf = [0u8; 4];
+    for (i, c) in chars.iter().enumerate() {
+        let Ok(mut cell) = Frame::new(cw as u16, u16::from(pages) * 8) else {
+            break;
+        };
+        // Drawing into a Frame cannot fail (its error type is Infallible).
+        if *c == REPLACEMENT {
+            let _ = tofu(mono, Point::new(0, y)).draw(&mut cell);
+        } else {
+            let glyph: &str = c.encode_utf8(&mut buf);
+            let _ = Text::with_baseline(glyph, Point::new(0, y), text_style, Baseline::Top)
+                .draw(&mut cell);
+        }
+        strip.blit((i * cw as usize) as u16, &cell);
     }
     let panel_pages = height / 8;
     let spare = panel_pages.saturating_sub(u16::from(pages));
@@ -143,6 +150,30 @@ mod tests {
             assert!((0..16).all(|y| !t.strip.pixel(x, y)), "column {x}");
         }
         assert!((0..240).any(|x| (0..16).any(|y| t.strip.pixel(x, y))));
+    }
+
+    #[test]
+    fn cell_by_cell_is_the_same_picture_as_the_line_drawn_whole() {
+        let style = Style {
+            font: Font::Medium,
+            ..Style::default()
+        };
+        let t = render_ticker("Hi, there! \u{1F600}", &style, 128, 64);
+        let mut whole = Frame::new(128, 16).unwrap();
+        let mono = Font::Medium.mono();
+        let _ = Text::with_baseline(
+            "Hi, there!  ",
+            Point::new(0, 1),
+            MonoTextStyle::new(mono, BinaryColor::On),
+            Baseline::Top,
+        )
+        .draw(&mut whole);
+        let _ = tofu(mono, Point::new(8 * 11, 1)).draw(&mut whole);
+        for x in 0..128 {
+            for y in 0..16 {
+                assert_eq!(t.strip.pixel(x, y), whole.pixel(x, y), "({x}, {y})");
+            }
+        }
     }
 
     #[test]
