@@ -4,6 +4,7 @@
 #   ./scripts/bench.sh lattice   wRPC invocations of the component through hub -> leaf: p50/p99 latency, updates/s
 #   ./scripts/bench.sh pi        the aarch64 provider: size and idle RSS under qemu-aarch64
 #   ./scripts/bench.sh faults    faults injected into a live lattice under load: answers, losses, recovery
+#   ./scripts/bench.sh ticker    tickers: bus bytes a second on the controller's scroll and on the provider's steps
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -13,8 +14,9 @@ case "${1:-}" in
     lattice) bash scripts/bench-lattice.sh "${@:2}" ;;
     pi) bash scripts/bench-pi.sh "${@:2}" ;;
     faults) bash scripts/bench-faults.sh "${@:2}" ;;
+    ticker) bash scripts/bench-ticker.sh "${@:2}" ;;
     *)
-        echo "usage: $0 s16|lattice|pi|faults" >&2
+        echo "usage: $0 s16|lattice|pi|faults|ticker" >&2
         exit 2
         ;;
 esac

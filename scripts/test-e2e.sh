@@ -195,6 +195,39 @@ check "HTTP 5000 bytes -> 413" http_status 413 -X POST -H 'content-type: text/pl
 check "HTTP PATCH -> 405" http_status 405 -X PATCH -d 'x'
 check "panel untouched by bad requests" panel_blank
 
+# Tickers: the component draws the line once; the panel's provider moves it. A line that fits the
+# controller's 128-column ring scrolls by the controller itself (no bytes on the bus while it moves);
+# a longer one is stepped by the provider (bytes at each step); new text stops either.
+ticker_moves() { # ticker_moves TEXT PATH: the answer names PATH; the glass moves; bytes only in software
+    local body answer a0 a1 b0 b1
+    body="$(python3 -c 'import json,sys; print(json.dumps({"text": sys.argv[1], "font": "small", "ticker": {"speed": 40}}))' "$1")"
+    answer="$(curl -s -m 10 -H 'content-type: application/json' -d "$body" "$HTTP")"
+    grep -q "\"path\":\"$2\"" <<<"$answer" || { echo "answer: $answer"; return 1; }
+    b0="$(stats_field bytes)" && a0="$(panel_ascii)" || return 1
+    sleep 2
+    b1="$(stats_field bytes)" && a1="$(panel_ascii)" || return 1
+    echo "$2: bytes $b0 -> $b1 in 2 s"
+    [[ "$a0" != "$a1" ]] || { echo "the glass did not move"; return 1; }
+    if [[ "$2" == hardware ]]; then ((b1 == b0)); else ((b1 > b0)); fi
+}
+check "ticker that fits the ring: the controller scrolls it, 0 bytes on the bus while it moves" \
+    ticker_moves "Scrolls by itself." hardware
+check "ticker of 40 characters: the provider steps it" \
+    ticker_moves "Forty characters scroll past on an OLED." software
+still_after_text() { # new text stops the ticker: the glass shows it exactly and stays still
+    local a0 a1
+    curl -s -m 10 -o /dev/null -H 'content-type: text/plain' -d 'Still' "$HTTP" || return 1
+    panel_shows "Still" || return 1
+    a0="$(panel_ascii)" && sleep 1 && a1="$(panel_ascii)" || return 1
+    [[ "$a0" == "$a1" ]]
+}
+check "new text stops the ticker; the panel shows it exactly and stays still" still_after_text
+check "invoke.ticker (wash call) starts the demo ticker" \
+    call_answers '"ticker":{' oled-display oled-lattice:display/invoke.ticker
+check "HTTP ticker speed 0 -> 400" http_status 400 -X POST -H 'content-type: application/json' -d '{"text":"a","ticker":{"speed":0}}'
+check "HTTP DELETE stops the ticker: blank" bash -c "curl -s -m 10 -o /dev/null -X DELETE '$HTTP'"
+check "panel blank after the ticker" panel_blank
+
 # The live view in a real browser (Debian's headless Chromium, Playwright for Python): the page the
 # display serves, text sent through its form and by another caller, each on the page's picture within
 # 1 s and equal to the panel's glass pixel for pixel; polling an unchanged panel answers 304. Its lines

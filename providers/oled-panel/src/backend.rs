@@ -185,6 +185,7 @@ fn panel_state<I: embedded_hal::i2c::I2c>(
         power_on: panel.is_on(),
         inverted: panel.is_inverted(),
         text: None,
+        ticker: None,
     })
 }
 

@@ -23,7 +23,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::backend::{BackendInfo, PanelBackend};
 use crate::config::PanelConfig;
-use crate::state::{PanelState, StateFile};
+use crate::state::{PanelState, SavedTicker, StateFile};
 use oled_driver::care::{CareState, Moment};
 use oled_driver::ticker::{Ticker, TickerPath, TickerRun};
 use oled_driver::{Frame, PanelError, PanelStats, PresentCost};
@@ -130,6 +130,9 @@ pub struct TickerReport {
 struct Running {
     run: TickerRun,
     started: Instant,
+    /// The ticker as asked for, and whether the software path was: what the state keeps.
+    asked: Ticker,
+    software: bool,
 }
 
 /// What `inspect.stats` reports, as JSON.
@@ -601,6 +604,45 @@ impl Owner {
         }
     }
 
+    /// Starts `ticker` on the panel (stopping any other) and, on the software path, its stepper.
+    fn begin_ticker(
+        &mut self,
+        ticker: Ticker,
+        software: bool,
+    ) -> Result<TickerStarted, PanelError> {
+        self.end_ticker(false);
+        let label = self.label.clone();
+        let run = guarded(&label, &mut self.backend, |b| {
+            b.start_ticker(&ticker, software)
+        })?;
+        info!(
+            panel = %label,
+            path = run.path.name(),
+            speed = run.speed,
+            columns = run.ticker.strip().width(),
+            bytes = run.cost.bytes,
+            why_software = run.why_software.as_deref().unwrap_or(""),
+            "ticker started"
+        );
+        let started = TickerStarted {
+            cost: run.cost,
+            path: run.path,
+            speed: run.speed,
+            why_software: run.why_software.clone(),
+        };
+        let mine = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        if let (Some(period), Some(ticks)) = (run.step_period(), self.ticks.clone()) {
+            start_stepper(&label, ticks, Arc::clone(&self.generation), mine, period);
+        }
+        self.ticker = Some(Running {
+            run,
+            started: Instant::now(),
+            asked: ticker,
+            software,
+        });
+        Ok(started)
+    }
+
     fn ticker_report(&self) -> Option<TickerReport> {
         let t = self.ticker.as_ref()?;
         Some(TickerReport {
@@ -654,19 +696,28 @@ impl Owner {
         };
         let info = self.backend.info();
         match guarded(&self.label, &mut self.backend, |b| b.start(saved.as_ref())) {
-            Ok(cost) => info!(
-                panel = %self.label,
-                backend = info.backend,
-                bus = %info.bus,
-                address = info.address,
-                width = info.width,
-                height = info.height,
-                rotation = info.rotation,
-                bytes = cost.bytes,
-                transactions = cost.transactions,
-                restored = saved.is_some(),
-                "panel initialised"
-            ),
+            Ok(cost) => {
+                info!(
+                    panel = %self.label,
+                    backend = info.backend,
+                    bus = %info.bus,
+                    address = info.address,
+                    width = info.width,
+                    height = info.height,
+                    rotation = info.rotation,
+                    bytes = cost.bytes,
+                    transactions = cost.transactions,
+                    restored = saved.is_some(),
+                    ticker = saved.as_ref().is_some_and(|s| s.ticker.is_some()),
+                    "panel initialised"
+                );
+                // A ticker that ran when the state was saved runs again.
+                if let Some(t) = saved.and_then(|s| s.ticker) {
+                    if let Err(e) = self.begin_ticker(t.ticker, t.software) {
+                        warn!(panel = %self.label, error = %e, "the saved ticker could not run again; its first picture stays");
+                    }
+                }
+            }
             Err(e) => {
                 error!(
                     panel = %self.label,
@@ -690,6 +741,14 @@ impl Owner {
             return;
         };
         state.text = self.text.clone();
+        if let Some(t) = &self.ticker {
+            // The ticker's first picture, not wherever a software step left it.
+            state.frame = t.asked.frame_at(0);
+            state.ticker = Some(SavedTicker {
+                ticker: t.asked.clone(),
+                software: t.software,
+            });
+        }
         if self.saved.as_ref() == Some(&state) {
             return;
         }
@@ -894,42 +953,15 @@ impl Owner {
                 let _entered = span.enter();
                 let info = self.backend.info();
                 let software = ask.software;
-                let r = ask.ticker(info.width, info.height).and_then(|ticker| {
-                    self.end_ticker(false);
-                    guarded(label, &mut self.backend, |b| {
-                        b.start_ticker(&ticker, software)
-                    })
-                });
-                let r = r.map(|run| {
-                    let started = TickerStarted {
-                        cost: run.cost,
-                        path: run.path,
-                        speed: run.speed,
-                        why_software: run.why_software.clone(),
-                    };
-                    info!(
-                        panel = %label,
-                        path = run.path.name(),
-                        speed = run.speed,
-                        columns = run.ticker.strip().width(),
-                        bytes = run.cost.bytes,
-                        why_software = run.why_software.as_deref().unwrap_or(""),
-                        "ticker started"
-                    );
-                    let mine = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-                    if let (Some(period), Some(ticks)) = (run.step_period(), self.ticks.clone()) {
-                        start_stepper(label, ticks, Arc::clone(&self.generation), mine, period);
-                    }
-                    self.ticker = Some(Running {
-                        run,
-                        started: Instant::now(),
-                    });
+                let r = ask
+                    .ticker(info.width, info.height)
+                    .and_then(|ticker| self.begin_ticker(ticker, software));
+                if r.is_ok() {
                     self.text = Some(text);
                     self.dirty = true;
                     self.last_update = Instant::now();
                     self.tend();
-                    started
-                });
+                }
                 log_result(label, "present-ticker", &r);
                 self.hold(reply, r);
             }

@@ -10,22 +10,29 @@
 //! Layout (little-endian): magic `OLEDST`, format version (1), logical width and height (u16),
 //! rotation in degrees (u16), contrast, contrast from the configuration, power, inverted (u8 each),
 //! text length (u32, `u32::MAX` for none) and UTF-8 text, frame length (u32) and the frame (page-major,
-//! logical orientation), then a CRC-32 of everything before it.
+//! logical orientation); from version 2 a ticker flag (u8) and, when set, the ticker: its page (u8),
+//! speed (u16), software flag (u8), strip width (u16) and pages (u8), the strip's bytes and the
+//! background (a frame's bytes); then a CRC-32 of everything before it. Version 1 files (no ticker)
+//! are still read.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use oled_frame::Frame;
+use oled_driver::ticker::Ticker;
+use oled_frame::{Frame, Strip};
 
 use crate::config::DeviceKey;
 
 const MAGIC: &[u8; 6] = b"OLEDST";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The first format, without a ticker; still read.
+const VERSION_1: u8 = 1;
 /// Largest text kept with a frame; longer captions are cut at a character boundary.
 pub const MAX_TEXT_BYTES: usize = 4096;
-/// No state file is larger than this (a 128x128 frame and the longest text, with room to spare).
-const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// No state file is larger than this (two 128x128 frames, the widest strip and the longest text,
+/// with room to spare).
+const MAX_FILE_BYTES: u64 = 192 * 1024;
 const NO_TEXT: u32 = u32::MAX;
 
 /// What a panel showed and how, as it is kept across restarts.
@@ -44,6 +51,15 @@ pub struct PanelState {
     pub inverted: bool,
     /// The text the frame shows, when the caller said so.
     pub text: Option<String>,
+    /// The ticker running, so that it runs again after a restart.
+    pub ticker: Option<SavedTicker>,
+}
+
+/// A ticker as kept across restarts: the ticker and whether the software path was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedTicker {
+    pub ticker: Ticker,
+    pub software: bool,
 }
 
 /// Why a state file was not used.
@@ -85,6 +101,20 @@ impl PanelState {
         }
         out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
         out.extend_from_slice(frame);
+        match &self.ticker {
+            None => out.push(0),
+            Some(t) => {
+                let strip = t.ticker.strip();
+                out.push(1);
+                out.push(t.ticker.top_page());
+                out.extend_from_slice(&t.ticker.speed().to_le_bytes());
+                out.push(u8::from(t.software));
+                out.extend_from_slice(&strip.width().to_le_bytes());
+                out.push(strip.pages());
+                out.extend_from_slice(strip.as_bytes());
+                out.extend_from_slice(t.ticker.background().as_bytes());
+            }
+        }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -102,7 +132,7 @@ impl PanelState {
             return Err("not an oled-lattice state file (bad magic)".to_string());
         }
         let version = r.u8()?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(format!("format version {version}, expected {VERSION}"));
         }
         if crc32fast::hash(body) != crc {
@@ -126,6 +156,22 @@ impl PanelState {
         let len = r.u32()? as usize;
         let frame = Frame::from_bytes(width, height, r.take(len)?.to_vec())
             .map_err(|e| format!("frame: {e}"))?;
+        let ticker = if version == VERSION_1 || !r.bool()? {
+            None
+        } else {
+            let top_page = r.u8()?;
+            let speed = r.u16()?;
+            let software = r.bool()?;
+            let (columns, pages) = (r.u16()?, r.u8()?);
+            let n = usize::from(columns) * usize::from(pages);
+            let strip = Strip::from_bytes(columns, pages, r.take(n)?.to_vec())
+                .map_err(|e| format!("ticker strip: {e}"))?;
+            let background = Frame::from_bytes(width, height, r.take(len)?.to_vec())
+                .map_err(|e| format!("ticker background: {e}"))?;
+            let ticker = Ticker::new(background, strip, top_page, speed)
+                .map_err(|e| format!("ticker: {e}"))?;
+            Some(SavedTicker { ticker, software })
+        };
         if r.at != body.len() {
             return Err(format!("{} bytes after the frame", body.len() - r.at));
         }
@@ -140,6 +186,7 @@ impl PanelState {
             power_on,
             inverted,
             text,
+            ticker,
         })
     }
 }
@@ -333,6 +380,21 @@ mod tests {
             power_on: true,
             inverted: true,
             text: Some("Grüße, 21.5 °C".to_string()),
+            ticker: None,
+        }
+    }
+
+    fn with_ticker() -> PanelState {
+        let mut strip = Strip::new(300, 2).unwrap();
+        strip.set_pixel(299, 15, true);
+        let mut background = Frame::new(128, 64).unwrap();
+        background.set_pixel(0, 0, true);
+        PanelState {
+            ticker: Some(SavedTicker {
+                ticker: Ticker::new(background, strip, 5, 42).unwrap(),
+                software: true,
+            }),
+            ..sample()
         }
     }
 
@@ -342,11 +404,24 @@ mod tests {
         assert_eq!(PanelState::decode(&s.encode()).unwrap(), s);
         let none = PanelState { text: None, ..s };
         assert_eq!(PanelState::decode(&none.encode()).unwrap(), none);
+        let t = with_ticker();
+        assert_eq!(PanelState::decode(&t.encode()).unwrap(), t);
+    }
+
+    #[test]
+    fn version_1_files_are_still_read() {
+        // Version 1: no ticker flag after the frame.
+        let mut v1 = sample().encode();
+        v1.truncate(v1.len() - 5);
+        v1[6] = 1;
+        let crc = crc32fast::hash(&v1);
+        v1.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(PanelState::decode(&v1).unwrap(), sample());
     }
 
     #[test]
     fn every_truncation_and_every_flipped_byte_is_refused() {
-        let bytes = sample().encode();
+        let bytes = with_ticker().encode();
         for len in 0..bytes.len() {
             assert!(PanelState::decode(&bytes[..len]).is_err(), "length {len}");
         }

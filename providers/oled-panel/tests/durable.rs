@@ -122,6 +122,7 @@ async fn a_bad_state_file_starts_blank_and_is_replaced() {
         power_on: true,
         inverted: false,
         text: None,
+        ticker: None,
     }
     .encode();
     for damage in [

@@ -67,6 +67,7 @@ fn sample_state() -> PanelState {
         power_on: true,
         inverted: false,
         text: Some("fuzz".into()),
+        ticker: None,
     }
 }
 

@@ -140,3 +140,62 @@ async fn a_ticker_for_another_size_or_speed_is_refused_and_nothing_changes() {
     h.shutdown(false).await.unwrap();
     thread.join().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticker_runs_again_after_a_restart_and_stopped_stays_stopped() {
+    use oled_panel_provider::owner::Startup;
+    use oled_panel_provider::state::StateFile;
+    let dir = tempfile::tempdir().unwrap();
+    let file = StateFile::at(dir.path().join("panel.state"));
+    let start = |shared: &SharedPanel| {
+        let backend = VirtualBackend::with_shared(&config(), shared.clone());
+        owner::spawn_with(
+            "ticker-restart",
+            Box::new(backend),
+            Startup {
+                state: Some(file.clone()),
+                predecessor: None,
+            },
+        )
+        .unwrap()
+    };
+    let first = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
+    let (h, thread) = start(&first);
+    h.ready().await;
+    h.present_ticker(ask(300, 40, false), "around and around".into())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+
+    // A new process, a panel that lost power: the ticker is back, moving, with its text.
+    let second = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
+    let (h, thread) = start(&second);
+    h.ready().await;
+    let report = h
+        .stats()
+        .await
+        .unwrap()
+        .ticker
+        .expect("the ticker runs again");
+    assert_eq!((report.path, report.columns), ("software", 300));
+    assert_eq!(h.last_text().await.as_deref(), Some("around and around"));
+    let a = second.with(|p| p.visible());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_ne!(a, second.with(|p| p.visible()), "it moves");
+    // New text ends it, and a restart after that shows the text, not the ticker.
+    let still = Frame::new(128, 64).unwrap();
+    h.present_text(still.as_bytes().to_vec(), Some("still".into()))
+        .await
+        .unwrap();
+    h.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+    let third = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
+    let (h, thread) = start(&third);
+    h.ready().await;
+    assert!(h.stats().await.unwrap().ticker.is_none());
+    assert_eq!(third.with(|p| p.visible()), still);
+    h.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+}
