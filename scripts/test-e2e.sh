@@ -240,7 +240,7 @@ browser_view() {
     printf '%s\n' "$out"
     return "$rc"
 }
-check "live view in headless Chromium: form and another caller reach the page within 1 s, pixel for pixel; 304 when unchanged" browser_view
+check "live view in headless Chromium: form and another caller reach the page within 1 s, pixel for pixel; 304 when unchanged; a ticker moves on the page" browser_view
 cat "$BROWSER_OUT.log" 2>/dev/null
 check "HTTP GET /panel.png -> an image" http_status_path 200 /panel.png
 

@@ -7,7 +7,8 @@ that within 1 s of the answer the picture in the page equals the panel's frame p
 page's <img> drawn onto a canvas, against the glass the provider reads back in GET /panels?ascii=1);
 then does the same for a change from another source (a plain HTTP POST, as curl or wash call would
 send). Counts the 304s of the page's polling (an unchanged panel costs a 304, no picture). Saves a
-screenshot to OUT_DIR/live-view.png. Prints one line per check; exit 1 when one failed.
+screenshot to OUT_DIR/live-view.png. Last, sends a ticker through the form and sees the page's
+picture move. Prints one line per check; exit 1 when one failed.
 """
 
 import json
@@ -116,6 +117,28 @@ def main():
             polls.get("304", 0) > 0 and polls.get("200", 0) >= 3,
             f"polling an unchanged panel costs a 304 (the page's polls by status: {polls})",
         )
+
+        # A ticker sent through the form: the provider moves it, and the page's picture follows.
+        page.fill("#text", "A ticker from the browser, moved by the panel's provider")
+        page.check("#ticker")
+        page.click("#send")
+        page.wait_for_function(
+            "() => document.getElementById('answer').textContent.includes('HTTP')", timeout=10_000
+        )
+        answer = page.inner_text("#answer")
+        seen = set()
+        start = time.monotonic()
+        while time.monotonic() - start < 1.5:
+            got = page.evaluate(PAGE_ASCII, "glass-" + name)
+            if got:
+                seen.add(got)
+            time.sleep(0.1)
+        check(
+            answer.endswith("HTTP 200") and len(seen) >= 3,
+            f"a ticker through the form moves on the page: {answer}; {len(seen)} different pictures in 1.5 s",
+        )
+        page.uncheck("#ticker")
+        post(base, name, "still")
         browser.close()
     return 1 if failed else 0
 
