@@ -198,8 +198,8 @@ check "panel untouched by bad requests" panel_blank
 # Tickers: the component draws the line once; the panel's provider moves it. A line that fits the
 # controller's 128-column ring scrolls by the controller itself (no bytes on the bus while it moves);
 # a longer one is stepped by the provider (bytes at each step); new text stops either.
-ticker_moves() { # ticker_moves TEXT PATH: the answer names PATH; the glass moves; bytes only in software
-    local body answer a0 a1 b0 b1
+ticker_moves() { # ticker_moves TEXT PATH: the answer and the status name PATH; the glass moves; bytes only in software
+    local body answer a0 a1 b0 b1 status
     body="$(python3 -c 'import json,sys; print(json.dumps({"text": sys.argv[1], "font": "small", "ticker": {"speed": 40}}))' "$1")"
     answer="$(curl -s -m 10 -H 'content-type: application/json' -d "$body" "$HTTP")"
     grep -q "\"path\":\"$2\"" <<<"$answer" || { echo "answer: $answer"; return 1; }
@@ -207,6 +207,8 @@ ticker_moves() { # ticker_moves TEXT PATH: the answer names PATH; the glass move
     sleep 2
     b1="$(stats_field bytes)" && a1="$(panel_ascii)" || return 1
     echo "$2: bytes $b0 -> $b1 in 2 s"
+    status="$(curl -s -m 10 "$HTTP")"
+    grep -q "\"ticker\":{\"path\":\"$2\"" <<<"$status" || { echo "status without the ticker: $status"; return 1; }
     [[ "$a0" != "$a1" ]] || { echo "the glass did not move"; return 1; }
     if [[ "$2" == hardware ]]; then ((b1 == b0)); else ((b1 > b0)); fi
 }

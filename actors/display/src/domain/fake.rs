@@ -119,12 +119,15 @@ impl Panel for &FakePanel {
         Ok(self.text.borrow().clone())
     }
 
-    fn care(&self) -> Result<super::Care, PanelError> {
+    fn activity(&self) -> Result<super::Activity, PanelError> {
         self.own_info()?;
-        Ok(super::Care {
-            level: "awake".to_string(),
-            quiet: false,
-            offset: 0,
+        Ok(super::Activity {
+            care: super::Care {
+                level: "awake".to_string(),
+                quiet: false,
+                offset: 0,
+            },
+            ticker: None,
         })
     }
 

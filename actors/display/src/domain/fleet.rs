@@ -55,7 +55,7 @@ pub fn parse_panels(spec: &str) -> Result<Vec<NamedPanel>, String> {
 }
 
 /// What `GET /panels` says about one panel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PanelEntry {
     pub name: String,
     pub room: String,
@@ -72,6 +72,9 @@ pub struct PanelEntry {
     pub ascii: Option<String>,
     /// Night mode and burn-in care now.
     pub care: Option<super::Care>,
+    /// The ticker running, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticker: Option<super::TickerNow>,
 }
 
 /// The HTTP status of a panel error: the panel or its Pi cannot be reached (503), did not answer in
@@ -98,6 +101,7 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
             size: Some(format!("{}x{}", s.panel.width, s.panel.height)),
             shows: s.last_text,
             care: s.care,
+            ticker: s.ticker,
         },
         Err(e) => PanelEntry {
             name: panel.name.clone(),
@@ -109,6 +113,7 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
             shows: None,
             ascii: None,
             care: None,
+            ticker: None,
         },
     }
 }

@@ -123,8 +123,8 @@ pub trait Panel {
     /// What the glass shows, one text line per pixel row (`#` lit, `.` dark), as the panel reads it
     /// back.
     fn ascii(&self) -> Result<String, PanelError>;
-    /// Night mode and burn-in care as the panel's provider applies them now.
-    fn care(&self) -> Result<Care, PanelError>;
+    /// Night mode and burn-in care as the panel's provider applies them now, and the ticker it runs.
+    fn activity(&self) -> Result<Activity, PanelError>;
     /// The picture the panel holds, as presented (after rotation), from its provider's memory.
     fn shown(&self) -> Result<oled_frame::Frame, PanelError>;
     /// [`Panel::present`] of a frame drawn for `width` x `height`: `BadFrame` unless that is the
@@ -164,7 +164,29 @@ pub struct Care {
     pub offset: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What the panel's provider is doing on its own: night mode and burn-in care, and a ticker.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Activity {
+    pub care: Care,
+    /// The ticker running, if one is.
+    #[serde(default)]
+    pub ticker: Option<TickerNow>,
+}
+
+/// A ticker as its provider reports it running.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct TickerNow {
+    /// `hardware` or `software`.
+    pub path: String,
+    /// Columns a second.
+    pub speed: f64,
+    /// Columns the picture loops over.
+    pub columns: u16,
+    /// Seconds since it started.
+    pub running_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Status {
     pub component: &'static str,
     pub version: &'static str,
@@ -177,6 +199,8 @@ pub struct Status {
     pub title: String,
     /// Night mode and burn-in care now, when the panel's link carries its inspect interface.
     pub care: Option<Care>,
+    /// The ticker running, if one is.
+    pub ticker: Option<TickerNow>,
 }
 
 /// Longest text accepted, in bytes; larger requests are refused rather than cut.
@@ -317,15 +341,19 @@ impl<P: Panel> Display<P> {
     }
 
     pub fn status(&self) -> Result<Status, PanelError> {
+        let panel = self.panel.info()?;
+        let last_text = self.panel.last_text()?;
+        let activity = self.panel.activity().ok();
         Ok(Status {
             component: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
-            panel: self.panel.info()?,
+            panel,
             fonts: ["small", "medium", "large", "auto"],
             max_text_bytes: MAX_TEXT_BYTES,
-            last_text: self.panel.last_text()?,
+            last_text,
             title: self.title().to_string(),
-            care: self.panel.care().ok(),
+            care: activity.as_ref().map(|a| a.care.clone()),
+            ticker: activity.and_then(|a| a.ticker),
         })
     }
 

@@ -200,15 +200,10 @@ impl Panel for LatticePanel {
         self.call("shown", &[], wire::decode_shown)
     }
 
-    fn care(&self) -> Result<crate::domain::Care, PanelError> {
-        // inspect.stats is JSON with the owner's `care`; same wire shape as ascii (a bare string).
+    fn activity(&self) -> Result<crate::domain::Activity, PanelError> {
+        // inspect.stats is JSON with the owner's `care` and `ticker`; same wire shape as ascii.
         let stats = self.call_in(INSPECT_INSTANCE, "stats", &[], wire::decode_ascii)?;
-        #[derive(serde::Deserialize)]
-        struct Stats {
-            care: crate::domain::Care,
-        }
-        serde_json::from_str::<Stats>(&stats)
-            .map(|s| s.care)
+        serde_json::from_str::<crate::domain::Activity>(&stats)
             .map_err(|e| PanelError::Invalid(format!("inspect.stats without care: {e}")))
     }
 
