@@ -208,7 +208,8 @@ ticker_moves() { # ticker_moves TEXT PATH: the answer and the status name PATH; 
     b1="$(stats_field bytes)" && a1="$(panel_ascii)" || return 1
     echo "$2: bytes $b0 -> $b1 in 2 s"
     status="$(curl -s -m 10 "$HTTP")"
-    grep -q "\"ticker\":{\"path\":\"$2\"" <<<"$status" || { echo "status without the ticker: $status"; return 1; }
+    [[ "$(python3 -c 'import json,sys; print((json.loads(sys.argv[1])["status"].get("ticker") or {}).get("path"))' "$status")" == "$2" ]] ||
+        { echo "status without the ticker: $status"; return 1; }
     [[ "$a0" != "$a1" ]] || { echo "the glass did not move"; return 1; }
     if [[ "$2" == hardware ]]; then ((b1 == b0)); else ((b1 > b0)); fi
 }
