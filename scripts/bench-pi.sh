@@ -119,14 +119,24 @@ if base="$(idle_rss baseline "$qemu" "$baseline_bin")"; then
     echo "qemu-aarch64 baseline (an empty static program idling on stdin): $base KiB; the provider's own share is about $((rss - base)) KiB"
 fi
 
+# Natively: the build the Pi gets (features ${PI_FEATURES[*]:-default}) and the one with traces that the
+# laptop and the local lattice run. Cargo keeps both feature sets' artefacts, so switching costs a link.
 x86="$(pi_x86_64_bin)"
-[[ -x "$x86" ]] || (cd "$PI_REPO" && cargo build -q --profile "$PI_PROFILE" -p oled-panel-provider) || true
+x86_pi="$PI_CACHE/oled-panel-x86_64-as-pi"
+if (cd "$PI_REPO" && cargo build -q --profile "$PI_PROFILE" -p oled-panel-provider "${PI_FEATURES[@]}"); then
+    cp "$x86" "$x86_pi"
+fi
+(cd "$PI_REPO" && cargo build -q --profile "$PI_PROFILE" -p oled-panel-provider) || true
+if [[ -x "$x86_pi" ]] && line="$("$rssbench" --nats "$nats" --settle "$settle" -- "$x86_pi")"; then
+    echo "native x86_64 as the Pi's build (${PI_FEATURES[*]:-with traces}; $(stat -c %s "$x86_pi") bytes binary), $line"
+    native_pi="$(sed -n 's/.*RSS \([0-9]*\) KiB.*/\1/p' <<<"$line")"
+fi
 if [[ -x "$x86" ]]; then
     if line="$("$rssbench" --nats "$nats" --settle "$settle" -- "$x86")"; then
-        echo "native x86_64 ($(stat -c %s "$x86") bytes binary), $line"
+        echo "native x86_64 with traces, as the laptop runs it ($(stat -c %s "$x86") bytes binary), $line"
     fi
     if x86_before="$(idle_rss x86_64 "$x86")"; then
-        echo "native x86_64, idle before any host data: $x86_before KiB"
+        echo "native x86_64 with traces, idle before any host data: $x86_before KiB"
     fi
 fi
 
@@ -158,4 +168,4 @@ if [[ "$host" == 1 ]]; then
     fi
     if [[ "$started" == 1 ]]; then bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true; fi
 fi
-echo "aarch64 provider: $size bytes, RSS $rss KiB connected and serving"
+echo "aarch64 provider: $size bytes, RSS $rss KiB connected and serving (under qemu); the same build natively: ${native_pi:-?} KiB"

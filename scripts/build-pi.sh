@@ -47,8 +47,8 @@ if pi_provider_is_stub; then
 fi
 
 start=$SECONDS
-pi_log "==> cargo zigbuild -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE   (CARGO_TARGET_DIR=$PI_TARGET_DIR)"
-CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo zigbuild -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" >&2
+pi_log "==> cargo zigbuild -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE ${PI_FEATURES[*]}   (CARGO_TARGET_DIR=$PI_TARGET_DIR)"
+CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo zigbuild -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" "${PI_FEATURES[@]}" >&2
 bin="$(pi_aarch64_bin)"
 pi_check_aarch64_static "$bin"
 pi_log "    built in $((SECONDS - start))s: $bin"
@@ -57,9 +57,9 @@ pi_log "    size: $(stat -c %s "$bin") bytes"
 
 if ((want_tests)); then
     start=$SECONDS
-    pi_log "==> cargo-zigbuild test -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE --no-run"
+    pi_log "==> cargo-zigbuild test -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE ${PI_FEATURES[*]} --no-run"
     CARGO_TARGET_DIR="$PI_TARGET_DIR" cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" \
-        --target "$PI_TRIPLE" --no-run >&2
+        --target "$PI_TRIPLE" "${PI_FEATURES[@]}" --no-run >&2
     pi_log "    test binaries built in $((SECONDS - start))s"
 fi
 

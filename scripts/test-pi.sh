@@ -593,9 +593,9 @@ t_cross() {
     start=$SECONDS
     # The binary's profile: the dependencies compiled for the tests are the ones the binary (the
     # `qemu` test, next) links, so the SDK tree is cross-compiled once.
-    echo "  cargo-zigbuild test -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE ${targets[*]} --no-run"
+    echo "  cargo-zigbuild test -p $PI_PACKAGE --profile $PI_PROFILE --target $PI_TRIPLE ${PI_FEATURES[*]} ${targets[*]} --no-run"
     export CARGO_TARGET_DIR="$PI_TARGET_DIR"
-    cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" "${targets[@]}" \
+    cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" "${PI_FEATURES[@]}" "${targets[@]}" \
         --no-run >"$log" 2>&1 || rc=$?
     grep -E '^ +Executable ' "$log" | sed 's/^ */    /' || true
     if ((rc)); then
@@ -603,7 +603,7 @@ t_cross() {
         return 1
     fi
     echo "  built in $((SECONDS - start))s; running them under $qemu (CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER)"
-    cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" "${targets[@]}" \
+    cargo-zigbuild test -p "$PI_PACKAGE" --profile "$PI_PROFILE" --target "$PI_TRIPLE" "${PI_FEATURES[@]}" "${targets[@]}" \
         >"$log" 2>&1 || rc=$?
     grep -E '^(test result|running [0-9]+ test|     Running )' "$log" | sed 's/^ */    /' || true
     if ((rc)); then

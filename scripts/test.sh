@@ -31,6 +31,7 @@ stage_lint() {
     shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/pi/*.sh .ci/run &&
         cargo fmt --all -- --check &&
         cargo clippy --workspace --all-targets --quiet -- -D warnings &&
+        cargo clippy -p oled-panel-provider --all-targets --no-default-features --quiet -- -D warnings &&
         cargo clippy -p oled-display --target wasm32-wasip2 --quiet -- -D warnings
 }
 

@@ -26,6 +26,15 @@ PI_PACKAGE="oled-panel-provider"
 PI_BIN_NAME="oled-panel"
 # The cargo profile of the provider binary and its aarch64 tests (root Cargo.toml says why).
 PI_PROFILE="provider"
+# The Pi's provider is built without the `traces` feature (OpenTelemetry and its OTLP exporter: they
+# double the provider's memory, ./scripts/bench.sh pi measures both builds); logs still go to the
+# host. OLED_PI_TRACES=1 builds it with traces. Its aarch64 tests use the same features, so the
+# cross-compiled dependency tree is shared.
+if [[ "${OLED_PI_TRACES:-0}" == 1 ]]; then
+    PI_FEATURES=()
+else
+    PI_FEATURES=(--no-default-features)
+fi
 # aarch64 builds get their own target dir in the cache, so the cross-compiled dependency tree
 # (tokio, async-nats, rustls, ring, ...) survives a fresh clone: only the workspace's own crates
 # rebuild. Override with OLED_PI_TARGET_DIR.

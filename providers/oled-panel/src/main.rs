@@ -20,8 +20,33 @@ async fn serve() -> anyhow::Result<()> {
                 "reading host data from stdin (a wasmCloud host starts this binary): {e}"
             )
         })?;
+    #[cfg(feature = "traces")]
     wasmcloud_provider_sdk::initialize_observability!("oled-panel", None::<std::path::PathBuf>);
+    #[cfg(not(feature = "traces"))]
+    logs_only()?;
     OledPanelProvider::run().await
+}
+
+/// Without traces: the host's log level and log format, to stderr (which the host collects).
+#[cfg(not(feature = "traces"))]
+fn logs_only() -> anyhow::Result<()> {
+    use wasmcloud_provider_sdk::tracing_subscriber as ts;
+    let host = wasmcloud_provider_sdk::provider::load_host_data()?;
+    let level = match host.log_level {
+        Some(wasmcloud_provider_sdk::core::logging::Level::Trace) => tracing::Level::TRACE,
+        Some(wasmcloud_provider_sdk::core::logging::Level::Debug) => tracing::Level::DEBUG,
+        Some(wasmcloud_provider_sdk::core::logging::Level::Warn) => tracing::Level::WARN,
+        Some(
+            wasmcloud_provider_sdk::core::logging::Level::Error
+            | wasmcloud_provider_sdk::core::logging::Level::Critical,
+        ) => tracing::Level::ERROR,
+        _ => tracing::Level::INFO,
+    };
+    ts::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("logging: {e}"))
 }
 
 #[tokio::main]

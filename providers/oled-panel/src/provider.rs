@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use anyhow::Context as _;
 use tokio::sync::Mutex;
 use tracing::{debug, error, info, info_span, warn, Instrument as _};
+#[cfg(feature = "traces")]
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use wasmcloud_provider_sdk::{
     get_connection, run_provider, serve_provider_exports, Context, HealthCheckRequest,
@@ -497,6 +498,12 @@ async fn stop_device(key: &DeviceKey, mut device: Device, blank: Option<bool>) {
 /// context in the invocation's headers). The parent is set before the span is first entered:
 /// tracing-opentelemetry 0.32 starts a span's context on its first entry, so the SDK's
 /// `propagate_trace_for_ctx!` inside an already entered span would leave it a root.
+#[cfg(not(feature = "traces"))]
+fn traced(span: tracing::Span, _cx: &Option<Context>) -> tracing::Span {
+    span
+}
+
+#[cfg(feature = "traces")]
 fn traced(span: tracing::Span, cx: &Option<Context>) -> tracing::Span {
     if let Some(cx) = cx.as_ref().filter(|cx| !cx.tracing.is_empty()) {
         let headers: Vec<(String, String)> = cx

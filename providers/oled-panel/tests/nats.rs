@@ -146,6 +146,7 @@ struct Harness {
 }
 
 impl Harness {
+    #[cfg(feature = "traces")]
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
@@ -359,6 +360,7 @@ async fn client_inspect(wrpc: &wrpc_transport_nats::Client, instance: &str, func
 }
 
 /// A minimal OTLP/HTTP receiver: answers every request 200 and keeps (path, body).
+#[cfg(feature = "traces")]
 async fn otlp_receiver() -> (
     String,
     std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
@@ -419,6 +421,7 @@ async fn otlp_receiver() -> (
 /// The provider honours the host's OpenTelemetry settings (host data), and an update's trace goes
 /// on through it: the caller's trace context (as the host puts it in the invocation's headers) is
 /// the parent of the provider's `present-text` span and of its `bus` span, which records the bytes.
+#[cfg(feature = "traces")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_is_traced_to_the_hosts_otlp_endpoint() {
     let (otlp, got) = otlp_receiver().await;
