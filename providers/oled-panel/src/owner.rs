@@ -967,7 +967,14 @@ impl Owner {
             }
             Request::Step(generation) => {
                 let current = self.generation.load(Ordering::Acquire);
-                if let Some(t) = self.ticker.as_ref().filter(|_| generation == current) {
+                // Switched off by night mode, nobody sees the steps: none go on the bus until it
+                // wakes (the next step then shows the ticker where the clock says it is).
+                let dark = self.care.level == oled_driver::care::Level::Off;
+                if let Some(t) = self
+                    .ticker
+                    .as_ref()
+                    .filter(|_| generation == current && !dark)
+                {
                     if t.run.path == TickerPath::Software {
                         let frame = t.run.frame_at(t.started.elapsed());
                         let r = guarded(label, &mut self.backend, |b| b.present(frame.as_bytes()));

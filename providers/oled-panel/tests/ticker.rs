@@ -199,3 +199,36 @@ async fn a_ticker_runs_again_after_a_restart_and_stopped_stays_stopped() {
     h.shutdown(false).await.unwrap();
     thread.join().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panel_switched_off_by_night_mode_gets_no_steps_until_it_wakes() {
+    let shared = SharedPanel::new(VirtualSsd1306::new(PanelSize::W128xH64, 0x3C));
+    let mut cfg = config();
+    cfg.care.off_after = Some(Duration::from_millis(500));
+    let backend = VirtualBackend::with_shared(&cfg, shared.clone());
+    let (h, thread) = owner::spawn("ticker-night", Box::new(backend)).unwrap();
+    h.ready().await;
+    h.present_ticker(ask(300, 40, false), "at night".into())
+        .await
+        .unwrap();
+    // The care ticker looks once a second: off within about 1.5 s of the last update.
+    let mut off = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !shared.with(|p| p.state().display_on) {
+            off = true;
+            break;
+        }
+    }
+    assert!(off, "night mode switched the panel off");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let bytes = h.stats().await.unwrap().panel.bytes;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        h.stats().await.unwrap().panel.bytes,
+        bytes,
+        "no steps while off"
+    );
+    h.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+}
