@@ -5,6 +5,8 @@
 //!   rotation through the `ssd1306` crate; updates through [`plan`].
 //! - [`plan`]: which GDDRAM blocks to send and how to address each one (page or horizontal
 //!   addressing, commands in the data transaction when cheaper), costed byte for byte.
+//! - [`care`]: night mode and burn-in care, decided from a given moment (tests use a fake clock).
+//! - [`ticker`]: text wider than the panel on the move, by the controller's own scroll where it can.
 //! - [`PanelError`]: bus errors keep embedded-hal's [`ErrorKind`](embedded_hal::i2c::ErrorKind).
 //!
 //! Frames come from [`oled_frame`]: page-major bytes, the controller's own layout. The crate has no

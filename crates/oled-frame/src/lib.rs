@@ -3,6 +3,7 @@
 //! A frame is page-major: byte `page * width + x` holds the eight pixels of column `x` in rows
 //! `page * 8 ..= page * 8 + 7`, bit 0 on top. That is the controller's GDDRAM layout, so a frame goes on the
 //! bus without reshuffling and two frames can be diffed byte by byte into what the bus must carry.
+//! A [`Strip`] is the same layout wider than any panel, for tickers.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
