@@ -227,3 +227,64 @@ fn a_bus_fault_while_scrolling_reinitialises_and_stops_the_scroll() {
     assert_eq!(bus.with(|p| p.visible()), next);
     assert_eq!(bus.with(|p| p.stats().data_while_scrolling), 0);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Random strips, glass sizes, mountings, speeds and waits: whichever path the driver
+        /// takes, the glass shows what the software path would present after that many columns,
+        /// the hardware path sends nothing while it moves, and no RAM is written while it scrolls.
+        #[test]
+        fn any_ticker_shows_what_the_software_path_would_128(
+            size in 0usize..5,
+            flip in any::<bool>(),
+            width in 1u16..300,
+            pages in 1u8..4,
+            top in 0u8..8,
+            speed in 1u16..=240,
+            seed in any::<u64>(),
+            waits in proptest::collection::vec(1u32..40, 1..6),
+        ) {
+            let size = PanelSize::ALL[size];
+            let rotation = if flip { Rotation::Deg180 } else { Rotation::Deg0 };
+            let bus = emulator(size, rotation, Chip::Ssd1306);
+            let settings = PanelSettings { size, rotation, ..PanelSettings::default() };
+            let mut panel = Panel::new(bus.clone(), settings);
+            let g = panel.geometry();
+            let pages = pages.min((g.height / 8) as u8);
+            let top = top % ((g.height / 8) as u8 - pages + 1);
+            let mut s = Strip::new(width.max(g.width), pages).unwrap();
+            let mut x = seed;
+            for col in 0..s.width() {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                s.set_pixel(col, (x >> 59) as u16 % (u16::from(pages) * 8), true);
+            }
+            let ticker = Ticker::new(background(g.width, g.height), s, top, speed).unwrap();
+            let run = panel.start_ticker(&ticker, false).unwrap();
+            prop_assert_eq!(run.path == TickerPath::Hardware, ticker.strip().width() <= 128);
+            let mut columns = 0u32;
+            let bytes = bus.with(|p| p.stats().bytes);
+            for wait in waits {
+                columns += wait;
+                match run.interval_frames {
+                    Some(frames) => bus.with(|p| p.advance_frames(wait * u32::from(frames))),
+                    None => {
+                        panel.present(&run.ticker.frame_at(columns)).unwrap();
+                    }
+                }
+                prop_assert_eq!(bus.with(|p| p.visible()), run.ticker.frame_at(columns));
+            }
+            if run.path == TickerPath::Hardware {
+                prop_assert_eq!(bus.with(|p| p.stats().bytes), bytes);
+            }
+            let next = background(g.width, g.height);
+            panel.present(&next).unwrap();
+            prop_assert_eq!(bus.with(|p| p.visible()), next);
+            prop_assert_eq!(bus.with(|p| p.stats().data_while_scrolling), 0);
+        }
+    }
+}
