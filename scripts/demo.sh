@@ -82,5 +82,8 @@ Try:
   wash call oled-display oled-lattice:display/invoke.demo
   curl -d 'Hello over HTTP' 127.0.0.1:8080
   curl -H 'content-type: application/json' -d '{"text":"21.5 C","font":"large"}' 127.0.0.1:8080
+  wash call oled-display oled-lattice:display/invoke.ticker     # a line the panel moves by itself
+  curl -H 'content-type: application/json' -d '{"text":"A longer line moves as a ticker","ticker":{"speed":40}}' 127.0.0.1:8080
+  open http://127.0.0.1:8080/ in a browser                       # the live view
   ./scripts/lattice.sh down
 TRY
