@@ -133,6 +133,9 @@ def main():
             if got:
                 seen.add(got)
             time.sleep(0.1)
+        shot = os.path.join(out, "live-view-ticker.png")
+        page.screenshot(path=shot, full_page=True)
+        print(f"info  screenshot of the ticker: {shot}")
         check(
             answer.endswith("HTTP 200") and len(seen) >= 3,
             f"a ticker through the form moves on the page: {answer}; {len(seen)} different pictures in 1.5 s",
