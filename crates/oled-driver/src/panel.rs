@@ -593,8 +593,10 @@ impl<I: I2c> Panel<I> {
 
     /// Display frames a second at the controller's nominal oscillator frequency (370 kHz), with the
     /// clock divide, pre-charge phases and multiplex ratio this driver sets: what a hardware scroll's
-    /// speed follows. A real chip's oscillator may differ by some per cent. `None` for the SH1106,
-    /// which has no horizontal scroll.
+    /// speed follows. A real chip's oscillator may differ by some per cent; the SSD1309's init sets
+    /// a higher oscillator code (0xD5 0xA0) whose frequency this does not model, so its real rate is
+    /// likely higher (the emulator models the same nominal rate, and tests hold the two equal).
+    /// `None` for the SH1106, which has no horizontal scroll.
     pub fn nominal_frame_rate(&self) -> Option<f64> {
         let (phases, mux) = match self.settings.controller {
             // The ssd1306 crate's pre-charge: phase 1 of one clock, phase 2 of PRECHARGE.
