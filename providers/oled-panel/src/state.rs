@@ -12,8 +12,8 @@
 //! text length (u32, `u32::MAX` for none) and UTF-8 text, frame length (u32) and the frame (page-major,
 //! logical orientation); from version 2 a ticker flag (u8) and, when set, the ticker: its page (u8),
 //! speed (u16), software flag (u8), strip width (u16) and pages (u8), the strip's bytes and the
-//! background (a frame's bytes); then a CRC-32 of everything before it. Version 1 files (no ticker)
-//! are still read.
+//! background (a frame's bytes); then a CRC-32 of everything before it. A state without a ticker is
+//! written as version 1, which the previous release reads: rolling a provider back keeps the picture.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -82,7 +82,9 @@ impl PanelState {
         let text = self.text.as_deref().map(|t| cut(t, MAX_TEXT_BYTES));
         let mut out = Vec::with_capacity(32 + frame.len() + text.map_or(0, str::len));
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        // The oldest format that holds this state: a provider rolled back to the previous release
+        // still reads a state without a ticker (it refuses format 2, and would start blank).
+        out.push(if self.ticker.is_some() { VERSION } else { VERSION_1 });
         out.extend_from_slice(&self.frame.width().to_le_bytes());
         out.extend_from_slice(&self.frame.height().to_le_bytes());
         out.extend_from_slice(&self.rotation.to_le_bytes());
@@ -102,7 +104,7 @@ impl PanelState {
         out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
         out.extend_from_slice(frame);
         match &self.ticker {
-            None => out.push(0),
+            None => {}
             Some(t) => {
                 let strip = t.ticker.strip();
                 out.push(1);
@@ -409,14 +411,18 @@ mod tests {
     }
 
     #[test]
-    fn version_1_files_are_still_read() {
-        // Version 1: no ticker flag after the frame.
-        let mut v1 = sample().encode();
-        v1.truncate(v1.len() - 5);
-        v1[6] = 1;
-        let crc = crc32fast::hash(&v1);
-        v1.extend_from_slice(&crc.to_le_bytes());
-        assert_eq!(PanelState::decode(&v1).unwrap(), sample());
+    fn a_state_without_a_ticker_is_written_as_format_1_and_format_2_without_one_is_read() {
+        // Format 1 (what the previous release reads): no ticker flag after the frame.
+        let v1 = sample().encode();
+        assert_eq!(v1[6], 1);
+        assert_eq!(with_ticker().encode()[6], 2);
+        // Format 2 with the flag at 0, as a later writer may make it.
+        let mut v2 = v1[..v1.len() - 4].to_vec();
+        v2[6] = 2;
+        v2.push(0);
+        let crc = crc32fast::hash(&v2);
+        v2.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(PanelState::decode(&v2).unwrap(), sample());
     }
 
     #[test]
