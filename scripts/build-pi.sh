@@ -69,6 +69,7 @@ if ((want_host)); then
     [[ -f tools/Cargo.toml ]] || pi_die "tools/Cargo.toml not found (the host workspace)"
     # The tools workspace has wash's source package as a member (scripts/lib/common.sh).
     ensure_wash_source
+    ensure_wrpc_nats_source
     # The tools workspace is separate (its own Cargo.lock); same aarch64 target dir.
     CARGO_TARGET_DIR="$PI_TARGET_DIR" \
         cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release --locked \

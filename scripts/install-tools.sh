@@ -143,6 +143,9 @@ step_end "$note; $(chromium --version 2>/dev/null | head -n1)"
 step_begin "wash $OLED_WASH_VERSION source (crates.io package -> tools/upstream/wash)"
 ensure_wash_source
 step_end "$OLED_WASH_SOURCE"
+step_begin "wrpc-transport-nats sources, with tools/patches/ (crates.io packages -> tools/upstream)"
+ensure_wrpc_nats_source
+step_end "${OLED_WRPC_NATS_CRATES[*]%% *}"
 
 # ---------------------------------------------------------------------------------------------
 # wash and our three thin mains are built by one `cargo build` of the tools workspace, so their
@@ -152,24 +155,14 @@ wash_version() { "$1" --version 2>/dev/null | sed -n 's/^wash[^0-9]*\([0-9][0-9.
 TOOL_BINS=(oled-wasmcloud-host oled-wadm oled-http-server-provider)
 build_wash=0
 step_begin "wash $OLED_WASH_VERSION"
-if [[ -x "$BIN/wash" && "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" ]]; then
+# wash is ours only when built here with the patched wRPC transport (its mark, next to it).
+WASH_MARK="$BIN/.wash-wrpc-transport"
+if [[ -x "$BIN/wash" && "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" &&
+    "$(cat "$WASH_MARK" 2>/dev/null)" == "$(wrpc_nats_mark)" ]]; then
     step_end "already in $BIN"
 else
-    # Reuse a wash of the right version that is already installed (e.g. in ~/.cargo/bin).
-    found=""
-    for candidate in "$(command -v wash || true)" "${CARGO_HOME:-$HOME/.cargo}/bin/wash"; do
-        if [[ -n "$candidate" && -x "$candidate" && "$(wash_version "$candidate")" == "$OLED_WASH_VERSION" ]]; then
-            found="$candidate"
-            break
-        fi
-    done
-    if [[ -n "$found" ]]; then
-        cp -f "$found" "$BIN/wash"
-        step_end "copied from $found"
-    else
-        build_wash=1
-        step_end "not installed: built with the tools workspace, next"
-    fi
+    build_wash=1
+    step_end "built with the tools workspace and its patched wRPC transport, next"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -214,6 +207,7 @@ else
         install -m 0755 "$OLED_TARGET/release/wash" "$BIN/wash"
         [[ "$(wash_version "$BIN/wash")" == "$OLED_WASH_VERSION" ]] ||
             die "the wash just built does not report version $OLED_WASH_VERSION"
+        wrpc_nats_mark >"$WASH_MARK"
     fi
     # Only changed binaries are copied, so an unchanged provider keeps its archive.
     changed=()

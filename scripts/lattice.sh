@@ -383,6 +383,7 @@ start_host() {
         WASMCLOUD_POLICY_TOPIC="$POLICY_TOPIC" \
         WASMCLOUD_POLICY_TIMEOUT=3000 \
         WASMCLOUD_LOG_LEVEL="${OLED_HOST_LOG_LEVEL:-info}" \
+        ${OLED_HOST_RUST_LOG:+RUST_LOG="$OLED_HOST_RUST_LOG"} \
         "${HOST_SETTINGS[@]}" \
         "${OTEL_SETTINGS[@]}" \
         -- "$HOST_BIN"

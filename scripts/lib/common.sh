@@ -23,6 +23,13 @@ OLED_PLAYWRIGHT_VERSION="1.49.1"
 # wash's crates.io source package, built inside the tools workspace (see ensure_wash_source).
 OLED_WASH_CRATE_SHA256="464ccfe7493f41663b53d48423bc18a811e66f7b1c5eefe62316ab51fafbb1b3"
 OLED_WASH_SOURCE="$OLED_REPO/tools/upstream/wash"
+# wRPC's NATS transport, the two versions in the tools workspace, patched (ensure_wrpc_nats_source):
+# 0.29.0 (the host, wash) and 0.28.1 (the HTTP server provider's SDK).
+OLED_WRPC_NATS_CRATES=(
+    "0.29.0 19310c1e0d7f2b8cc25bc700d3c4ab6b58c97cfe70fa490013a6a2d18de8a0a8"
+    "0.28.1 4dc30392e9bd860933ac34644400f917306d46e376e94818f3d5161c1f68871f"
+)
+OLED_WRPC_NATS_PATCH="$OLED_REPO/tools/patches/wrpc-transport-nats-subscriptions-first.patch"
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -219,37 +226,71 @@ tcp_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# ensure_wash_source: unpack wash's crates.io source package into tools/upstream/wash (ignored by
-# git), where the tools workspace picks it up as a member. Why: built in one cargo invocation with
-# the host, wash shares its dependency build (wasmtime above all, which both use with different
-# features) instead of building a second copy through `cargo install`. The package is the one
+# unpack_crate NAME VERSION SHA256 DEST [PATCH]: NAME's crates.io source package, unpacked into DEST
+# (under tools/upstream, ignored by git), with our PATCH applied when given. The package is the one
 # cargo already downloaded if it is in ~/.cargo/registry/cache, else it is fetched from crates.io;
-# either way its SHA-256 must match the pin. Prints nothing; dies with the reason.
-ensure_wash_source() {
-    local want="$OLED_WASH_SOURCE/Cargo.toml" crate="" c tmp
-    if [[ -f "$want" ]] && grep -q "^version = \"$OLED_WASH_VERSION\"" "$want"; then
+# either way its SHA-256 must match the pin. DEST/.oled-source records what is there, so a changed
+# pin or patch unpacks again. Prints nothing; dies with the reason.
+unpack_crate() {
+    local name="$1" version="$2" sha="$3" dest="$4" patch="${5:-}" crate="" c tmp mark
+    mark="$name $version $sha ${patch:+$(sha256sum "$patch" | cut -d' ' -f1)}"
+    if [[ -f "$dest/.oled-source" && "$(cat "$dest/.oled-source")" == "$mark" ]]; then
         return 0
     fi
-    for c in "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"wash-$OLED_WASH_VERSION.crate"; do
+    # Unpacked before the mark existed (and never patched): keep it, so cargo keeps its build.
+    if [[ -z "$patch" && ! -f "$dest/.oled-source" && -f "$dest/Cargo.toml" ]] &&
+        grep -q "^version = \"$version\"" "$dest/Cargo.toml"; then
+        printf '%s' "$mark" >"$dest/.oled-source"
+        return 0
+    fi
+    for c in "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$name-$version.crate"; do
         [[ -f "$c" ]] && crate="$c" && break
     done
     tmp="$(mktemp -d)"
     if [[ -z "$crate" ]]; then
-        crate="$tmp/wash.crate"
-        python3 - "https://static.crates.io/crates/wash/wash-$OLED_WASH_VERSION.crate" "$crate" <<'PY' ||
+        crate="$tmp/$name.crate"
+        python3 - "https://static.crates.io/crates/$name/$name-$version.crate" "$crate" <<'PY' ||
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=120) as r, open(sys.argv[2], "wb") as f:
     f.write(r.read())
 PY
-            { rm -rf "$tmp"; die "could not download wash $OLED_WASH_VERSION from static.crates.io"; }
+            { rm -rf "$tmp"; die "could not download $name $version from static.crates.io"; }
     fi
-    if [[ "$(sha256sum "$crate" | cut -d' ' -f1)" != "$OLED_WASH_CRATE_SHA256" ]]; then
+    if [[ "$(sha256sum "$crate" | cut -d' ' -f1)" != "$sha" ]]; then
         rm -rf "$tmp"
-        die "$crate does not have the pinned SHA-256 $OLED_WASH_CRATE_SHA256"
+        die "$crate does not have the pinned SHA-256 $sha"
     fi
     tar -xzf "$crate" -C "$tmp" || { rm -rf "$tmp"; die "could not unpack $crate"; }
-    rm -rf "$OLED_WASH_SOURCE"
-    mkdir -p "$(dirname "$OLED_WASH_SOURCE")"
-    mv "$tmp/wash-$OLED_WASH_VERSION" "$OLED_WASH_SOURCE"
+    if [[ -n "$patch" ]]; then
+        (cd "$tmp/$name-$version" && git apply "$patch") || { rm -rf "$tmp"; die "$patch does not apply to $name $version"; }
+    fi
+    printf '%s' "$mark" >"$tmp/$name-$version/.oled-source"
+    rm -rf "$dest"
+    mkdir -p "$(dirname "$dest")"
+    mv "$tmp/$name-$version" "$dest"
     rm -rf "$tmp"
+}
+
+# ensure_wash_source: wash's crates.io source package in tools/upstream/wash, where the tools
+# workspace picks it up as a member. Why: built in one cargo invocation with the host, wash shares
+# its dependency build (wasmtime above all, which both use with different features) instead of
+# building a second copy through `cargo install`.
+ensure_wash_source() {
+    unpack_crate wash "$OLED_WASH_VERSION" "$OLED_WASH_CRATE_SHA256" "$OLED_WASH_SOURCE"
+}
+
+# ensure_wrpc_nats_source: wRPC's NATS transport (the host's, wash's, the HTTP server provider's) in
+# tools/upstream/wrpc-transport-nats-VERSION with our one fix (tools/patches/; tools/README.md says
+# why), which the tools workspace builds instead of the crates.io copies.
+ensure_wrpc_nats_source() {
+    local entry
+    for entry in "${OLED_WRPC_NATS_CRATES[@]}"; do
+        unpack_crate wrpc-transport-nats "${entry% *}" "${entry#* }" \
+            "$OLED_REPO/tools/upstream/wrpc-transport-nats-${entry% *}" "$OLED_WRPC_NATS_PATCH"
+    done
+}
+
+# wrpc_nats_mark: what the wRPC transport patch is now (a build made with another is out of date).
+wrpc_nats_mark() {
+    printf '%s %s' "${OLED_WRPC_NATS_CRATES[*]}" "$(sha256sum "$OLED_WRPC_NATS_PATCH" | cut -d' ' -f1)"
 }
