@@ -84,7 +84,11 @@ impl PanelState {
         out.extend_from_slice(MAGIC);
         // The oldest format that holds this state: a provider rolled back to the previous release
         // still reads a state without a ticker (it refuses format 2, and would start blank).
-        out.push(if self.ticker.is_some() { VERSION } else { VERSION_1 });
+        out.push(if self.ticker.is_some() {
+            VERSION
+        } else {
+            VERSION_1
+        });
         out.extend_from_slice(&self.frame.width().to_le_bytes());
         out.extend_from_slice(&self.frame.height().to_le_bytes());
         out.extend_from_slice(&self.rotation.to_le_bytes());
