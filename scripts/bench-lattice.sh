@@ -14,19 +14,7 @@ cd "$OLED_REPO"
 N="${1:-200}"
 
 cargo build -q --release -p oled-bench --bin lattice
-started=0
-bash scripts/install-tools.sh >/dev/null
-app_build >/dev/null
-if ! bash scripts/lattice.sh status >/dev/null 2>&1; then
-    bash scripts/lattice.sh up >/dev/null
-    started=1
-fi
-cleanup() { if [[ "$started" == 1 ]]; then bash scripts/lattice.sh down >/dev/null 2>&1 || true; fi; }
-trap cleanup EXIT
-app_env
-# Always (re)deploy what was just built: a lattice that comes up with its JetStream state redeploys the
-# previous deployment at once, before anything is pushed, and the bench would time stale artefacts.
-app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
-app_wait_ready 90 >/dev/null
+trap app_bench_done EXIT
+app_bench_lattice
 "$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N" \
     "nats://127.0.0.1:${OLED_LEAF_PORT:-4223}" "${OLED_BENCH_CALLERS:-4}"

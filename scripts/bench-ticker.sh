@@ -26,18 +26,8 @@ SPEED="${OLED_TICKER_SPEED:-30}"
 mapfile -t LINES < <(grep -v '^#' scenarios/ticker.txt)
 [[ "${#LINES[@]}" -ge 2 ]] || die "scenarios/ticker.txt needs two lines"
 
-started=0
-bash scripts/install-tools.sh >/dev/null
-app_build >/dev/null
-if ! bash scripts/lattice.sh status >/dev/null 2>&1; then
-    bash scripts/lattice.sh up >/dev/null
-    started=1
-fi
-cleanup() { if [[ "$started" == 1 ]]; then bash scripts/lattice.sh down >/dev/null 2>&1 || true; fi; }
-trap cleanup EXIT
-app_env
-app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
-app_wait_ready 90 >/dev/null
+trap app_bench_done EXIT
+app_bench_lattice
 app_wait_http 90 >/dev/null
 
 # stats_bytes: bytes on the panel's bus so far, as its provider counts them.

@@ -164,3 +164,26 @@ app_wait_http() {
 panel_ascii() {
     wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$'
 }
+
+# app_bench_lattice: what a lattice benchmark starts from: the tools, the artefacts just built, a
+# running local lattice (brought up if none runs: app_bench_done takes down only that one), and the
+# app (re)deployed from them and answering. Always redeploys: a lattice that comes up with its
+# JetStream state redeploys the previous deployment at once, and the bench would measure stale
+# artefacts. Call `trap app_bench_done EXIT` first.
+APP_BENCH_STARTED=0
+app_bench_lattice() {
+    bash "$OLED_REPO/scripts/install-tools.sh" >/dev/null
+    app_build >/dev/null
+    if ! bash "$OLED_REPO/scripts/lattice.sh" status >/dev/null 2>&1; then
+        bash "$OLED_REPO/scripts/lattice.sh" up >/dev/null
+        APP_BENCH_STARTED=1
+    fi
+    app_env
+    app_deploy "$APP_MANIFEST_LOCAL" >/dev/null
+    app_wait_ready 90 >/dev/null
+}
+app_bench_done() {
+    if [[ "$APP_BENCH_STARTED" == 1 ]]; then
+        bash "$OLED_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true
+    fi
+}

@@ -157,8 +157,7 @@ impl Frame {
         if x >= self.width || y >= self.height {
             return false;
         }
-        let idx = usize::from(y / 8) * usize::from(self.width) + usize::from(x);
-        self.bytes[idx] & (1 << (y % 8)) != 0
+        bit(&self.bytes, self.width, x, y)
     }
 
     /// Sets one pixel; outside the frame it is ignored, as drawing APIs expect.
@@ -166,13 +165,7 @@ impl Frame {
         if x >= self.width || y >= self.height {
             return;
         }
-        let idx = usize::from(y / 8) * usize::from(self.width) + usize::from(x);
-        let bit = 1u8 << (y % 8);
-        if on {
-            self.bytes[idx] |= bit;
-        } else {
-            self.bytes[idx] &= !bit;
-        }
+        set_bit(&mut self.bytes, self.width, x, y, on);
     }
 
     /// Every pixel on or off.
@@ -193,14 +186,7 @@ impl Frame {
 
     /// Text art, `#` lit and `.` dark, one line per pixel row.
     pub fn to_ascii(&self) -> String {
-        let mut out = String::with_capacity(usize::from(self.width + 1) * usize::from(self.height));
-        for y in 0..self.height {
-            for x in 0..self.width {
-                out.push(if self.pixel(x, y) { '#' } else { '.' });
-            }
-            out.push('\n');
-        }
-        out
+        ascii(self.width, self.height, |x, y| self.pixel(x, y))
     }
 
     /// The same image for a panel rotated by 90 or 270 degrees: (x, y) becomes (y, x).
@@ -232,6 +218,45 @@ fn check_size(width: u16, height: u16) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// Pixel (x, y) of page-major bytes `width` columns wide (inside them: callers check bounds).
+fn bit(bytes: &[u8], width: u16, x: u16, y: u16) -> bool {
+    bytes[usize::from(y / 8) * usize::from(width) + usize::from(x)] & (1 << (y % 8)) != 0
+}
+
+/// Sets pixel (x, y) of page-major bytes `width` columns wide (inside them).
+fn set_bit(bytes: &mut [u8], width: u16, x: u16, y: u16, on: bool) {
+    let idx = usize::from(y / 8) * usize::from(width) + usize::from(x);
+    if on {
+        bytes[idx] |= 1 << (y % 8);
+    } else {
+        bytes[idx] &= !(1 << (y % 8));
+    }
+}
+
+/// Hands each drawn pixel at non-negative coordinates to `set` (what a draw target does).
+fn draw_each<I>(pixels: I, mut set: impl FnMut(u16, u16, bool))
+where
+    I: IntoIterator<Item = Pixel<BinaryColor>>,
+{
+    for Pixel(p, c) in pixels {
+        if let (Ok(x), Ok(y)) = (u16::try_from(p.x), u16::try_from(p.y)) {
+            set(x, y, c.is_on());
+        }
+    }
+}
+
+/// Text art of `width` x `rows` pixels: `#` lit, `.` dark, one line per row.
+fn ascii(width: u16, rows: u16, pixel: impl Fn(u16, u16) -> bool) -> String {
+    let mut out = String::with_capacity((usize::from(width) + 1) * usize::from(rows));
+    for y in 0..rows {
+        for x in 0..width {
+            out.push(if pixel(x, y) { '#' } else { '.' });
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Bytes in a frame of that size.
 pub fn byte_len(width: u16, height: u16) -> usize {
     usize::from(width) * usize::from(height) / 8
@@ -251,11 +276,7 @@ impl DrawTarget for Frame {
     where
         I: IntoIterator<Item = Pixel<Self::Color>>,
     {
-        for Pixel(p, c) in pixels {
-            if let (Ok(x), Ok(y)) = (u16::try_from(p.x), u16::try_from(p.y)) {
-                self.set_pixel(x, y, c.is_on());
-            }
-        }
+        draw_each(pixels, |x, y, on| self.set_pixel(x, y, on));
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use embedded_graphics_core::{
     Pixel,
 };
 
-use crate::{Frame, FrameError};
+use crate::{ascii, bit, draw_each, set_bit, Frame, FrameError};
 
 /// Widest strip: 4,096 columns, some 400 characters of the largest font, 680 of the smallest.
 pub const MAX_STRIP_COLUMNS: u16 = 4096;
@@ -101,8 +101,7 @@ impl Strip {
         if x >= self.width || y >= u16::from(self.pages) * 8 {
             return false;
         }
-        self.bytes[usize::from(y / 8) * usize::from(self.width) + usize::from(x)] & (1 << (y % 8))
-            != 0
+        bit(&self.bytes, self.width, x, y)
     }
 
     /// Sets one pixel; outside the strip it is ignored.
@@ -110,13 +109,7 @@ impl Strip {
         if x >= self.width || y >= u16::from(self.pages) * 8 {
             return;
         }
-        let idx = usize::from(y / 8) * usize::from(self.width) + usize::from(x);
-        let bit = 1u8 << (y % 8);
-        if on {
-            self.bytes[idx] |= bit;
-        } else {
-            self.bytes[idx] &= !bit;
-        }
+        set_bit(&mut self.bytes, self.width, x, y, on);
     }
 
     /// Flips every pixel.
@@ -185,15 +178,9 @@ impl Strip {
 
     /// Text art, `#` lit and `.` dark, one line per pixel row.
     pub fn to_ascii(&self) -> String {
-        let rows = u16::from(self.pages) * 8;
-        let mut out = String::with_capacity((usize::from(self.width) + 1) * usize::from(rows));
-        for y in 0..rows {
-            for x in 0..self.width {
-                out.push(if self.pixel(x, y) { '#' } else { '.' });
-            }
-            out.push('\n');
-        }
-        out
+        ascii(self.width, u16::from(self.pages) * 8, |x, y| {
+            self.pixel(x, y)
+        })
     }
 }
 
@@ -211,11 +198,7 @@ impl DrawTarget for Strip {
     where
         I: IntoIterator<Item = Pixel<Self::Color>>,
     {
-        for Pixel(p, c) in pixels {
-            if let (Ok(x), Ok(y)) = (u16::try_from(p.x), u16::try_from(p.y)) {
-                self.set_pixel(x, y, c.is_on());
-            }
-        }
+        draw_each(pixels, |x, y, on| self.set_pixel(x, y, on));
         Ok(())
     }
 }
