@@ -276,16 +276,38 @@ fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
         .collect()
 }
 
-async fn provider_stats(panel: &wrpc_transport_nats::Client) -> Option<serde_json::Value> {
+/// One `inspect.stats` call, bounded in time; the error says which way it failed.
+async fn provider_stats_once(
+    panel: &wrpc_transport_nats::Client,
+) -> Result<serde_json::Value, String> {
     let s = tokio::time::timeout(Duration::from_secs(5), inspect::stats(panel, None))
         .await
-        .ok()?
-        .ok()?;
-    serde_json::from_str::<serde_json::Value>(&s).ok()
+        .map_err(|_| "no answer in 5 s".to_string())?
+        .map_err(|e| format!("{e:#}"))?;
+    serde_json::from_str::<serde_json::Value>(&s).map_err(|e| format!("not JSON: {e}"))
 }
 
-async fn provider_updates(panel: &wrpc_transport_nats::Client) -> Option<u64> {
-    provider_stats(panel).await?["updates"].as_u64()
+/// The provider's stats, asked up to three times: the count is read once before and once after a
+/// scenario, and one lost answer to this read-only call must not be taken for a lost update. Every
+/// failed try is printed (stderr), so a provider that stops answering is still seen.
+async fn provider_stats(
+    panel: &wrpc_transport_nats::Client,
+    what: &str,
+) -> Option<serde_json::Value> {
+    for attempt in 1..=3 {
+        match provider_stats_once(panel).await {
+            Ok(v) => return Some(v),
+            Err(e) => {
+                eprintln!("inspect.stats ({what}), try {attempt} of 3 failed: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+    None
+}
+
+async fn provider_updates(panel: &wrpc_transport_nats::Client, what: &str) -> Option<u64> {
+    provider_stats(panel, what).await?["updates"].as_u64()
 }
 
 #[tokio::main]
@@ -301,7 +323,7 @@ async fn main() -> Result<()> {
     let panel =
         wrpc_transport_nats::Client::new(nats, format!("{}.oled-panel", a.lattice), None).await?;
     let updates_before = if a.check_stats {
-        provider_updates(&panel).await
+        provider_updates(&panel, "before").await
     } else {
         None
     };
@@ -425,7 +447,7 @@ async fn main() -> Result<()> {
     let mut stats_note = String::new();
     let mut stats_ok = true;
     if a.check_stats {
-        let after = provider_updates(&panel).await;
+        let after = provider_updates(&panel, "after").await;
         match (updates_before, after) {
             (Some(b), Some(x)) => {
                 // Every 200 must have landed. A call answered "did not answer in time" (504) says
@@ -439,9 +461,10 @@ async fn main() -> Result<()> {
                      (+{late} answered 504, which may land late)"
                 );
             }
-            _ => {
+            (b, _) => {
                 stats_ok = false;
-                stats_note = ", provider stats unavailable".into();
+                let when = if b.is_none() { "before" } else { "after" };
+                stats_note = format!(", provider stats unavailable {when} the run (3 tries)");
             }
         }
     }
@@ -486,7 +509,7 @@ async fn main() -> Result<()> {
     if !stats_note.is_empty() {
         println!("  {}{stats_note}", a.name);
         // Where a stall would be: the provider's slowest steps since it started.
-        if let Some(v) = provider_stats(&panel).await {
+        if let Some(v) = provider_stats(&panel, "timing").await {
             let t = &v["timing"];
             println!(
                 "  {}: the provider's slowest present {:.1} ms, state write {:.1} ms, snapshot {:.1} ms (since it started)",
