@@ -284,7 +284,16 @@ async fn provider_stats_once(
         .await
         .map_err(|_| "no answer in 5 s".to_string())?
         .map_err(|e| format!("{e:#}"))?;
-    serde_json::from_str::<serde_json::Value>(&s).map_err(|e| format!("not JSON: {e}"))
+    let v = serde_json::from_str::<serde_json::Value>(&s).map_err(|e| format!("not JSON: {e}"))?;
+    // An owner that could not be reached answers `{"error": ...}` instead of its figures.
+    if v["updates"].is_u64() {
+        Ok(v)
+    } else {
+        Err(format!(
+            "answered without figures: {}",
+            s.chars().take(200).collect::<String>()
+        ))
+    }
 }
 
 /// The provider's stats, asked up to three times: the count is read once before and once after a
