@@ -4,7 +4,10 @@
 #   pass NAME / fail NAME [WHY]   record an outcome decided elsewhere
 #   skip NAME WHY           record a check that could not run: counted and named, never a pass
 #   check_report LABEL      print "LABEL: P passed, F failed, S skipped" (and what failed or was
-#                           skipped); returns 1 when anything failed
+#                           skipped); returns 1 when anything failed. With OLED_CHECK_SKIPS set to
+#                           a file, each skipped check is also written there as "LABEL: NAME", so
+#                           that scripts/test.sh names it in its closing line; CHECK_REPORT_NOTE, if
+#                           set, ends the line.
 # Output goes to stdout, one line per check, so a stage's log reads top to bottom.
 # shellcheck disable=SC2034 # the counters are read by the scripts that source this file
 
@@ -50,8 +53,11 @@ check_report() {
     fi
     if ((CHECK_SKIPPED > 0)); then
         echo "skipped:"
-        for n in "${CHECK_SKIPPED_NAMES[@]}"; do echo "  - $n"; done
+        for n in "${CHECK_SKIPPED_NAMES[@]}"; do
+            echo "  - $n"
+            if [[ -n "${OLED_CHECK_SKIPS:-}" ]]; then echo "$label: $n" >>"$OLED_CHECK_SKIPS"; fi
+        done
     fi
-    echo "$label: $CHECK_PASSED passed, $CHECK_FAILED failed, $CHECK_SKIPPED skipped"
+    echo "$label: $CHECK_PASSED passed, $CHECK_FAILED failed, $CHECK_SKIPPED skipped${CHECK_REPORT_NOTE:-}"
     ((CHECK_FAILED == 0))
 }
