@@ -17,9 +17,8 @@ use tracing::{debug, error, info, info_span, warn, Instrument as _};
 #[cfg(feature = "traces")]
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use wasmcloud_provider_sdk::{
-    get_connection, run_provider, serve_provider_exports, Context, HealthCheckRequest,
-    HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider, ProviderConfigUpdate,
-    ProviderInitConfig,
+    get_connection, run_provider, Context, HealthCheckRequest, HealthCheckResponse, LinkConfig,
+    LinkDeleteInfo, Provider, ProviderConfigUpdate, ProviderInitConfig,
 };
 
 use crate::backend;
@@ -149,9 +148,16 @@ impl OledPanelProvider {
             exports = ?[PANEL_INSTANCE, INSPECT_INSTANCE, INSPECT_ALIAS],
             "serving exports"
         );
-        serve_provider_exports(&wrpc, provider, shutdown, crate::serve::serve_exports)
+        let exports = crate::serve::serve_exports(&wrpc, provider)
             .await
-            .context("failed to serve exports")
+            .context("failed to serve exports")?;
+        let report = crate::serve::serve_until(exports, shutdown).await;
+        info!(
+            served = report.served,
+            most_held = report.most_held,
+            "stopped serving"
+        );
+        Ok(())
     }
 
     /// Applies the provider's own configuration (what `init` does), without a lattice.

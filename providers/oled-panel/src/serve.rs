@@ -11,13 +11,21 @@
 //! Here every invocation is accepted at once and handed to its own task, which decodes the parameters
 //! with a deadline ([`PARAMS_TIMEOUT`]) and, for functions without parameters, does not wait for them
 //! at all.
+//!
+//! [`serve_until`] runs those tasks instead of the SDK's `serve_provider_exports` (0.17.1), which
+//! spawns each invocation into a `JoinSet` it never reaps: every finished task stays allocated until
+//! the provider stops. Measured with `provider_rss`: about 0.45 KiB more resident memory for every
+//! update served, linear (a Pi on a shelf taking one update a second would hold 1.6 MB more each
+//! hour). Here finished tasks are collected as they end.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tokio::task::JoinSet;
+use tracing::{debug, warn};
 use wasmcloud_provider_sdk::provider::{InvocationStreams, WrpcClient};
 use wasmcloud_provider_sdk::Context;
 use wit_bindgen_wrpc::bytes::Bytes;
@@ -262,4 +270,137 @@ pub async fn serve_exports(
         .into_iter()
         .map(|(i, f, s)| (i, f, s.boxed()))
         .collect())
+}
+
+/// What [`serve_until`] did, for its log line and for tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ServeReport {
+    /// Invocations accepted and run.
+    pub served: u64,
+    /// The most invocation tasks held at once, running or finished but not yet collected.
+    pub most_held: usize,
+}
+
+/// Runs every invocation of `exports` in its own task until `shutdown` resolves (or every stream
+/// ends), collecting each task as soon as it has finished so that none outlives its call; then
+/// aborts those still running. A task that panicked is logged, never propagated.
+pub async fn serve_until(
+    exports: InvocationStreams,
+    shutdown: impl Future<Output = ()>,
+) -> ServeReport {
+    let mut invocations = wit_bindgen_wrpc::futures::stream::select_all(
+        exports
+            .into_iter()
+            .map(|(instance, func, stream)| stream.map(move |item| (instance, func, item))),
+    );
+    let mut shutdown = pin!(shutdown);
+    let mut tasks = JoinSet::new();
+    let mut report = ServeReport::default();
+    loop {
+        wit_bindgen_wrpc::tokio::select! {
+            // Collect what has finished before taking more work.
+            biased;
+            () = &mut shutdown => break,
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Err(e) = done {
+                    warn!(error = %e, "an invocation task failed");
+                }
+            }
+            next = invocations.next() => match next {
+                Some((instance, func, Ok(invocation))) => {
+                    // Everything finished since the last call goes now, not one at a time.
+                    while let Some(done) = tasks.try_join_next() {
+                        if let Err(e) = done {
+                            warn!(error = %e, "an invocation task failed");
+                        }
+                    }
+                    tasks.spawn(async move {
+                        if let Err(e) = invocation.await {
+                            warn!(instance, func, error = format!("{e:#}"), "invocation not served");
+                        }
+                    });
+                    report.served += 1;
+                    report.most_held = report.most_held.max(tasks.len());
+                }
+                Some((instance, func, Err(e))) => {
+                    warn!(instance, func, error = format!("{e:#}"), "invocation not accepted");
+                }
+                None => break,
+            },
+        }
+    }
+    debug!(
+        served = report.served,
+        most_held = report.most_held,
+        running = tasks.len(),
+        "serving stopped"
+    );
+    tasks.shutdown().await;
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One export whose invocations come from a channel and finish at once.
+    fn channel_export(rx: wit_bindgen_wrpc::tokio::sync::mpsc::Receiver<()>) -> InvocationStreams {
+        let stream = wit_bindgen_wrpc::futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|()| (Ok(Box::pin(async { Ok(()) }) as Invocation), rx))
+        });
+        vec![("test", "f", stream.boxed())]
+    }
+
+    #[tokio::test]
+    async fn finished_invocations_are_collected_as_they_end() {
+        let (tx, rx) = wit_bindgen_wrpc::tokio::sync::mpsc::channel(1);
+        // Serving ends when the stream does (the sender dropped), after the last invocation.
+        let server = tokio::spawn(serve_until(channel_export(rx), std::future::pending()));
+        for _ in 0..5_000 {
+            tx.send(()).await.expect("the server takes invocations");
+            tokio::task::yield_now().await;
+        }
+        drop(tx);
+        let report = server.await.expect("the server ends");
+        assert_eq!(report.served, 5_000);
+        // The SDK's loop would hold all 5,000 here; this one only what runs at the moment.
+        assert!(report.most_held < 50, "{report:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_several_threads_what_is_held_does_not_grow_with_the_calls() {
+        let mut most = Vec::new();
+        for n in [2_000, 20_000] {
+            let (tx, rx) = wit_bindgen_wrpc::tokio::sync::mpsc::channel(1);
+            let server = tokio::spawn(serve_until(channel_export(rx), std::future::pending()));
+            for _ in 0..n {
+                tx.send(()).await.expect("the server takes invocations");
+                tokio::task::yield_now().await;
+            }
+            drop(tx);
+            let report = server.await.expect("the server ends");
+            assert_eq!(report.served, n);
+            most.push(report.most_held);
+        }
+        eprintln!("most held: {most:?}");
+        // Held is the burst that arrived while the loop did not yield (a few hundred here), not the
+        // history: the SDK's loop holds 2,000 and 20,000. The bound leaves room for a busy machine.
+        assert!(most[1] < 10_000, "{most:?}");
+    }
+
+    fn handler_bug() -> anyhow::Result<()> {
+        panic!("a handler bug")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_invocation_is_logged_and_serving_goes_on() {
+        let stream = wit_bindgen_wrpc::futures::stream::iter([
+            Ok(Box::pin(async { handler_bug() }) as Invocation),
+            Ok(Box::pin(async { Ok(()) }) as Invocation),
+        ]);
+        let report = serve_until(vec![("test", "f", stream.boxed())], std::future::pending()).await;
+        assert_eq!(report.served, 2);
+    }
 }
