@@ -5,6 +5,7 @@
 #   ./scripts/bench.sh pi        the aarch64 provider: size and idle RSS under qemu-aarch64
 #   ./scripts/bench.sh faults    faults injected into a live lattice under load: answers, losses, recovery
 #   ./scripts/bench.sh ticker    tickers: bus bytes a second on the controller's scroll and on the provider's steps
+#   ./scripts/bench.sh soak      minutes of steady updates: memory, file descriptors and threads of every process
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -15,8 +16,9 @@ case "${1:-}" in
     pi) bash scripts/bench-pi.sh "${@:2}" ;;
     faults) bash scripts/bench-faults.sh "${@:2}" ;;
     ticker) bash scripts/bench-ticker.sh "${@:2}" ;;
+    soak) bash scripts/bench-soak.sh "${@:2}" ;;
     *)
-        echo "usage: $0 s16|lattice|pi|faults|ticker" >&2
+        echo "usage: $0 s16|lattice|pi|faults|ticker|soak" >&2
         exit 2
         ;;
 esac
