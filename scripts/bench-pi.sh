@@ -144,15 +144,7 @@ if [[ "$host" == 1 ]]; then
     pi_log "the pi host with the provider running: the local lattice, app deployed"
     # shellcheck source=scripts/lib/app.sh
     source "$PI_REPO/scripts/lib/app.sh"
-    started=0
-    bash "$PI_REPO/scripts/install-tools.sh" >/dev/null
-    app_build >/dev/null
-    if ! bash "$PI_REPO/scripts/lattice.sh" status >/dev/null 2>&1; then
-        bash "$PI_REPO/scripts/lattice.sh" up >/dev/null
-        started=1
-    fi
-    app_env
-    if app_deploy "$APP_MANIFEST_LOCAL" >/dev/null && app_wait_ready 90 >/dev/null; then
+    if app_bench_lattice; then
         for _ in 1 2 3 4 5 6 7 8 9 10; do wash_call oled-display oled-lattice:display/invoke.demo >/dev/null 2>&1 || true; done
         sleep "$settle"
         state="${OLED_LATTICE_STATE:-$PI_REPO/.state/lattice}"
@@ -166,6 +158,6 @@ if [[ "$host" == 1 ]]; then
     else
         echo "pi host RSS: not measured (the app did not become ready)"
     fi
-    if [[ "$started" == 1 ]]; then bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true; fi
+    app_bench_done
 fi
 echo "aarch64 provider: $size bytes, RSS $rss KiB connected and serving (under qemu); the same build natively: ${native_pi:-?} KiB"
