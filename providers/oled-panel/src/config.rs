@@ -19,6 +19,7 @@
 //! | `off_after`         | minutes idle, then display off (woken by the next update) | never |
 //! | `quiet_hours`       | `HH:MM-HH:MM` local time, at `quiet_contrast` (default 1) | none |
 //! | `shift_every`       | minutes between one-row pixel shifts (display offset) | never |
+//! | `journal`           | `0`-`65536` updates kept, with `state_dir` also on disk (`inspect.journal`) | `0` |
 //!
 //! `state_dir` keeps each panel's last picture (see [`crate::state`]): on the Pi `/var/lib/oled-lattice`.
 //! `fault_file` is the virtual panel's fault switch for tests and the fault bench: while the file says
@@ -41,7 +42,7 @@ pub const DEFAULT_ADDRESS: u8 = 0x3C;
 pub const DEFAULT_SNAPSHOT: &str = "/tmp/oled-panel.png";
 
 /// Every key this provider reads.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 19] = [
     "backend",
     "driver",
     "column_offset",
@@ -60,6 +61,7 @@ pub const KEYS: [&str; 18] = [
     "quiet_hours",
     "quiet_contrast",
     "shift_every",
+    "journal",
 ];
 
 /// Where the panel is.
@@ -111,6 +113,8 @@ pub struct PanelConfig {
     pub fault_file: Option<PathBuf>,
     /// Night mode and burn-in care (`dim_after`, `off_after`, `quiet_hours`, `shift_every`, ...).
     pub care: oled_driver::care::CarePolicy,
+    /// Updates kept in the journal of what reached the glass ([`crate::journal`]); 0: none.
+    pub journal: usize,
 }
 
 impl Default for PanelConfig {
@@ -127,6 +131,7 @@ impl Default for PanelConfig {
             blank_on_shutdown: false,
             state_dir: None,
             fault_file: None,
+            journal: 0,
             care: oled_driver::care::CarePolicy {
                 dim_contrast: 1,
                 ..oled_driver::care::CarePolicy::default()
@@ -210,6 +215,14 @@ impl PanelConfig {
                 }
                 "off_after" => c.care.off_after = parse_minutes("off_after", value)?,
                 "shift_every" => c.care.shift_every = parse_minutes("shift_every", value)?,
+                "journal" => {
+                    c.journal = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= 65_536)
+                        .ok_or_else(|| err("journal", value, "an integer 0-65536"))?
+                }
                 _ => {}
             }
         }
@@ -489,6 +502,8 @@ mod tests {
             ("shift_every", "soon"),
             ("quiet_hours", "22-07"),
             ("dim_contrast", "300"),
+            ("journal", "70000"),
+            ("journal", "lots"),
         ] {
             let e = PanelConfig::from_map(&map(&[(key, value)])).unwrap_err();
             assert_eq!(e.key, key, "{e}");
@@ -523,6 +538,7 @@ mod tests {
             ("snapshot", "/var/tmp/panel.png"),
             ("blank_on_shutdown", "true"),
             ("state_dir", "/var/lib/oled-lattice"),
+            ("journal", "512"),
         ]))
         .unwrap();
         assert_eq!(
@@ -540,6 +556,7 @@ mod tests {
                 state_dir: Some(PathBuf::from("/var/lib/oled-lattice")),
                 fault_file: None,
                 care: PanelConfig::default().care,
+                journal: 512,
             }
         );
         assert_eq!(c.location(), "/var/tmp/panel.png");

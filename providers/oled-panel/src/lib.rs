@@ -9,11 +9,13 @@
 //! - [`owner`]: the single task that owns a panel's bus.
 //! - [`provider`]: the wasmCloud provider and its wRPC exports.
 //! - [`state`]: the durable panel state (last picture, contrast, power, inversion, text).
+//! - [`journal`]: what reached the glass, and when (for the fault bench's judge).
 
 #![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod config;
+pub mod journal;
 pub mod owner;
 pub mod provider;
 mod serve;

@@ -23,6 +23,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::backend::{BackendInfo, PanelBackend};
 use crate::config::PanelConfig;
+use crate::journal::Journal;
 use crate::state::{PanelState, SavedTicker, StateFile};
 use oled_driver::care::{CareState, Moment};
 use oled_driver::ticker::{Ticker, TickerPath, TickerRun};
@@ -55,6 +56,7 @@ enum Request {
     SetPower(bool, Reply<()>),
     SetInvert(bool, Reply<()>),
     Ascii(oneshot::Sender<String>),
+    Journal(oneshot::Sender<String>),
     Stats(oneshot::Sender<StatsReport>),
     Health(oneshot::Sender<Result<(), String>>),
     Shutdown(bool, Reply<()>),
@@ -204,6 +206,8 @@ pub struct Startup {
     /// The owner that drove this device before (a re-initialising reconfiguration): the new owner waits
     /// for it to let go of the bus before it touches the panel, so nobody else has to wait for it.
     pub predecessor: Option<JoinHandle<()>>,
+    /// Entries of the journal of what reached the glass (kept beside the state file); 0: none.
+    pub journal: usize,
 }
 
 /// Starts the owner thread for `backend`: it brings the panel up (initialise, dark frame) and then serves
@@ -233,7 +237,9 @@ pub fn spawn_with(
             if let Some(previous) = startup.predecessor {
                 let _ = previous.join();
             }
-            Owner::new(label, backend, startup.state, cell).run(rx, ticks)
+            let mut owner = Owner::new(label, backend, startup.state, cell);
+            owner.open_journal(startup.journal);
+            owner.run(rx, ticks)
         })?;
     Ok((PanelHandle { tx, health }, thread))
 }
@@ -335,6 +341,11 @@ impl PanelHandle {
         self.ask(Request::Ascii)
             .await
             .unwrap_or_else(|| format!("({})\n", stopped()))
+    }
+
+    /// The journal of what reached the glass, as JSON ([`crate::journal::Journal::to_json`]).
+    pub async fn journal(&self) -> Option<String> {
+        self.ask(Request::Journal).await
     }
 
     pub async fn stats(&self) -> Option<StatsReport> {
@@ -466,6 +477,13 @@ fn local_minute(zone: Option<&tz::TimeZone>) -> Option<u16> {
     u16::try_from(local.rem_euclid(86_400) / 60).ok()
 }
 
+/// Unix time in ms (the journal's clock, shared with the bench that reads it).
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn micros(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
@@ -497,6 +515,8 @@ struct Owner {
     started: Instant,
     /// This machine's time zone, for quiet hours.
     zone: Option<tz::TimeZone>,
+    /// What reached the glass, when the config asks for it.
+    journal: Journal,
     /// The care ticker runs.
     ticking: bool,
     /// The ticker (text on the move) running, if one is.
@@ -587,7 +607,14 @@ impl Owner {
             generation: Arc::new(AtomicU64::new(0)),
             ticks: None,
             stepped_publish: Instant::now(),
+            journal: Journal::new(0, None),
         }
+    }
+
+    /// Keeps `capacity` journal entries, beside the state file when there is one.
+    fn open_journal(&mut self, capacity: usize) {
+        let file = self.state_file.as_ref().map(StateFile::journal_path);
+        self.journal = Journal::new(capacity, file);
     }
 
     /// Forgets the running ticker: its stepper ends; a hardware scroll is stopped by whatever the
@@ -785,6 +812,10 @@ impl Owner {
             self.timing.state_us += us;
             self.timing.state_max_us = self.timing.state_max_us.max(us);
         }
+        // Before the answers it acknowledges: an update a 200 was sent for is in the journal.
+        if let Err(e) = self.journal.save() {
+            warn!(panel = %self.label, error = %e, "could not save the journal");
+        }
         let t = Instant::now();
         self.backend.publish();
         let us = micros(t);
@@ -829,6 +860,7 @@ impl Owner {
                         | Request::Stats(_)
                         | Request::Health(_)
                         | Request::Ascii(_)
+                        | Request::Journal(_)
                         | Request::LastText(_)
                         | Request::Shown(_)
                         | Request::Tick
@@ -918,6 +950,8 @@ impl Owner {
                         full_refresh = cost.full_refresh,
                         "presented"
                     );
+                    self.journal
+                        .record(text.as_deref().unwrap_or(""), unix_ms());
                     self.text = text;
                     self.dirty = true;
                     // An update wakes a dimmed or switched-off panel, and keeps the shift on the glass.
@@ -934,6 +968,9 @@ impl Owner {
                 if state_file != self.state_file {
                     self.state_file = state_file;
                     self.saved = None;
+                    self.open_journal(config.journal);
+                } else if config.journal != self.journal.capacity() {
+                    self.open_journal(config.journal);
                 }
                 self.dirty = true;
                 self.hold(reply, r);
@@ -1001,6 +1038,9 @@ impl Owner {
                 log_result(label, "set-invert", &r);
                 self.dirty = true;
                 self.hold(reply, r);
+            }
+            Request::Journal(reply) => {
+                self.answer(reply, self.journal.to_json());
             }
             Request::Ascii(reply) => {
                 let text = guarded(label, &mut self.backend, |b| Ok(b.ascii()))

@@ -467,6 +467,7 @@ fn reconcile(state: &mut State) -> Followup {
         let startup = Startup {
             state: state_file(&key, &config),
             predecessor: predecessors.remove(&key),
+            journal: config.journal,
         };
         match owner::spawn_with(&key.to_string(), backend::build(&config), startup) {
             Ok((handle, thread)) => {
@@ -715,6 +716,15 @@ impl InspectHandler<Option<Context>> for OledPanelProvider {
         Ok(match self.route(&cx, "ascii").await {
             Ok(h) => h.ascii().await,
             Err(e) => format!("({e:?})\n"),
+        })
+    }
+
+    async fn journal(&self, cx: Option<Context>) -> anyhow::Result<String> {
+        Ok(match self.route(&cx, "journal").await {
+            Ok(h) => h.journal().await.unwrap_or_else(|| {
+                serde_json::json!({ "error": "the panel owner has stopped" }).to_string()
+            }),
+            Err(e) => serde_json::json!({ "error": format!("{e:?}") }).to_string(),
         })
     }
 

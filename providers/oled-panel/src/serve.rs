@@ -265,6 +265,9 @@ pub async fn serve_exports(
         export!(streams, wrpc, p, instance, "stats", |cx| {
             InspectHandler::stats(&p, cx).await?
         });
+        export!(streams, wrpc, p, instance, "journal", |cx| {
+            InspectHandler::journal(&p, cx).await?
+        });
     }
     Ok(streams
         .into_iter()

@@ -275,6 +275,11 @@ impl StateFile {
         &self.path
     }
 
+    /// The journal kept beside it ([`crate::journal`]): the same name, ending `.journal`.
+    pub fn journal_path(&self) -> PathBuf {
+        self.path.with_extension("journal")
+    }
+
     /// The saved state; `Ok(None)` when there is none yet.
     pub fn load(&self) -> Result<Option<PanelState>, StateError> {
         let io = |source| StateError::Io {

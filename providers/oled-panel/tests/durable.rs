@@ -56,6 +56,53 @@ fn command_bytes(log: &[Transaction]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The journal (config `journal`) keeps what reached the glass beside the state file: a provider
+/// that is killed and started again still answers for the updates it acknowledged before.
+#[tokio::test]
+async fn the_journal_outlives_the_owner_that_wrote_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = StateFile::at(dir.path().join("panel.state"));
+    let start = |name: &str| {
+        let backend = VirtualBackend::with_shared(&config(), emulator(Mounting::Rotate0));
+        let startup = Startup {
+            state: Some(file.clone()),
+            predecessor: None,
+            journal: 8,
+        };
+        owner::spawn_with(name, Box::new(backend), startup).unwrap()
+    };
+    let (handle, thread) = start("first");
+    for text in ["h0-1", "h0-2"] {
+        handle
+            .present_text(picture().into_bytes(), Some(text.into()))
+            .await
+            .unwrap();
+    }
+    // Acknowledged means journalled on disk: no clean shutdown needed (a kill -9 here keeps it).
+    assert!(std::fs::read_to_string(file.journal_path())
+        .unwrap()
+        .contains("\th0-2\n"));
+    handle.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+
+    let (handle, thread) = start("second");
+    handle
+        .present_text(picture().into_bytes(), Some("h0-3".into()))
+        .await
+        .unwrap();
+    let journal: serde_json::Value =
+        serde_json::from_str(&handle.journal().await.unwrap()).unwrap();
+    let texts: Vec<&str> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["h0-1", "h0-2", "h0-3"]);
+    handle.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+}
+
 #[tokio::test]
 async fn a_restarted_owner_shows_the_last_picture_without_any_call() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,6 +113,7 @@ async fn a_restarted_owner_shows_the_last_picture_without_any_call() {
     let startup = Startup {
         state: Some(file.clone()),
         predecessor: None,
+        journal: 0,
     };
     let (handle, thread) = owner::spawn_with("first", Box::new(backend), startup).unwrap();
     handle
@@ -92,6 +140,7 @@ async fn a_restarted_owner_shows_the_last_picture_without_any_call() {
     let startup = Startup {
         state: Some(file.clone()),
         predecessor: None,
+        journal: 0,
     };
     let (handle, thread) = owner::spawn_with("second", Box::new(backend), startup).unwrap();
     // Served after the start-up: by then the picture is back.
@@ -142,6 +191,7 @@ async fn a_bad_state_file_starts_blank_and_is_replaced() {
         let startup = Startup {
             state: Some(file.clone()),
             predecessor: None,
+            journal: 0,
         };
         let (handle, thread) = owner::spawn_with("bad", Box::new(backend), startup).unwrap();
         assert_eq!(handle.last_text().await, None);

@@ -155,6 +155,7 @@ async fn a_ticker_runs_again_after_a_restart_and_stopped_stays_stopped() {
             Startup {
                 state: Some(file.clone()),
                 predecessor: None,
+                journal: 0,
             },
         )
         .unwrap()
