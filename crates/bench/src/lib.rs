@@ -1,5 +1,9 @@
 //! Shared pieces of the benchmarks: the typed wRPC client of the display and the panel's inspect
-//! interface (the calls `wash call` makes).
+//! interface (the calls `wash call` makes), the fault judge ([`judge`]) and the fleet's listing check
+//! ([`listing`]).
+
+pub mod judge;
+pub mod listing;
 
 /// Bindings of the `oled-lattice:display/invoker` world: `invoke.*` of the display, `inspect.*` of the
 /// panel.

@@ -1,19 +1,16 @@
 //! The fault bench's caller and judge: a steady stream of updates through the real lattice while
 //! `scripts/bench-faults.sh` breaks something, every answer recorded, then one table row.
 //!
-//! Callers: `--http N` send unique texts as `POST /` to the HTTP server provider, `--wrpc N` alternate
-//! `invoke.demo` / `invoke.clear` over wRPC on the hub (as `wash call` does). Each caller starts one
-//! update every `--interval-ms` (without waiting for the earlier ones: a steady offered rate), until
-//! `--stop-file` exists or it has sent `--updates` updates; with `--interval-ms 0` each caller sends
-//! its next update as soon as the last one was answered.
+//! Callers: `--http N` send texts unique to the run as `POST /`, `--wrpc N` alternate `invoke.demo` /
+//! `invoke.clear` over wRPC on the hub (as `wash call` does), one update every `--interval-ms` each
+//! (a steady offered rate; 0: the next as soon as the last was answered), until `--stop-file` exists
+//! or `--updates` were sent. An answer is 200, a clear error (within 5 s), slow, or hung (none in 15 s).
 //!
-//! Every answer is one of: 200 (acknowledged), a clear error (any other answer within 5 s), slow (an
-//! answer after more than 5 s) or hung (none within 15 s). Afterwards the judge waits for the lattice
-//! to answer, then reads what the panel shows (`invoke.status` → `last_text`, `inspect.ascii`) and
-//! compares it with the last acknowledged update: "lost" counts an acknowledged update that is not on
-//! the panel at the end. Recovery is the time from the fault's end (`--events` file, written by the
-//! script: `fault_start=<epoch ms>`, `fault_end=<epoch ms>`) to the first acknowledged update sent after
-//! it. Prints the row and a last line `RESULT <name> survived=<0|1> lost=<n> recovery_s=<s>`.
+//! Lost, update by update (`oled_bench::judge`): every HTTP update acknowledged with a 200 must be
+//! in the provider's journal of what reached the glass (`inspect.journal`), in order; and the panel
+//! must end on the last acknowledged update (`invoke.status`, `inspect.ascii`). Recovery runs from
+//! the fault's end (`--events`: `fault_start=<ms>`, `fault_end=<ms>`) to the first acknowledged update
+//! sent after it. Last line: `RESULT <name> survived=<0|1> lost=<n> recovery_s=<s>`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,11 +18,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use oled_text::{self as core, Style, DEMO_TEXT};
+use oled_bench::listing::expected_ascii;
+use oled_text::DEMO_TEXT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
+use oled_bench::judge::{judge_journal, Rules, TextUpdate};
 
 /// An answer later than this is "slow"; the issue promises a clear answer within it.
 const CLEAR_WITHIN: Duration = Duration::from_secs(5);
@@ -72,6 +71,8 @@ struct Args {
     check_stats: bool,
     /// Titles the demo screen may carry (a rollout changes it mid-run); the default one if none.
     demo_titles: Vec<String>,
+    /// Tags this run's texts (its start, in ms modulo 10^6).
+    run_tag: u64,
 }
 
 fn parse_args() -> Result<Args> {
@@ -88,6 +89,7 @@ fn parse_args() -> Result<Args> {
         events: None,
         check_stats: false,
         demo_titles: Vec::new(),
+        run_tag: now_ms() % 1_000_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -168,7 +170,8 @@ async fn one_update(
     let sent_ms = now_ms();
     let (expect, status, detail) = match kind {
         Kind::Http => {
-            let text = format!("h{k}-{i}");
+            // Unique to this run: the journal of an earlier row cannot stand in for it.
+            let text = format!("h{k}-{i} r{}", a.run_tag);
             let r = tokio::time::timeout(HUNG_AFTER, http_post(&a.http, &text)).await;
             let (status, detail) = match r {
                 Ok(Ok((code, body))) => (Some(code), body),
@@ -244,26 +247,6 @@ struct PanelInfo {
     height: u16,
 }
 
-/// The pictures (text art) the panel may show after the update that left `expect` as its text:
-/// one, or one per demo title during a rollout.
-fn expected_ascii(expect: &str, info: &PanelInfo, titles: &[String]) -> Vec<String> {
-    if expect == DEMO_TEXT {
-        if titles.is_empty() {
-            return vec![core::demo(info.width, info.height).to_ascii()];
-        }
-        return titles
-            .iter()
-            .map(|t| core::demo_titled(info.width, info.height, t).to_ascii())
-            .collect();
-    }
-    let frame = if expect.is_empty() {
-        core::blank(info.width, info.height)
-    } else {
-        core::render(expect, &Style::default(), info.width, info.height).frame
-    };
-    vec![frame.to_ascii()]
-}
-
 fn read_events(path: &Option<PathBuf>) -> BTreeMap<String, u64> {
     let Some(p) = path else {
         return BTreeMap::new();
@@ -313,6 +296,21 @@ async fn provider_stats(
         }
     }
     None
+}
+
+/// The provider's journal of what reached the glass, asked up to three times (as the stats).
+async fn provider_journal(panel: &wrpc_transport_nats::Client) -> Result<String, String> {
+    let mut why = String::new();
+    for attempt in 1..=3 {
+        match tokio::time::timeout(Duration::from_secs(5), inspect::journal(panel, None)).await {
+            Ok(Ok(j)) => return Ok(j),
+            Ok(Err(e)) => why = format!("{e:#}"),
+            Err(_) => why = "no answer in 5 s".into(),
+        }
+        eprintln!("inspect.journal, try {attempt} of 3 failed: {why}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(why)
 }
 
 async fn provider_updates(panel: &wrpc_transport_nats::Client, what: &str) -> Option<u64> {
@@ -436,7 +434,7 @@ async fn main() -> Result<()> {
                 .iter()
                 .any(|c| last_text.as_deref() == Some(c.expect.as_str()));
             let picture_ok = candidates.iter().any(|c| {
-                expected_ascii(&c.expect, &info, &a.demo_titles)
+                expected_ascii(&c.expect, info.width, info.height, &a.demo_titles)
                     .iter()
                     .any(|want| want.trim() == ascii.trim())
             });
@@ -493,7 +491,30 @@ async fn main() -> Result<()> {
     // No failure at all means nothing had to recover.
     let recovery_ms = if failed_during { recovery_ms } else { Some(0) };
     let recovered = recovery_ms.is_some() && status.is_some();
-    let survived = hung == 0 && slow == 0 && lost == 0 && recovered && stats_ok;
+    // Update by update: every HTTP update (its text unique to this run) against the provider's
+    // journal of what reached the glass. Lost: acknowledged and never presented, or presented
+    // after a newer one.
+    let http: Vec<TextUpdate> = answers
+        .iter()
+        .filter(|x| x.expect.ends_with(&format!(" r{}", a.run_tag)))
+        .map(|x| TextUpdate {
+            text: &x.expect,
+            sent_ms: x.sent_ms,
+            done_ms: x.status.map(|_| x.done_ms),
+            status: x.status,
+            reason: &x.detail,
+        })
+        .collect();
+    let verdict = match provider_journal(&panel).await {
+        Ok(j) => judge_journal(&http, &j, start, &Rules::default()),
+        Err(e) => Err(format!("no journal: {e}")),
+    };
+    let lost = lost
+        + verdict
+            .as_ref()
+            .map_or(0, |v| v.lost.len() + v.out_of_order.len());
+    let judged = verdict.is_ok() || http.is_empty();
+    let survived = hung == 0 && slow == 0 && lost == 0 && recovered && stats_ok && judged;
     let rate = answers.len() as f64 / ((end - start).max(1) as f64 / 1000.0);
     let fault = match (fault_start, fault_end) {
         (Some(s), Some(e)) => format!("{:.1} s", (e.saturating_sub(s)) as f64 / 1000.0),
@@ -516,6 +537,11 @@ async fn main() -> Result<()> {
         recovery,
         if survived { "" } else { " NOT SURVIVED" },
     );
+    match &verdict {
+        Ok(v) => println!("  {}: update by update, HTTP: {}", a.name, v.summary()),
+        Err(e) if !http.is_empty() => println!("  {}: not judged update by update: {e}", a.name),
+        Err(_) => {}
+    }
     if !stats_note.is_empty() {
         println!("  {}{stats_note}", a.name);
         // Where a stall would be: the provider's slowest steps since it started.
