@@ -30,15 +30,15 @@ STEADY=3
 ALL=(provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart i2c-fault cpu-hog load restore)
 if [[ $# -gt 0 ]]; then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
-# A lattice of its own, so a running demo lattice is left alone.
-export OLED_LATTICE_STATE="$OLED_REPO/.state/faults"
-export OLED_HUB_PORT=24222 OLED_LEAF_PORT=24223 OLED_LEAFNODE_PORT=27422
-export OLED_HUB_HTTP_PORT=28222 OLED_LEAF_HTTP_PORT=28223 OLED_LATTICE_NAME=faults
-HTTP_PORT=28080
+# A lattice of its own (scripts/lib/ports.sh), so a running demo lattice is left alone.
+# shellcheck source=scripts/lib/ports.sh
+source "$OLED_REPO/scripts/lib/ports.sh"
+ports_export faults
+HTTP_PORT="${OLED_HTTP_ADDR##*:}"
 NS=oledpi
 # The registry listens on the hub's end of the link, which both sides reach (the pi host pulls the
 # provider through the link, like a real Pi from the laptop).
-export OLED_REGISTRY="$NETNS_HUB_ADDR:25000"
+export OLED_REGISTRY="$NETNS_HUB_ADDR:${OLED_REGISTRY##*:}"
 STATE="$OLED_LATTICE_STATE"
 PANEL_STATE="$STATE/panel"
 FAULT_FILE="$PANEL_STATE/fault"
@@ -219,19 +219,14 @@ report() {
 
 # ----- set up -----
 step_begin "build (bench, component, provider)"
-cargo build -q --release -p oled-bench --bin faults
-app_build >/dev/null
+cargo build -q --release -p oled-bench --bin faults || die "the bench's build failed"
+app_build >/dev/null || die "the artefacts' build failed"
 step_end "ok"
 OLED_PI_NETNS="$NS" bash scripts/lattice.sh down >/dev/null 2>&1 || true
 rm -rf "$STATE"
 mkdir -p "$WORK" "$PANEL_STATE"
 netns_up "$NS"
-sed -e "s|127.0.0.1:5000/|$OLED_REGISTRY/|" \
-    -e "s|address: 127.0.0.1:8080|address: 127.0.0.1:$HTTP_PORT|" \
-    -e "s|snapshot: build/oled-panel.png|snapshot: $STATE/oled-panel.png|" \
-    -e "s|state_dir: .state/panel|state_dir: $PANEL_STATE|" \
-    -e "s|fault_file: .state/panel/fault|fault_file: $FAULT_FILE|" \
-    wadm/oled-lattice.local.yaml >"$MANIFEST"
+app_render_manifest wadm/oled-lattice.local.yaml "$MANIFEST" || die "could not write $MANIFEST"
 step_begin "lattice with the pi side in network namespace $NS"
 lattice_up || { tail -n 20 "$WORK/lattice.log"; die "the lattice did not come up"; }
 app_env

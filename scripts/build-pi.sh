@@ -70,11 +70,11 @@ if ((want_host)); then
     # The tools workspace has wash's source package as a member (scripts/lib/common.sh).
     ensure_wash_source
     ensure_wrpc_nats_source
-    # The tools workspace is separate (its own Cargo.lock); same aarch64 target dir.
-    CARGO_TARGET_DIR="$PI_TARGET_DIR" \
+    # The tools workspace is separate (its own Cargo.lock), and so is its target dir.
+    CARGO_TARGET_DIR="$PI_HOST_TARGET_DIR" \
         cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release --locked \
         --target "$PI_TRIPLE" >&2
-    host_bin="$PI_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"
+    host_bin="$(pi_aarch64_host_bin)"
     pi_check_aarch64_static "$host_bin"
     pi_log "    host built in $((SECONDS - start))s: $host_bin ($(stat -c %s "$host_bin") bytes)"
     pi_log "    copy it to the Pi and pass it to setup-pi.sh --host-bin (docs/raspberry-pi.md)"

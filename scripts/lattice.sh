@@ -72,6 +72,14 @@ LAPTOP_HOST_SETTINGS=(
     WASMCLOUD_MAX_EXECUTION_TIME_MS="${OLED_MAX_EXECUTION_TIME_MS:-10000}"
 )
 PI_HOST_SETTINGS=()
+# OLED_PI_HOST_BIN: another host binary for the "pi" host, such as the Pi's own aarch64 build
+# (scripts/build-pi.sh --host), run through qemu-user by binfmt_misc (the pi stage registers it).
+# Under qemu-user, a small component pool: wasmtime's pooling allocator reserves address space per
+# slot, which costs nothing on a Pi but real memory under emulation.
+PI_HOST_BIN="${OLED_PI_HOST_BIN:-}"
+if [[ -n "$PI_HOST_BIN" ]]; then
+    PI_HOST_SETTINGS=(WASMCLOUD_MAX_COMPONENTS=8 WASMCLOUD_MAX_CORE_INSTANCES_PER_COMPONENT=8)
+fi
 # Traces: OLED_OTLP_ENDPOINT=http://host:4318 turns on the hosts' OpenTelemetry export (OTLP over
 # HTTP); the hosts pass it on to the providers they start, so an update is one trace from the HTTP
 # server through the display component to the panel provider and its bus.
@@ -386,7 +394,7 @@ start_host() {
         ${OLED_HOST_RUST_LOG:+RUST_LOG="$OLED_HOST_RUST_LOG"} \
         "${HOST_SETTINGS[@]}" \
         "${OTEL_SETTINGS[@]}" \
-        -- "$HOST_BIN"
+        -- "${HOST_EXEC:-$HOST_BIN}"
 }
 
 cmd_up() {
@@ -456,7 +464,7 @@ cmd_up() {
     HOST_SETTINGS=("${LAPTOP_HOST_SETTINGS[@]}")
     start_host host-laptop laptop "$HUB_PORT"
     HOST_SETTINGS=("${PI_HOST_SETTINGS[@]}")
-    start_host host-pi pi "$LEAF_PORT" kitchen
+    HOST_EXEC="${PI_HOST_BIN:-$HOST_BIN}" start_host host-pi pi "$LEAF_PORT" kitchen
     if ((FLEET)); then
         touch "$FLEET_MARK"
         mkdir -p "$STATE/nats-leaf-hall"

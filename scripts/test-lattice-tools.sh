@@ -76,9 +76,10 @@ teardown() {
     else
         rm -rf "$STATE"
     fi
-    exit "$rc"
+    check_finish lattice-tools "$rc"
 }
 trap teardown EXIT INT TERM
+check_plant_point
 
 wash_here() {
     (
@@ -239,5 +240,3 @@ else
     fail "processes left after down: $left"
 fi
 if "$LATTICE_SH" down >/dev/null 2>&1; then pass "second down is harmless"; else fail "second down failed"; fi
-
-check_report lattice-tools

@@ -10,10 +10,13 @@
 #   leaf        LOOPBACK: hub NATS with the generated leaf authorization, a leaf with the
 #               credentials is accepted (/leafz: 1), with wrong / no credentials refused
 #               (/leafz: 0, "authentication error" in the hub log)
-#   pihost      the aarch64 wasmCloud host (scripts/build-pi.sh --host) under qemu-aarch64, with
-#               setup-pi.sh's host environment, joins through a leaf with the generated
-#               credentials: `wash get hosts` on the hub shows device=pi, aarch64, JS domain core;
-#               SIGTERM stops it cleanly. Skipped when that binary is not built.
+#   pihost      the aarch64 wasmCloud host (scripts/build-pi.sh --host, built here and cached) under
+#               qemu-aarch64, with setup-pi.sh's host environment, joins through a leaf with the
+#               generated credentials: `wash get hosts` on the hub shows device=pi, aarch64, JS
+#               domain core; SIGTERM stops it cleanly. Then the same binary as the "pi" host of a
+#               local lattice (TLS leaf, wadm, registry): wadm places the provider on it from the
+#               multi-arch archive (its aarch64 binary, under qemu too), curl on the laptop side
+#               changes its panel, and the picture is back after the host is killed and restarted.
 #   cross       the provider's unit tests built for aarch64-unknown-linux-musl and run under
 #               qemu-aarch64 (cargo runner)
 #   qemu        the aarch64 release binary under qemu-aarch64: --version, --check-config (good
@@ -43,7 +46,7 @@ source "$PI_REPO/scripts/pi/setup-laptop.sh"
 # shellcheck source=scripts/pi/setup-pi.sh
 source "$PI_REPO/scripts/pi/setup-pi.sh"
 
-ALL_TESTS=(lint units setup leaf pihost cross qemu par install)
+ALL_TESTS=(lint units setup leaf cross qemu par pihost install)
 FAST_TESTS=(lint units setup leaf)
 MY_SCRIPTS=(scripts/build-pi.sh scripts/build-par.sh scripts/test-pi.sh scripts/bench-pi.sh
     scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh scripts/pi/install.sh scripts/pi/doctor.sh)
@@ -69,7 +72,7 @@ mkdir -p "$TMP/pids"
 
 # Every background process a test starts is recorded in $TMP/pids; the trap ends them all.
 cleanup() {
-    local f pid
+    local rc=$? f pid
     # A stand-in Pi left by an interrupted install test (its namespace outlives the subshell).
     if ip netns list 2>/dev/null | grep -q "^$STANDIN_NAME\b"; then STANDIN_NS="$STANDIN_NAME" standin_down; fi
     for f in "$TMP"/pids/*; do
@@ -87,9 +90,11 @@ cleanup() {
         kill -9 "$pid" 2>/dev/null || true
     done
     rm -rf "$TMP"
+    check_finish pi "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+check_plant_point
 
 # start_bg NAME LOG CMD...: start CMD in the background, stdin from /dev/null.
 start_bg() {
@@ -496,12 +501,11 @@ t_leaf() {
 
 # ---------------------------------------------------------------------------------------------
 t_pihost() {
-    local hostbin="$PI_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"
-    if [[ ! -x "$hostbin" ]]; then
-        echo "  skip  no aarch64 host binary at $hostbin"
-        echo "        (scripts/build-pi.sh --host builds it: ~20 min on 2 cores)"
-        return 77
-    fi
+    local hostbin start=$SECONDS
+    echo "  scripts/build-pi.sh --host (cached; a first build takes about 20 min on 2 cores)"
+    "$PI_REPO/scripts/build-pi.sh" --host >"$TMP/build-host.log" 2>&1 || { tail -n 30 "$TMP/build-host.log"; return 1; }
+    hostbin="$(pi_aarch64_host_bin)"
+    echo "  $hostbin ($(stat -c %s "$hostbin") bytes, $((SECONDS - start)) s)"
     local d="$TMP/pihost" qemu nats wash fails=0 hub_port hub_http leaf_port leaf_client leaf_http
     qemu="$(pi_find_qemu)"
     nats="$(pi_find_nats_server)"
@@ -559,6 +563,56 @@ t_pihost() {
     stop_bg pihost
     stop_bg leaf
     stop_bg hub
+    pi_ensure_binfmt "$qemu" || return 1
+    (pihost_lattice "$hostbin") || fails=1
+    return "$fails"
+}
+
+# pihost_lattice HOSTBIN: the aarch64 host as the "pi" host of a local lattice of its own ports
+# (scripts/lib/ports.sh), run through binfmt_misc + qemu-user; everything else native.
+pihost_lattice() {
+    local hostbin="$1" fails=0 want before after pid exe
+    # shellcheck source=scripts/lib/ports.sh
+    source "$PI_REPO/scripts/lib/ports.sh"
+    # shellcheck source=scripts/lib/app.sh
+    source "$PI_REPO/scripts/lib/app.sh"
+    ports_export pihost
+    export OLED_PI_HOST_BIN="$hostbin" OLED_LATTICE_UP_TIMEOUT=120
+    HTTP="http://$OLED_HTTP_ADDR"
+    APP_HTTP="$HTTP/"
+    trap 'bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1' EXIT
+    bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true
+    rm -rf "$OLED_LATTICE_STATE"
+    expect "build/oled-panel.par.gz carries the aarch64 binary" "$PI_REPO/scripts/build-par.sh" --check "$PI_REPO/build/oled-panel.par.gz" || return 1
+    expect "lattice up with the aarch64 host as the pi host" bash "$PI_REPO/scripts/lattice.sh" up >"$TMP/pihost-up.log" 2>&1 ||
+        { tail -n 20 "$TMP/pihost-up.log"; return 1; }
+    app_env
+    app_render_manifest "$PI_REPO/wadm/oled-lattice.local.yaml" "$OLED_LATTICE_STATE/manifest.yaml" || return 1
+    expect "wash app deploy: wadm places the provider on the aarch64 host" app_deploy "$OLED_LATTICE_STATE/manifest.yaml" 300 ||
+        { tail -n 20 "$OLED_LATTICE_STATE"/logs/host-pi.log; return 1; }
+    expect "the display reaches the panel on the aarch64 host" app_wait_ready 180 || { tail -n 20 "$OLED_LATTICE_STATE"/logs/host-pi.log; return 1; }
+    # shellcheck disable=SC2317 # called through expect
+    pi_is_aarch64() { wash get hosts -o json 2>/dev/null | grep -q '"hostcore.arch": "aarch64"'; }
+    expect "  wash get hosts: the pi host says hostcore.arch=aarch64" pi_is_aarch64 || fails=1
+    pid="$(pgrep -f "$OLED_LATTICE_STATE/host-pi/tmp/.*oled_panel" | head -n1 || true)"
+    exe="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -m1 oled_panel || true)"
+    echo "    provider process $pid: $exe, ELF machine $(od -An -tx1 -j18 -N2 "$exe" 2>/dev/null)"
+    expect "  the provider it runs is the archive's aarch64 binary (ELF machine b7 00)" \
+        test "$(od -An -tx1 -j18 -N2 "$exe" 2>/dev/null | tr -d ' ')" == b700 || fails=1
+    want="$(cd "$PI_REPO" && cargo run -q -p oled-text --example render -- "From the laptop")"
+    # shellcheck disable=SC2317 # called through expect
+    post_text() { [[ "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -d "From the laptop" "$HTTP/")" == 200 ]]; }
+    expect "curl -d 'From the laptop' $HTTP/ -> 200" post_text || fails=1
+    # shellcheck disable=SC2317 # called through wait_until
+    shows_it() { [[ "$(panel_ascii)" == "$want" ]]; }
+    expect "  the panel on the aarch64 host shows it (read back over the lattice)" wait_until 20 shows_it || fails=1
+    before="$(panel_ascii)"
+    kill -9 -- "-$(<"$OLED_LATTICE_STATE/run/host-pi.pid")" 2>/dev/null || true
+    sleep 3 # RestartSec of wasmcloud-host.service
+    expect "the aarch64 host killed (-9) and started again" bash "$PI_REPO/scripts/lattice.sh" up >>"$TMP/pihost-up.log" 2>&1 || fails=1
+    # shellcheck disable=SC2317 # called through wait_until
+    same_picture() { after="$(panel_ascii)"; [[ -n "$after" && "$after" == "$before" ]]; }
+    expect "  its panel shows the same picture again, with no update sent" wait_until 120 same_picture || fails=1
     return "$fails"
 }
 
@@ -570,26 +624,11 @@ t_cross() {
     cd "$PI_REPO"
     pi_provider_is_stub && echo "  note: the provider is still a stub; its test set is empty"
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER="$qemu"
-    # Test targets that spawn the provider binary themselves (CARGO_BIN_EXE_*) exec an aarch64
-    # ELF directly: that works only where the kernel hands aarch64 binaries to qemu (binfmt_misc).
-    # Without it they are left out here; the `qemu` test runs the same binary through qemu.
-    local targets=() left_out=() f name
-    if ! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
-        for f in providers/oled-panel/tests/*.rs; do
-            [[ -f "$f" ]] || continue
-            name="$(basename "$f" .rs)"
-            if grep -q 'CARGO_BIN_EXE' "$f"; then left_out+=("tests/$name.rs"); else targets+=(--test "$name"); fi
-        done
-        if ((${#left_out[@]})); then
-            [[ -f providers/oled-panel/src/lib.rs ]] && targets+=(--lib)
-            targets+=(--bins)
-            echo "  note: no binfmt_misc entry for aarch64, so leaving out ${left_out[*]} (they exec the"
-            echo "        aarch64 binary directly; the qemu test covers that binary). To include them, as root:"
-            echo "        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc && /lib/systemd/systemd-binfmt"
-        else
-            targets=()
-        fi
-    fi
+    # Test targets that spawn the provider binary themselves (CARGO_BIN_EXE_*) exec an aarch64 ELF
+    # directly: the kernel must hand aarch64 binaries to qemu (binfmt_misc). Enabled here (as root),
+    # or this check fails: it never leaves a test target out.
+    pi_ensure_binfmt "$qemu" || return 1
+    local targets=()
     start=$SECONDS
     # The binary's profile: the dependencies compiled for the tests are the ones the binary (the
     # `qemu` test, next) links, so the SDK tree is cross-compiled once.
@@ -610,7 +649,13 @@ t_cross() {
         grep -E 'FAILED|panicked|^error' "$log" | head -n 20 || true
         return 1
     fi
-    echo "  ok    aarch64 unit tests pass under qemu"
+    local missing
+    missing="$(pi_cross_missing "$log")"
+    if [[ -n "$missing" ]]; then
+        echo "  FAIL  test targets that did not run under qemu: $(tr '\n' ' ' <<<"$missing")"
+        return 1
+    fi
+    echo "  ok    aarch64 unit tests pass under qemu, every test target of the provider included"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -931,4 +976,4 @@ for t in "${selected[@]}"; do
         *) fail "$t ($((SECONDS - start))s)" ;;
     esac
 done
-check_report pi
+# The EXIT trap (cleanup) reports and sets the exit status.

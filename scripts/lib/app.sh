@@ -15,16 +15,36 @@ wash_call() {
     timeout --kill-after=5 "${OLED_WASH_CALL_TIMEOUT:-20}" wash call "$@"
 }
 
-# app_build: the three artefacts the manifests name, in build/ (read by the hosts as file://./build/...).
+# app_build: the three artefacts the manifests name, in build/. Stops at the first
+# step that fails and returns non-zero, so nobody deploys what an earlier build left in build/
+# (the callers run it in `if`/`||`, where `set -e` does not act: every step says `|| return`).
 app_build() {
-    mkdir -p "$APP_BUILD"
-    bash "$OLED_REPO/scripts/build-component.sh"
-    cp "$OLED_REPO/actors/display/build/oled_display_s.wasm" "$APP_BUILD/oled_display_s.wasm"
-    bash "$OLED_REPO/scripts/build-par.sh"
+    mkdir -p "$APP_BUILD" || return 1
+    rm -f "$APP_BUILD/oled_display_s.wasm"
+    bash "$OLED_REPO/scripts/build-component.sh" || { log "the component's build failed"; return 1; }
+    cp "$OLED_REPO/actors/display/build/oled_display_s.wasm" "$APP_BUILD/oled_display_s.wasm" || return 1
+    bash "$OLED_REPO/scripts/build-par.sh" || { log "the provider archive's build failed"; return 1; }
     # shellcheck source=/dev/null
-    source "$OLED_TOOLS/env.sh"
-    cp "$OLED_HTTP_SERVER_PAR" "$APP_BUILD/http-server.par.gz"
+    source "$OLED_TOOLS/env.sh" || return 1
+    cp "$OLED_HTTP_SERVER_PAR" "$APP_BUILD/http-server.par.gz" || return 1
     log "artefacts in $APP_BUILD: oled_display_s.wasm oled-panel.par.gz http-server.par.gz"
+}
+
+# app_render_manifest SRC DEST: SRC (one of wadm/*.yaml, written for the demo lattice) for a test
+# lattice with its own registry ($OLED_REGISTRY), HTTP address ($OLED_HTTP_ADDR) and panel state and
+# snapshots under $OLED_LATTICE_STATE, so that it shares nothing with a demo lattice left running.
+app_render_manifest() {
+    local state="${OLED_LATTICE_STATE:?}"
+    mkdir -p "$state/panel" "$state/panels" "$(dirname "$2")" || return 1
+    sed -e "s|127.0.0.1:5000/|${OLED_REGISTRY:?}/|" \
+        -e "s|address: 127.0.0.1:8080|address: ${OLED_HTTP_ADDR:?}|" \
+        -e "s|snapshot: build/oled-panel.png|snapshot: $state/oled-panel.png|" \
+        -e "s|snapshot: build/panels/|snapshot: $state/panels/|" \
+        -e "s|state_dir: .state/panel|state_dir: $state/panel|" \
+        -e "s|state_dir: .state/fleet/|state_dir: $state/fleet/|" \
+        -e "s|fault_file: .state/panel/fault|fault_file: $state/panel/fault|" \
+        -e "s|fault_file: .state/fleet/|fault_file: $state/fleet/|" \
+        "$1" >"$2"
 }
 
 # app_env: use wash against the running local lattice (isolated config, hub NATS).

@@ -4,7 +4,13 @@
 #   pass NAME / fail NAME [WHY]   record an outcome decided elsewhere
 #   skip NAME WHY           record a check that could not run: counted and named, never a pass
 #   check_report LABEL      print "LABEL: P passed, F failed, S skipped" (and what failed or was
-#                           skipped); returns 1 when anything failed. With OLED_CHECK_SKIPS set to
+#                           skipped); returns 1 when anything failed.
+#   check_finish LABEL [RC] check_report, then exit: 0 only when no check failed and RC (the script's
+#                           own status, default 0) is 0. Every test script ends through it, usually
+#                           as the last line of its EXIT trap: a trap's status is otherwise ignored.
+#   check_plant_point       where a test script has set its traps: with OLED_HARNESS_PLANT=failing-check
+#                           (scripts/test-harness.sh) it records one failing check and exits 0, so the
+#                           harness sees whether that failure still reaches the script's exit status. With OLED_CHECK_SKIPS set to
 #                           a file, each skipped check is also written there as "LABEL: NAME", so
 #                           that scripts/test.sh names it in its closing line; CHECK_REPORT_NOTE, if
 #                           set, ends the line.
@@ -60,4 +66,17 @@ check_report() {
     fi
     echo "$label: $CHECK_PASSED passed, $CHECK_FAILED failed, $CHECK_SKIPPED skipped${CHECK_REPORT_NOTE:-}"
     ((CHECK_FAILED == 0))
+}
+
+check_finish() {
+    local rc="${2:-0}"
+    check_report "$1" || rc=1
+    exit "$rc"
+}
+
+check_plant_point() {
+    if [[ "${OLED_HARNESS_PLANT:-}" == failing-check ]]; then
+        check "planted: a check that fails" false
+        exit 0
+    fi
 }

@@ -39,6 +39,9 @@ fi
 # (tokio, async-nats, rustls, ring, ...) survives a fresh clone: only the workspace's own crates
 # rebuild. Override with OLED_PI_TARGET_DIR.
 PI_TARGET_DIR="${OLED_PI_TARGET_DIR:-$PI_CACHE/target}"
+# The aarch64 wasmCloud host (scripts/build-pi.sh --host): a workspace of its own (tools/), so a
+# target dir of its own.
+PI_HOST_TARGET_DIR="${OLED_PI_HOST_TARGET_DIR:-$PI_CACHE/host-target}"
 
 # Pinned tool versions (PyPI). cargo-zigbuild's wheel carries the cargo-zigbuild binary; ziglang's
 # carries zig itself.
@@ -92,6 +95,9 @@ pi_ensure_cross_toolchain() {
     pi_log "  cargo-zigbuild $(cargo-zigbuild --version 2>/dev/null | awk '{print $2}'), zig $(python-zig version 2>/dev/null)"
 }
 
+# pi_aarch64_host_bin: where scripts/build-pi.sh --host leaves the aarch64 host.
+pi_aarch64_host_bin() { printf '%s\n' "$PI_HOST_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"; }
+
 # pi_find_qemu: print the path of a qemu-aarch64 user-mode emulator (Debian qemu-user-static
 # installs it as qemu-aarch64-static, qemu-user as qemu-aarch64).
 pi_find_qemu() {
@@ -104,6 +110,39 @@ pi_find_qemu() {
         fi
     done
     pi_die "qemu-aarch64 not found. Install it: apt-get install qemu-user-static (gives qemu-aarch64-static)"
+}
+
+# pi_ensure_binfmt QEMU: the kernel runs aarch64 ELF files through qemu-user (binfmt_misc), as the
+# provider's tests that exec its binary need. As root it mounts binfmt_misc when it is not, and
+# registers the magic of Debian's qemu-aarch64 entry with QEMU (static) as the interpreter.
+# Returns 1, saying why, when that cannot be done.
+pi_ensure_binfmt() {
+    local qemu="$1" dir=/proc/sys/fs/binfmt_misc entry
+    grep -qs '^enabled' "$dir/qemu-aarch64" && return 0
+    if [[ $EUID -ne 0 ]]; then
+        pi_log "binfmt_misc has no qemu-aarch64 entry and this is not root; as root: apt-get install qemu-user-static"
+        return 1
+    fi
+    if [[ ! -e "$dir/register" ]]; then
+        mount -t binfmt_misc binfmt_misc "$dir" || { pi_log "cannot mount binfmt_misc on $dir"; return 1; }
+    fi
+    # An aarch64 ELF executable's header, and which of its bits count; F: qemu is opened now, so
+    # the entry works in other mount namespaces (the stand-in Pi's) too.
+    # shellcheck disable=SC1003 # the backslashes are binfmt_misc's own escapes
+    entry=':qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$qemu"':F'
+    printf '%s' "$entry" >"$dir/register" || { pi_log "binfmt_misc refused the qemu-aarch64 entry"; return 1; }
+    grep -qs '^enabled' "$dir/qemu-aarch64" || { pi_log "the qemu-aarch64 entry is not enabled"; return 1; }
+    pi_log "binfmt_misc: aarch64 binaries now run through $(sed -n 's/^interpreter //p' "$dir/qemu-aarch64")"
+}
+
+# pi_cross_missing LOG: the provider's test targets (src/lib.rs, src/main.rs and each tests/*.rs)
+# that a `cargo test` LOG does not show running, one a line; nothing when every one ran.
+pi_cross_missing() {
+    local f want=(src/lib.rs src/main.rs)
+    for f in "$PI_REPO"/providers/oled-panel/tests/*.rs; do want+=("tests/$(basename "$f")"); done
+    for f in "${want[@]}"; do
+        grep -Eq "^ +Running (unittests )?$f " "$1" || echo "$f"
+    done
 }
 
 # pi_target_dir: cargo's target directory for the workspace's native builds (honours

@@ -169,7 +169,7 @@ for f in "$remote" "$CONFIG/tls/ca.pem" "$CONFIG/tls/leaf.pem" "$CONFIG/tls/leaf
     [[ -s "$f" ]] || die "$f is missing: run scripts/pi/setup-laptop.sh init first"
 done
 if [[ -z "$host_bin" ]]; then
-    host_bin="$PI_TARGET_DIR/$PI_TRIPLE/release/oled-wasmcloud-host"
+    host_bin="$(pi_aarch64_host_bin)"
     [[ -x "$host_bin" ]] || die "no host binary for the Pi: scripts/build-pi.sh --host builds it (or pass --host-bin)"
 fi
 [[ "$(elf_arch "$host_bin")" == "$arch" ]] || die "$host_bin is built for $(elf_arch "$host_bin"), the Pi is $arch"
