@@ -101,7 +101,8 @@ inject_provider_kill() {
 inject_pi_host_kill() {
     kill -9 -- "-$(group_of host-pi)" 2>/dev/null || true
     sleep 3 # systemd's RestartSec
-    lattice_up
+    # A lattice that does not come back fails the row (its judge sees it), not the whole bench.
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
 }
 
 inject_link_cut() {
@@ -113,7 +114,8 @@ inject_link_cut() {
 inject_leaf_kill() {
     kill -9 -- "-$(group_of nats-leaf)" 2>/dev/null || true
     sleep 3
-    lattice_up
+    # A lattice that does not come back fails the row (its judge sees it), not the whole bench.
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
 }
 
 inject_wadm_kill() {
@@ -121,7 +123,7 @@ inject_wadm_kill() {
     before="$(provider_pid)"
     kill -9 -- "-$(group_of wadm)" 2>/dev/null || true
     sleep 3
-    lattice_up
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
     sleep 5 # a reconciliation round (heartbeats every 5 s)
     after="$(provider_pid)"
     if [[ -n "$before" && "$before" == "$after" ]]; then
@@ -134,7 +136,8 @@ inject_wadm_kill() {
 inject_hub_restart() {
     stop_group "$STATE/run/nats-hub.pid" nats-hub 10 nats-server
     sleep 1
-    lattice_up
+    # A lattice that does not come back fails the row (its judge sees it), not the whole bench.
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
 }
 
 inject_i2c_fault() {
@@ -192,7 +195,7 @@ run_restore() {
     [[ -n "$before" && "$before" == "$after" ]] || ok=0
     kill -9 -- "-$(group_of host-pi)" 2>/dev/null || true
     sleep 3
-    lattice_up
+    lattice_up || ok=0
     wait_until 60 panel_answers || ok=0
     after="$(wash_call oled-panel oled-lattice:panel/inspect.ascii 2>/dev/null | grep -E '^[.#]+$' || true)"
     [[ -n "$before" && "$before" == "$after" ]] || ok=0

@@ -325,8 +325,8 @@ check "rollback to v$(app_version) under 24 updates/s: the old display answers, 
 # A provider upgrade (the panel's provider on a new tag, app v0.1.2): restarted once, on the pi host
 # only, and the panel shows its picture again (the judge: nothing acknowledged lost).
 PROVIDER_VERSION=0.1.2
-provider_pid() { pgrep -f "host-pi/.*oled_lattice_oled_panel" | head -n 1; }
-provider_runs_tag() { pgrep -f "host-pi/.*oled_lattice_oled_panel_${1//./_}" >/dev/null; }
+provider_pid() { pgrep -f "$OLED_LATTICE_STATE/host-pi/.*oled_lattice_oled_panel" | head -n 1; }
+provider_runs_tag() { pgrep -f "$OLED_LATTICE_STATE/host-pi/.*oled_lattice_oled_panel_${1//./_}" >/dev/null; }
 provider_up() {
     local before after
     before="$(provider_pid)"
@@ -345,8 +345,8 @@ provider_up() {
     }
     rollout provider-upgrade oled-lattice "$ROLL_DIR/oled-lattice.v$PROVIDER_VERSION.yaml" || return 1
     after="$(provider_pid)"
-    echo "provider pid $before -> $after; provider processes now: $(pgrep -fc "host-pi/.*oled_lattice_oled_panel")"
-    [[ -n "$after" && "$after" != "$before" && "$(pgrep -fc "host-pi/.*oled_lattice_oled_panel")" == 1 ]] &&
+    echo "provider pid $before -> $after; provider processes now: $(pgrep -fc "$OLED_LATTICE_STATE/host-pi/.*oled_lattice_oled_panel")"
+    [[ -n "$after" && "$after" != "$before" && "$(pgrep -fc "$OLED_LATTICE_STATE/host-pi/.*oled_lattice_oled_panel")" == 1 ]] &&
         inventory_has pi oled-panel && ! inventory_has laptop oled-panel
 }
 check "provider upgrade under 24 updates/s: one restart, on the pi host, picture kept" provider_up

@@ -584,8 +584,9 @@ pihost_lattice() {
     bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true
     rm -rf "$OLED_LATTICE_STATE"
     expect "build/oled-panel.par.gz carries the aarch64 binary" "$PI_REPO/scripts/build-par.sh" --check "$PI_REPO/build/oled-panel.par.gz" || return 1
-    expect "lattice up with the aarch64 host as the pi host" bash "$PI_REPO/scripts/lattice.sh" up >"$TMP/pihost-up.log" 2>&1 ||
-        { tail -n 20 "$TMP/pihost-up.log"; return 1; }
+    # shellcheck disable=SC2317 # called through expect
+    up() { bash "$PI_REPO/scripts/lattice.sh" up >>"$TMP/pihost-up.log" 2>&1; }
+    expect "lattice up with the aarch64 host as the pi host" up || { tail -n 20 "$TMP/pihost-up.log"; return 1; }
     app_env
     app_render_manifest "$PI_REPO/wadm/oled-lattice.local.yaml" "$OLED_LATTICE_STATE/manifest.yaml" || return 1
     expect "wash app deploy: wadm places the provider on the aarch64 host" app_deploy "$OLED_LATTICE_STATE/manifest.yaml" 300 ||
@@ -596,7 +597,7 @@ pihost_lattice() {
     expect "  wash get hosts: the pi host says hostcore.arch=aarch64" pi_is_aarch64 || fails=1
     pid="$(pgrep -f "$OLED_LATTICE_STATE/host-pi/tmp/.*oled_panel" | head -n1 || true)"
     exe="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -m1 oled_panel || true)"
-    echo "    provider process $pid: $exe, ELF machine $(od -An -tx1 -j18 -N2 "$exe" 2>/dev/null)"
+    echo "    provider process $pid: $exe, ELF machine $(od -An -tx1 -j18 -N2 "$exe" 2>/dev/null | tr -s ' \n' ' ')"
     expect "  the provider it runs is the archive's aarch64 binary (ELF machine b7 00)" \
         test "$(od -An -tx1 -j18 -N2 "$exe" 2>/dev/null | tr -d ' ')" == b700 || fails=1
     want="$(cd "$PI_REPO" && cargo run -q -p oled-text --example render -- "From the laptop")"
@@ -607,9 +608,11 @@ pihost_lattice() {
     shows_it() { [[ "$(panel_ascii)" == "$want" ]]; }
     expect "  the panel on the aarch64 host shows it (read back over the lattice)" wait_until 20 shows_it || fails=1
     before="$(panel_ascii)"
-    kill -9 -- "-$(<"$OLED_LATTICE_STATE/run/host-pi.pid")" 2>/dev/null || true
+    pid="$(<"$OLED_LATTICE_STATE/run/host-pi.pid")"
+    kill -9 -- "-$pid" 2>/dev/null || true
     sleep 3 # RestartSec of wasmcloud-host.service
-    expect "the aarch64 host killed (-9) and started again" bash "$PI_REPO/scripts/lattice.sh" up >>"$TMP/pihost-up.log" 2>&1 || fails=1
+    expect "the aarch64 host killed (-9, pid $pid) and started again" up || fails=1
+    echo "    the pi host is now pid $(<"$OLED_LATTICE_STATE/run/host-pi.pid"): $(tr '\0' ' ' <"/proc/$(<"$OLED_LATTICE_STATE/run/host-pi.pid")/cmdline" | cut -c1-120)"
     # shellcheck disable=SC2317 # called through wait_until
     same_picture() { after="$(panel_ascii)"; [[ -n "$after" && "$after" == "$before" ]]; }
     expect "  its panel shows the same picture again, with no update sent" wait_until 120 same_picture || fails=1
