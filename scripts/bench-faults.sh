@@ -10,7 +10,8 @@
 #   OLED_FAULTS_SHORT=1  shorter cuts and hogs (CI's e2e stage)
 #
 # Scenarios: provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart
-# i2c-fault cpu-hog load restore
+# i2c-fault cpu-hog load restore, and in the full run (not yet with OLED_FAULTS_SHORT) the freezes
+# and the rest: provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away state-full
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -28,6 +29,10 @@ else
 fi
 STEADY=3
 ALL=(provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart i2c-fault cpu-hog load restore)
+# Frozen processes (SIGSTOP: alive, holding their sockets, answering nothing), the hub killed, wadm
+# gone for a minute, the panel's state folder on a full filesystem.
+MORE=(provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away state-full)
+[[ "$SHORT" == 1 ]] || ALL+=("${MORE[@]}")
 if [[ $# -gt 0 ]]; then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
 # A lattice of its own (scripts/lib/ports.sh), so a running demo lattice is left alone.
@@ -55,6 +60,9 @@ hogs=()
 cleanup() {
     local pid
     for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # A freeze or a full filesystem left behind by an interrupted scenario.
+    for pid in nats-hub host-pi; do kill -CONT -- "-$(group_of "$pid" 2>/dev/null)" 2>/dev/null || true; done
+    if mountpoint -q "$PANEL_STATE" 2>/dev/null; then umount -l "$PANEL_STATE" || true; fi
     OLED_PI_NETNS="$NS" bash scripts/lattice.sh down >/dev/null 2>&1 || true
     netns_down "$NS"
 }
@@ -138,6 +146,41 @@ inject_hub_restart() {
     sleep 1
     # A lattice that does not come back fails the row (its judge sees it), not the whole bench.
     lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
+}
+
+# freeze PIDS... : SIGSTOP for FREEZE seconds, then SIGCONT (a hung process, as under memory pressure
+# or a stuck SD card).
+FREEZE=20
+freeze() {
+    kill -STOP "$@" 2>/dev/null || true
+    sleep "$FREEZE"
+    kill -CONT "$@" 2>/dev/null || true
+}
+inject_provider_freeze() { freeze "$(provider_pid)"; }
+inject_pi_host_freeze() { freeze -- "-$(group_of host-pi)"; }
+inject_hub_freeze() { FREEZE=10 freeze -- "-$(group_of nats-hub)"; }
+inject_hub_kill() {
+    kill -9 -- "-$(group_of nats-hub)" 2>/dev/null || true
+    sleep 3 # RestartSec
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
+}
+# wadm away for a minute: it is the control plane; updates keep landing without it.
+inject_wadm_away() {
+    kill -9 -- "-$(group_of wadm)" 2>/dev/null || true
+    sleep 60
+    lattice_up || echo "lattice.sh up failed after the fault; see $WORK/lattice.log" >&2
+}
+# The panel's state folder on a full filesystem: a 1 MiB tmpfs over it, filled, for 10 s; then
+# unmounted (the folder's own files are back).
+inject_state_full() {
+    mount -t tmpfs -o size=1m oledfull "$PANEL_STATE" || { echo "cannot mount a tmpfs on $PANEL_STATE" >&2; return 0; }
+    dd if=/dev/zero of="$PANEL_STATE/fill" bs=64k status=none 2>/dev/null || true
+    local before
+    before="$(grep -c "could not save" "$STATE/logs/host-pi.log" 2>/dev/null || true)"
+    sleep 10
+    umount "$PANEL_STATE" || umount -l "$PANEL_STATE"
+    echo "  state-full: the provider logged $(($(grep -c "could not save" "$STATE/logs/host-pi.log" 2>/dev/null || true) - before)) failed saves while the filesystem was full" \
+        >"$WORK/state-full-10s.note"
 }
 
 inject_i2c_fault() {
@@ -259,6 +302,12 @@ for s in "${SCENARIOS[@]}"; do
         cpu-hog) run_scenario "cpu-hog-${HOG}s" inject_cpu_hog ;;
         load) run_load ;;
         restore) run_restore ;;
+        provider-freeze) run_scenario "provider-freeze-${FREEZE}s" inject_provider_freeze ;;
+        pi-host-freeze) run_scenario "pi-host-freeze-${FREEZE}s" inject_pi_host_freeze ;;
+        hub-freeze) run_scenario hub-freeze-10s inject_hub_freeze ;;
+        hub-kill) run_scenario hub-kill inject_hub_kill ;;
+        wadm-away) run_scenario wadm-away-60s inject_wadm_away ;;
+        state-full) run_scenario state-full-10s inject_state_full ;;
         *) die "unknown scenario $s (scenarios: ${ALL[*]})" ;;
     esac
 done

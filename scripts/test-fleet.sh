@@ -114,7 +114,17 @@ check "wash call oled-display oled-lattice:display/invoke.panels lists the three
 
 check "POST /panels/kitchen-right -> 200" post 200 /panels/kitchen-right "Right side"
 check "  kitchen-right shows it (its glass read back)" shows kitchen-right "Right side"
-only_one_shows() { [[ "$(panels_json | grep -o "$1" | wc -l)" == 1 ]]; }
+only_one_shows() { # TEXT is in the listing exactly once (retried briefly; says what it saw)
+    local n i
+    for i in 1 2 3; do
+        n="$(panels_json | grep -o "$1" | wc -l)"
+        [[ "$n" == 1 ]] && return 0
+        sleep 1
+    done
+    echo "\"$1\" appears $n times in GET /panels:"
+    panels_json | head -c 600
+    return 1
+}
 check "  kitchen-left (same bus, 0x3C) does not" only_one_shows "Right side"
 check "POST /panels/hall -> 200, the SH1106 shows it" post 200 /panels/hall "Hall way"
 check "  hall shows it" shows hall "Hall way"

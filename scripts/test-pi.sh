@@ -394,7 +394,7 @@ t_setup() {
     expect "setup-laptop.sh: Pi manifest with images from 127.0.0.2:5000" \
         grep -q "image: 127.0.0.2:5000/oled-lattice/oled-panel:" "$cfg/oled-lattice.pi.yaml" || fails=1
     local strip='/^ *#/d; s#[0-9.]*:5000/#REGISTRY/#'
-    manifest_body() { sed -E "$strip" "$1" | sed -n '/^apiVersion/,$p' | grep -vE '^\s+(backend|bus|snapshot|state_dir|fault_file|driver|address):'; }
+    manifest_body() { sed -E "$strip" "$1" | sed -n '/^apiVersion/,$p' | grep -vE '^\s+(backend|bus|snapshot|state_dir|fault_file|journal|driver|address):'; }
     if diff <(manifest_body "$PI_REPO/wadm/oled-lattice.local.yaml") <(manifest_body "$PI_REPO/wadm/oled-lattice.pi.yaml") >"$d/manifest.diff"; then
         ok "manifests: local and pi differ only in the registry's host and the panel's config"
     else
@@ -576,6 +576,9 @@ pihost_lattice() {
     source "$PI_REPO/scripts/lib/ports.sh"
     # shellcheck source=scripts/lib/app.sh
     source "$PI_REPO/scripts/lib/app.sh"
+    # The project's own wash settings and signing keys (the policy allows only those), not the
+    # throwaway ones of the join test above.
+    unset WASH_KEYS WASH_CONFIG_DIR WASH_DATA_DIR WASH_CACHE_DIR XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME XDG_STATE_HOME
     ports_export pihost
     export OLED_PI_HOST_BIN="$hostbin" OLED_LATTICE_UP_TIMEOUT=120
     HTTP="http://$OLED_HTTP_ADDR"
@@ -583,6 +586,9 @@ pihost_lattice() {
     trap 'bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1' EXIT
     bash "$PI_REPO/scripts/lattice.sh" down >/dev/null 2>&1 || true
     rm -rf "$OLED_LATTICE_STATE"
+    # shellcheck disable=SC2317 # called through expect
+    artefacts() { app_build >"$TMP/pihost-build.log" 2>&1 || { tail -n 20 "$TMP/pihost-build.log"; return 1; }; }
+    expect "the artefacts in build/ (app_build: component, provider archive, HTTP server)" artefacts || return 1
     expect "build/oled-panel.par.gz carries the aarch64 binary" "$PI_REPO/scripts/build-par.sh" --check "$PI_REPO/build/oled-panel.par.gz" || return 1
     # shellcheck disable=SC2317 # called through expect
     up() { bash "$PI_REPO/scripts/lattice.sh" up >>"$TMP/pihost-up.log" 2>&1; }
