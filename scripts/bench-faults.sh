@@ -11,7 +11,7 @@
 #
 # Scenarios: provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart
 # i2c-fault cpu-hog load restore, and in the full run (not yet with OLED_FAULTS_SHORT) the freezes
-# and the rest: provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away state-full
+# and the rest: provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away (state-full when named)
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -31,7 +31,9 @@ STEADY=3
 ALL=(provider-kill pi-host-kill link-cut-5s link-cut-long leaf-kill wadm-kill hub-restart i2c-fault cpu-hog load restore)
 # Frozen processes (SIGSTOP: alive, holding their sockets, answering nothing), the hub killed, wadm
 # gone for a minute, the panel's state folder on a full filesystem.
-MORE=(provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away state-full)
+# state-full runs only when named: its tmpfs does not reach the provider's mount namespace yet (the
+# provider logged 0 failed saves in its first run), so it would pass without testing anything.
+MORE=(provider-freeze pi-host-freeze hub-freeze hub-kill wadm-away)
 [[ "$SHORT" == 1 ]] || ALL+=("${MORE[@]}")
 if [[ $# -gt 0 ]]; then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
