@@ -113,7 +113,26 @@ if [[ "${OLED_FLEET:-0}" == 1 || -f "$FLEET_MARK" ]]; then
     SERVICES+=(nats-leaf-hall host-hall)
 fi
 
+# Each service runs under oled-supervise (crates/supervise) with the restart policy of the systemd
+# unit that runs it on the laptop or the Pi (Restart=, RestartSec=, StartLimit*, TimeoutStopSec=):
+# a killed host or NATS comes back here as it would there, with nobody restarting it by hand.
+# run/NAME.pid names the service's own process (its process group: a host and its providers);
+# run/NAME.sup.pid names its supervisor. SIGHUP to the supervisor restarts the service at once.
+SUPERVISE_BIN="$OLED_REPO/target/release/oled-supervise"
+unit_of() {
+    local d="$OLED_REPO/scripts/pi/systemd"
+    case "$1" in
+        registry) echo "$d/laptop/oled-registry.service" ;;
+        nats-hub) echo "$d/laptop/oled-hub.service" ;;
+        policy) echo "$d/laptop/oled-policy.service" ;;
+        wadm) echo "$d/laptop/oled-wadm.service" ;;
+        host-laptop) echo "$d/laptop/oled-host.service" ;;
+        nats-leaf*) echo "$d/nats-leaf.service" ;;
+        host-*) echo "$d/wasmcloud-host.service" ;;
+    esac
+}
 pidfile() { echo "$STATE/run/$1.pid"; }
+suppidfile() { echo "$STATE/run/$1.sup.pid"; }
 # What the command line of each service's process contains.
 program_of() {
     case "$1" in
@@ -124,8 +143,11 @@ program_of() {
         host-*) echo "oled-wasmcloud-host" ;;
     esac
 }
-# running SERVICE: true when the service's pid file names its live process.
-running() { pid_alive "$(pidfile "$1")" "$(program_of "$1")"; }
+# running SERVICE: true when the service's pid file names its live process, or its supervisor lives
+# (between a crash and the restart its policy makes).
+running() {
+    pid_alive "$(pidfile "$1")" "$(program_of "$1")" || pid_alive "$(suppidfile "$1")" oled-supervise
+}
 logfile() { echo "$STATE/logs/$1.log"; }
 
 usage() {
@@ -315,13 +337,31 @@ start_service() {
         return 0
     fi
     clean_env "$@"
+    # The supervisor inside the clean environment, so it passes exactly that on.
+    local i=2
+    while [[ "${exec_args[i]}" == *=* ]]; do i=$((i + 1)); done
+    exec_args=("${exec_args[@]:0:i}" "$SUPERVISE_BIN" --unit "$(unit_of "$name")" --name "$name"
+        --pidfile "$(pidfile "$name")" -- "${exec_args[@]:i}")
     case "$name" in
         nats-leaf | host-pi) [[ -n "$PI_NETNS" ]] && exec_args=(ip netns exec "$PI_NETNS" "${exec_args[@]}") ;;
         *) ;;
     esac
-    log "starting $name (log: $(logfile "$name"))"
+    log "starting $name under oled-supervise (log: $(logfile "$name"))"
     printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >>"$(logfile "$name")"
-    start_detached "$(pidfile "$name")" "$(logfile "$name")" "${exec_args[@]}"
+    rm -f "$(pidfile "$name")"
+    start_detached "$(suppidfile "$name")" "$(logfile "$name")" "${exec_args[@]}"
+    for ((i = 0; i < 100; i++)); do
+        [[ -s "$(pidfile "$name")" ]] && return 0
+        sleep 0.05
+    done
+    die "$name did not start under its supervisor: see $(logfile "$name")"
+}
+
+# stop_service NAME: the supervisor first (it stops the service as its unit says: SIGTERM, SIGKILL
+# after TimeoutStopSec=), then whatever is left of the service's group.
+stop_service() {
+    stop_group "$(suppidfile "$1")" "$1 (supervisor)" "$STOP_TIMEOUT" oled-supervise
+    stop_group "$(pidfile "$1")" "$1" "$STOP_TIMEOUT" "$(program_of "$1")"
 }
 
 # The pi host's NATS connections are on the leaf: the leaf's monitoring endpoint lists a client
@@ -404,6 +444,10 @@ cmd_up() {
     write_env_file
     local up_start=$SECONDS
 
+    if [[ ! -x "$SUPERVISE_BIN" || -n "$(find "$OLED_REPO/crates/supervise" -newer "$SUPERVISE_BIN" -type f 2>/dev/null | head -n1)" ]]; then
+        log "building the supervisor (cargo build --release -p oled-supervise)"
+        (cd "$OLED_REPO" && cargo build -q --release -p oled-supervise) || die "could not build the supervisor"
+    fi
     if ! running registry && [[ "$REGISTRY" == 127.0.0.1:* ]]; then
         check_port_free "${REGISTRY##*:}" "OCI registry"
     fi
@@ -448,7 +492,7 @@ cmd_up() {
         mv "$STATE/policy/issuers.new" "$STATE/policy/issuers.txt"
         if running policy; then
             log "the signing keys changed: restarting the policy service"
-            stop_group "$(pidfile policy)" policy "$STOP_TIMEOUT" oled-policy
+            stop_service policy
         fi
     fi
     rm -f "$STATE/policy/issuers.new"
@@ -526,7 +570,7 @@ cmd_down() {
     fi
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
         name="${SERVICES[i]}"
-        stop_group "$(pidfile "$name")" "$name" "$STOP_TIMEOUT" "$(program_of "$name")"
+        stop_service "$name"
     done
     rm -f "$FLEET_MARK"
     log "lattice down"
@@ -537,7 +581,10 @@ cmd_status() {
     echo "state: $STATE   lattice: $LATTICE"
     for name in "${SERVICES[@]}"; do
         pf="$(pidfile "$name")"
-        if running "$name"; then
+        if running "$name" && [[ ! -s "$pf" ]]; then
+            count=$((count + 1))
+            printf '  %-12s restarting (its supervisor waits out RestartSec=; see %s)\n' "$name" "$(logfile "$name")"
+        elif running "$name"; then
             count=$((count + 1))
             printf '  %-12s running  pid %-7s %s\n' "$name" "$(<"$pf")" \
                 "$(group_pids "$(<"$pf")" | wc -l | tr -d ' ') process(es) in its group"

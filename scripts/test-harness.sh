@@ -121,6 +121,8 @@ sed 's/{"id": 3, "at_ms": 5030}//; s/}, ]/}]/' "$T/clean.json" >"$T/lost.json"
 sed 's/"done_ms": 5040/"done_ms": 10500/' "$T/clean.json" >"$T/late.json"
 caught "the judge: an acknowledged update that never reached the glass" oled_check judge "$T/lost.json"
 caught "the judge: a 200 after 5.5 s" oled_check judge "$T/late.json"
+sed 's/"status": 504, "reason": "the panel did not answer in time"/"status": 408, "reason": ""/' "$T/clean.json" >"$T/unclear.json"
+caught "the judge: a 408 with an empty body during the fault (not a clear refusal)" oled_check judge "$T/unclear.json"
 control "the judge passes the same history without the plant" oled_check judge "$T/clean.json"
 
 # --- 6. a fleet panel showing the wrong text --------------------------------------------------------
@@ -190,3 +192,31 @@ disjoint() {
     done
 }
 control "the demo's ports and every test lattice's are disjoint (scripts/lib/ports.sh)" disjoint
+
+# --- 9. the local lattice's supervisor restarts a killed service as its systemd unit says ---------
+SUPERVISE="$OLED_REPO/target/release/oled-supervise"
+cargo build -q --release -p oled-supervise || fail "could not build oled-supervise"
+# comes_back ARGS...: a process under `oled-supervise ARGS`, killed with -9, is running again (a new
+# pid in its pid file) within 8 s.
+comes_back() {
+    local sup first now i rc=1
+    rm -f "$T/svc.pid"
+    "$SUPERVISE" "$@" --name harness --pidfile "$T/svc.pid" -- sleep 60 2>>"$T/supervise.log" &
+    sup=$!
+    for ((i = 0; i < 50; i++)); do [[ -s "$T/svc.pid" ]] && break; sleep 0.1; done
+    first="$(cat "$T/svc.pid" 2>/dev/null)"
+    [[ -n "$first" ]] && kill -9 "$first"
+    for ((i = 0; i < 80; i++)); do
+        now="$(cat "$T/svc.pid" 2>/dev/null || true)"
+        if [[ -n "$now" && "$now" != "$first" ]] && kill -0 "$now" 2>/dev/null; then rc=0; break; fi
+        sleep 0.1
+    done
+    kill -TERM "$sup" 2>/dev/null
+    wait "$sup" 2>/dev/null
+    cat "$T/supervise.log"
+    return "$rc"
+}
+caught "a killed pi host whose supervisor has Restart=no stays down" \
+    comes_back --unit scripts/pi/systemd/wasmcloud-host.service --restart no
+control "the pi host's unit (Restart=on-failure, RestartSec=3s) brings it back" \
+    comes_back --unit scripts/pi/systemd/wasmcloud-host.service

@@ -203,7 +203,9 @@ fi
 # --- 4b. a sourced env.sh does not leak into the services -------------------------------------
 # The wash environment sets WASMCLOUD_CTL_*/RPC_* to the hub; were they passed on, they would
 # override the pi host's WASMCLOUD_NATS_* and put the "Pi" on the hub, bypassing the leaf.
+# The pi host gone for good (its supervisor too, so that `up` itself must start it again).
 pi_group="$(<"$STATE/run/host-pi.pid")"
+kill -KILL "$(<"$STATE/run/host-pi.sup.pid")" 2>/dev/null || true
 kill -KILL -- "-$pi_group" 2>/dev/null || true
 sleep 1
 if (

@@ -616,8 +616,14 @@ pihost_lattice() {
     before="$(panel_ascii)"
     pid="$(<"$OLED_LATTICE_STATE/run/host-pi.pid")"
     kill -9 -- "-$pid" 2>/dev/null || true
-    sleep 3 # RestartSec of wasmcloud-host.service
-    expect "the aarch64 host killed (-9, pid $pid) and started again" up || fails=1
+    # shellcheck disable=SC2317 # called through wait_until
+    restarted() {
+        local now
+        now="$(cat "$OLED_LATTICE_STATE/run/host-pi.pid" 2>/dev/null || true)"
+        [[ -n "$now" && "$now" != "$pid" ]] && kill -0 "$now" 2>/dev/null
+    }
+    expect "the aarch64 host killed (-9, pid $pid) and started again by its supervisor (wasmcloud-host.service: Restart=on-failure, RestartSec=3s)" \
+        wait_until 30 restarted || fails=1
     echo "    the pi host is now pid $(<"$OLED_LATTICE_STATE/run/host-pi.pid"): $(tr '\0' ' ' <"/proc/$(<"$OLED_LATTICE_STATE/run/host-pi.pid")/cmdline" | cut -c1-120)"
     # shellcheck disable=SC2317 # called through wait_until
     same_picture() { after="$(panel_ascii)"; [[ -n "$after" && "$after" == "$before" ]]; }

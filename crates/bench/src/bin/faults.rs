@@ -4,13 +4,15 @@
 //! Callers: `--http N` send texts unique to the run as `POST /`, `--wrpc N` alternate `invoke.demo` /
 //! `invoke.clear` over wRPC on the hub (as `wash call` does), one update every `--interval-ms` each
 //! (a steady offered rate; 0: the next as soon as the last was answered), until `--stop-file` exists
-//! or `--updates` were sent. An answer is 200, a clear error (within 5 s), slow, or hung (none in 15 s).
+//! or `--updates` were sent. An answer is 200, a clear refusal (HTTP 503/504 with a reason, or a
+//! wRPC error with one, within 5 s), unclear (any other quick answer), slow (after 5 s, a 200 too),
+//! or hung (none in 15 s). A row survives with no loss, nothing slow, unclear or hung, and recovery.
 //!
 //! Lost, update by update (`oled_bench::judge`): every HTTP update acknowledged with a 200 must be
 //! in the provider's journal of what reached the glass (`inspect.journal`), in order; and the panel
 //! must end on the last acknowledged update (`invoke.status`, `inspect.ascii`). Recovery runs from
-//! the fault's end (`--events`: `fault_start=<ms>`, `fault_end=<ms>`) to the first acknowledged update
-//! sent after it. Last line: `RESULT <name> survived=<0|1> lost=<n> recovery_s=<s>`.
+//! the fault's end (`--events`: `fault_start=<ms>`, `fault_end=<ms>`; a kill ends when it is made) to
+//! the first acknowledged update sent after it and after the last failed one. Last line: `RESULT <name> survived=<0|1> lost=<n> recovery_s=<s>`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,6 +45,19 @@ struct Answer {
 }
 
 impl Answer {
+    /// A refusal a caller can act on: within [`CLEAR_WITHIN`], HTTP 503/504 with a reason in the
+    /// body, or a wRPC error answer with its reason. Anything else that is not a 200 is unclear
+    /// (the platform's 408 with an empty body, a 500, a dropped connection).
+    fn refused_clearly(&self) -> bool {
+        let quick = self.done_ms.saturating_sub(self.sent_ms) <= CLEAR_WITHIN.as_millis() as u64;
+        let reason = !self.detail.trim().is_empty();
+        match self.status {
+            Some(503 | 504) => quick && reason,
+            Some(0) => quick && reason && self.detail.starts_with("wrpc:"),
+            _ => false,
+        }
+    }
+
     /// A deadline answer (HTTP 504, or the same error over wRPC): the frame may still reach the panel.
     fn may_land_late(&self) -> bool {
         self.status == Some(504)
@@ -409,11 +424,14 @@ async fn main() -> Result<()> {
         .filter(|x| x.status.is_some() && x.status != Some(200))
         .filter(|x| x.done_ms - x.sent_ms > CLEAR_WITHIN.as_millis() as u64)
         .count();
-    let clear = answers
+    let clear = answers.iter().filter(|x| x.refused_clearly()).count();
+    // Quick but unclear: not a 200, not hung, not slow, and not a clear refusal.
+    let unclear = answers
         .iter()
         .filter(|x| x.status.is_some() && x.status != Some(200))
         .count()
-        - slow;
+        - slow
+        - clear;
     let slow_ok = ok
         .iter()
         .filter(|x| x.done_ms - x.sent_ms > CLEAR_WITHIN.as_millis() as u64)
@@ -479,10 +497,17 @@ async fn main() -> Result<()> {
     let fault_end = events.get("fault_end").copied();
     let fault_start = events.get("fault_start").copied();
     let failed_during = answers.iter().any(|x| x.status != Some(200));
+    // Recovery: from the fault's end (a kill is a moment: its end is its start) to the first 200 of
+    // an update sent after every failed one, so that a lucky call between failures does not count.
+    let last_failure_sent = answers
+        .iter()
+        .filter(|x| x.status != Some(200))
+        .map(|x| x.sent_ms)
+        .max();
     let recovery_ms = match fault_end {
         Some(fe) => ok
             .iter()
-            .filter(|x| x.sent_ms >= fe)
+            .filter(|x| x.sent_ms >= fe && last_failure_sent.is_none_or(|l| x.sent_ms > l))
             .map(|x| x.done_ms)
             .min()
             .map(|d| d.saturating_sub(fe)),
@@ -514,7 +539,16 @@ async fn main() -> Result<()> {
             .as_ref()
             .map_or(0, |v| v.lost.len() + v.out_of_order.len());
     let judged = verdict.is_ok() || http.is_empty();
-    let survived = hung == 0 && slow == 0 && lost == 0 && recovered && stats_ok && judged;
+    // A 200 later than the bound fails the row, and so does every answer that is neither a 200 nor
+    // a clear refusal within it.
+    let survived = hung == 0
+        && slow == 0
+        && slow_ok == 0
+        && unclear == 0
+        && lost == 0
+        && recovered
+        && stats_ok
+        && judged;
     let rate = answers.len() as f64 / ((end - start).max(1) as f64 / 1000.0);
     let fault = match (fault_start, fault_end) {
         (Some(s), Some(e)) => format!("{:.1} s", (e.saturating_sub(s)) as f64 / 1000.0),
@@ -524,13 +558,14 @@ async fn main() -> Result<()> {
         format!("{:.1} s", r as f64 / 1000.0)
     });
     println!(
-        "| {} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} | {} |{}",
+        "| {} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} | {} | {} |{}",
         a.name,
         fault,
         rate,
         answers.len(),
         ok.len(),
         clear,
+        unclear,
         slow + slow_ok,
         hung,
         lost,
