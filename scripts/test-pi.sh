@@ -760,9 +760,9 @@ t_par() {
 # accepts only a throwaway key. So install.sh and setup-pi.sh run unmodified, as root, with the
 # real paths, and nothing they write reaches this machine. The laptop side runs in the root
 # namespace: the hub NATS, the registry (https) and the policy service, all from setup-laptop.sh's
-# files. Native x86_64 binaries stand in for the aarch64 ones (--any-arch; pihost runs the aarch64
-# host under qemu). Without systemd as init, setup-pi.sh verifies the units and starts their
-# commands itself.
+# files. The host is the Pi's own aarch64 build, run through binfmt_misc + qemu-user, and so is the
+# provider it pulls (the archive's aarch64 binary); nats-server is the native one (--any-arch).
+# Without systemd as init, setup-pi.sh verifies the units and starts their commands itself.
 t_install() {
     if [[ $EUID -ne 0 ]]; then
         echo "  skip  needs root (network and mount namespaces for the stand-in Pi)"
@@ -774,11 +774,15 @@ t_install() {
     pi_ensure_tool curl curl
     pi_ensure_tool docker-registry docker-registry
     local d="$TMP/install" ns="$STANDIN_NAME" hub_addr=10.213.9.1 pi_addr=10.213.9.2 fails=0
-    local nats wash hostbin="$PI_HOME_DIR/tools/bin/oled-wasmcloud-host" policy="$PI_REPO/target/release/oled-policy"
+    local nats wash hostbin policy="$PI_REPO/target/release/oled-policy"
     local par="$PI_REPO/build/oled-panel.par.gz"
     nats="$(pi_find_nats_server)"
     wash="$(pi_find_wash)"
-    [[ -x "$hostbin" ]] || { echo "  FAIL  no native host at $hostbin (scripts/install-tools.sh)"; return 1; }
+    # The Pi's own host: the aarch64 build (pihost builds it; cached), run on the stand-in through
+    # binfmt_misc + qemu-user, so the provider it starts is the archive's aarch64 binary too.
+    "$PI_REPO/scripts/build-pi.sh" --host >"$TMP/install-host.log" 2>&1 || { echo "  FAIL  scripts/build-pi.sh --host"; tail -n 10 "$TMP/install-host.log"; return 1; }
+    hostbin="$(pi_aarch64_host_bin)"
+    pi_ensure_binfmt "$(pi_find_qemu)" || return 1
     # The archive a real Pi pulls carries its aarch64 binary: build it so when it does not yet.
     if ! "$wash" par inspect "$par" 2>/dev/null | grep -q aarch64-linux; then
         echo "  building the two-arch provider archive (scripts/build-par.sh --aarch64)"
@@ -859,13 +863,16 @@ EOF
     local inst=("$PI_REPO/scripts/pi/install.sh" -i "$d/id" --any-arch --timeout 60)
     export OLED_SSH_OPTS="-o UserKnownHostsFile=$d/known_hosts"
 
-    # 1. install
+    # 1. install. Under qemu-user, a small component pool (wasmtime's pooling allocator reserves
+    # address space per slot: free on a Pi, real memory under emulation), in the Pi's local settings.
+    on_standin 'install -d -m 755 /etc/oled-lattice && printf "%s\n" WASMCLOUD_MAX_COMPONENTS=8 WASMCLOUD_MAX_CORE_INSTANCES_PER_COMPONENT=8 >/etc/oled-lattice/wasmcloud-host.local.env'
     local start=$SECONDS host_id json
     if "${inst[@]}" --host-bin "$hostbin" --nats-server "$nats" --label room=standin "root@$pi_addr" >"$d/install1.log" 2>&1; then
         ok "install.sh root@$pi_addr: done in $((SECONDS - start)) s ($(grep -o 'is in the lattice after [0-9]* s' "$d/install1.log"))"
     else
         bad "install.sh root@$pi_addr"
         tail -n 30 "$d/install1.log" | sed 's/^/    /'
+        on_standin tail -n 15 /var/log/oled-lattice/wasmcloud-host.service.log 2>&1 | sed 's/^/    pi| /'
         return 1
     fi
     grep -E '^==>|pi\| ==>' "$d/install1.log" | sed 's/^/    /' | cut -c1-150
@@ -907,6 +914,12 @@ EOF
         tail -n 5 "$d/start.log" | sed 's/^/    /'
         on_standin tail -n 10 /var/log/oled-lattice/wasmcloud-host.service.log | sed 's/^/    pi| /'
     fi
+
+    local machines
+    # shellcheck disable=SC2016 # expands on the stand-in
+    machines="$(on_standin 'p=$(pgrep -f "/var/cache/wasmcloud-host/.*oled_panel" | head -n1); e=$(tr "\0" "\n" </proc/$p/cmdline | grep -m1 oled_panel); for f in /usr/local/bin/wasmcloud-host "$e"; do od -An -tx1 -j18 -N2 "$f" | tr -d " \n"; echo; done' 2>/dev/null | tr '\n' ' ')"
+    expect "  the host and the provider it started on the stand-in are aarch64 binaries (ELF machines: $machines)" \
+        test "$machines" = "b700 b700 " || fails=1
 
     # 3. the checks: everything but the I2C hardware answers ok, each failure with its fix
     local out rc=0

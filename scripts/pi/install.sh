@@ -172,7 +172,10 @@ if [[ -z "$host_bin" ]]; then
     host_bin="$(pi_aarch64_host_bin)"
     [[ -x "$host_bin" ]] || die "no host binary for the Pi: scripts/build-pi.sh --host builds it (or pass --host-bin)"
 fi
-[[ "$(elf_arch "$host_bin")" == "$arch" ]] || die "$host_bin is built for $(elf_arch "$host_bin"), the Pi is $arch"
+if [[ "$(elf_arch "$host_bin")" != "$arch" ]]; then
+    ((any_arch)) || die "$host_bin is built for $(elf_arch "$host_bin"), the Pi is $arch"
+    echo "    note: $host_bin is built for $(elf_arch "$host_bin"), $target is $arch: it runs there only through an emulator (binfmt_misc + qemu-user)"
+fi
 if [[ -n "$nats_bin" && "$(elf_arch "$nats_bin")" != "$arch" ]]; then
     die "$nats_bin is built for $(elf_arch "$nats_bin"), the Pi is $arch"
 fi
