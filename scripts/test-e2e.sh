@@ -254,6 +254,43 @@ check "live view in headless Chromium: form and another caller reach the page wi
 cat "$BROWSER_OUT.log" 2>/dev/null
 check "HTTP GET /panel.png -> an image" http_status_path 200 /panel.png
 
+# Only the owner writes: a page of another origin (scripts/lib/attack.py, served on another port and
+# opened in headless Chromium) tries three writes any site can make: a text/plain form, a no-cors
+# fetch POST, a (preflighted) fetch DELETE. First against the setup without the protection (the
+# app deployed with the display's `allowed_origins: "*"`): each must change the panel, or the
+# attack proves nothing. Then the app as shipped: none may, and each is answered 403.
+ATTACK_DIR="$OLED_LATTICE_STATE/attack"
+attack_run() { "$OTLP_PY" "$OLED_REPO/scripts/lib/attack.py" "$HTTP" "$1" 2>"$ATTACK_DIR/$1.err"; }
+# foreign_post_is CODE: a POST that says it comes from another origin gets CODE.
+foreign_post_is() {
+    [[ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Origin: http://attacker.invalid' -d probe "$HTTP")" == "$1" ]]
+}
+attack_open() {
+    local out i
+    mkdir -p "$ATTACK_DIR"
+    sed -e "s/^    version: v$(app_version)\$/    version: v$(app_version)-open/" \
+        -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              allowed_origins: \"*\"/" \
+        -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-open/" \
+        "$APP_MANIFEST_LOCAL" >"$ATTACK_DIR/open.yaml"
+    wash app deploy "$ATTACK_DIR/open.yaml" >"$ATTACK_DIR/open.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/open.log"; return 1; }
+    for i in $(seq 1 60); do foreign_post_is 200 && break; sleep 1; done
+    out="$(attack_run open)" || return 1
+    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("    %-7s page saw: %-14s panel shows: %s" % (a, r["page_saw"], r["panel_shows"])) for a, r in d["attacks"].items()]'
+    [[ "$(echo "$out" | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["changed"]))')" == "form,nocors,delete" ]]
+}
+attack_shut() {
+    local out i
+    wash app deploy "$APP_NAME" "v$(app_version)" >"$ATTACK_DIR/shut.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/shut.log"; return 1; }
+    for i in $(seq 1 60); do foreign_post_is 403 && break; sleep 1; done
+    out="$(attack_run shut)" || return 1
+    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("    %-7s page saw: %-14s panel shows: %s" % (a, r["page_saw"], r["panel_shows"])) for a, r in d["attacks"].items()]'
+    [[ "$(echo "$out" | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["changed"]))')" == "" ]]
+}
+check "a page of another origin changes the panel when the display allows any origin (the attack works: form, no-cors POST, DELETE)" attack_open
+check "the app as shipped: the same page changes nothing (403 for each write from another origin)" attack_shut
+check "a foreign Origin's POST -> 403 with the reason" bash -c "curl -s -m 10 -H 'Origin: http://attacker.invalid' -d probe '$HTTP' | grep -q 'may not change the panels'"
+check "curl without Origin still writes -> 200" http_status 200 -X POST -d 'tools still write'
+
 # Versioned rollouts: a new app version (the display on a new image tag, with a visible change: its
 # demo screen's title from its config) rolls out while HTTP and wRPC callers send 24 updates/s, and
 # `wash app deploy oled-lattice v0.1.0` rolls it back. Every answer is counted by the fault bench's

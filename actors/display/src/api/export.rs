@@ -1,6 +1,7 @@
 //! Wiring: the component's exports, each a thin call into `api::http` / `api::invoke` over the lattice panel.
 
 use super::http::{self, Method, Request, MAX_BODY_BYTES};
+use super::origin;
 use crate::domain::fleet::{parse_panels, NamedPanel};
 use crate::domain::Display;
 use crate::infra::{self, bindings, LatticePanel};
@@ -26,6 +27,11 @@ fn decorate(panel: LatticePanel) -> Display<LatticePanel> {
 /// The fleet the component's `panels` configuration declares (none: the default panel alone).
 fn fleet() -> Result<Vec<NamedPanel>, String> {
     infra::config("panels").map_or(Ok(Vec::new()), |spec| parse_panels(&spec))
+}
+
+/// Origins besides the display's own that may write from a browser (config `allowed_origins`).
+fn allowed_origins() -> Vec<String> {
+    infra::config("allowed_origins").map_or(Vec::new(), |s| origin::parse_allowed(&s))
 }
 
 /// The display of the panel `name`: over the link of that name when there is a fleet, else over
@@ -135,7 +141,27 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
         let accept = header(&request, "accept");
         let if_none_match = header(&request, "if-none-match");
         let path = request.path_with_query().unwrap_or_default();
-        let resp = match (read_body(&request), fleet()) {
+        let origin = header(&request, "origin");
+        let fetch_site = header(&request, "sec-fetch-site");
+        let host = request.authority().or_else(|| header(&request, "host"));
+        let provenance = origin::Provenance {
+            origin: origin.as_deref(),
+            fetch_site: fetch_site.as_deref(),
+            host: host.as_deref(),
+        };
+        let body = read_body(&request);
+        let refused = match &body {
+            Ok((b, _)) if origin::writes(method, !b.is_empty()) => {
+                origin::refuse_write(&provenance, &allowed_origins())
+            }
+            _ => None,
+        };
+        let resp = match (body, fleet()) {
+            _ if refused.is_some() => {
+                let why = refused.unwrap_or_default();
+                infra::warn(&format!("http {method:?} {path}: refused: {why}"));
+                http::Response::cross_origin(&why)
+            }
             (Ok((body, body_truncated)), fleet) => {
                 let req = Request {
                     method,

@@ -93,6 +93,11 @@ impl Response {
         )
     }
 
+    /// A write from a browser page of another origin (see `api::origin`): 403 with the reason.
+    pub fn cross_origin(why: &str) -> Self {
+        Self::error(403, why.to_string())
+    }
+
     fn error(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod invoke;
+pub mod origin;
 pub mod png;
 
 #[cfg(target_arch = "wasm32")]
