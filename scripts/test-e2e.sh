@@ -257,8 +257,9 @@ check "HTTP GET /panel.png -> an image" http_status_path 200 /panel.png
 # Only the owner writes: a page of another origin (scripts/lib/attack.py, served on another port and
 # opened in headless Chromium) tries three writes any site can make: a text/plain form, a no-cors
 # fetch POST, a (preflighted) fetch DELETE. First against the setup without the protection (the
-# app deployed with the display's `allowed_origins: "*"`): each must change the panel, or the
-# attack proves nothing. Then the app as shipped: none may, and each is answered 403.
+# app deployed with the display's `allowed_origins: "*"` and the HTTP server's CORS open): each must
+# change the panel, or the attack proves nothing. Then the app as shipped: none may (the POSTs are
+# answered 403, the DELETE's preflight finds CORS closed).
 ATTACK_DIR="$OLED_LATTICE_STATE/attack"
 attack_run() { "$OTLP_PY" "$OLED_REPO/scripts/lib/attack.py" "$HTTP" "$1" 2>"$ATTACK_DIR/$1.err"; }
 # foreign_post_is CODE: a POST that says it comes from another origin gets CODE.
@@ -271,6 +272,8 @@ attack_open() {
     sed -e "s/^    version: v$(app_version)\$/    version: v$(app_version)-open/" \
         -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              allowed_origins: \"*\"/" \
         -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-open/" \
+        -e "s/^                - name: oled-http\$/                - name: oled-http-open/" \
+        -e '/cors_allowed_origins:/d' \
         "$APP_MANIFEST_LOCAL" >"$ATTACK_DIR/open.yaml"
     wash app deploy "$ATTACK_DIR/open.yaml" >"$ATTACK_DIR/open.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/open.log"; return 1; }
     for i in $(seq 1 60); do foreign_post_is 200 && break; sleep 1; done

@@ -38,6 +38,7 @@ app_render_manifest() {
     mkdir -p "$state/panel" "$state/panels" "$(dirname "$2")" || return 1
     sed -e "s|127.0.0.1:5000/|${OLED_REGISTRY:?}/|" \
         -e "s|address: 127.0.0.1:8080|address: ${OLED_HTTP_ADDR:?}|" \
+        -e "s|\"http://127.0.0.1:8080\"|\"http://${OLED_HTTP_ADDR:?}\"|" \
         -e "s|snapshot: build/oled-panel.png|snapshot: $state/oled-panel.png|" \
         -e "s|snapshot: build/panels/|snapshot: $state/panels/|" \
         -e "s|state_dir: .state/panel|state_dir: $state/panel|" \
