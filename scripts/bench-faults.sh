@@ -177,11 +177,17 @@ inject_state_full() {
     in_ns() { nsenter --mount="/proc/$p/ns/mnt" -- "$@"; }
     in_ns mount -t tmpfs -o size=1m oledfull "$PANEL_STATE" || { echo "cannot mount a tmpfs on $PANEL_STATE" >&2; return 0; }
     in_ns dd if=/dev/zero of="$PANEL_STATE/fill" bs=64k status=none 2>/dev/null || true
-    before="$(grep -c "could not save" "$STATE/logs/host-pi.log" 2>/dev/null || true)"
+    before="$(grep -c "could not save the panel state" "$STATE/logs/host-pi.log" 2>/dev/null || true)"
     sleep 10
     in_ns umount "$PANEL_STATE" || in_ns umount -l "$PANEL_STATE"
-    echo "  state-full: the provider logged $(($(grep -c "could not save" "$STATE/logs/host-pi.log" 2>/dev/null || true) - before)) failed saves while the filesystem was full" \
+    echo "  state-full: the provider logged $(($(grep -c "could not save the panel state" "$STATE/logs/host-pi.log" 2>/dev/null || true) - before)) failed state saves while the filesystem was full; its stats count $(state_failures) since it started; temporary files left: $(find "$PANEL_STATE" -name '*.tmp' | wc -l)" \
         >"$WORK/state-full-10s.note"
+}
+
+# state_failures: the provider's count of failed state saves (inspect.stats).
+state_failures() {
+    wash_call oled-panel oled-lattice:panel/inspect.stats 2>/dev/null |
+        python3 -c 'import json, sys; print(json.load(sys.stdin).get("timing", {}).get("state_failures", "?"))' 2>/dev/null || echo "?"
 }
 
 inject_i2c_fault() {

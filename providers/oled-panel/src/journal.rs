@@ -143,8 +143,12 @@ impl Journal {
         };
         if self.lines_in_file + self.unsaved > 2 * self.capacity {
             let tmp = path.with_extension("journal.tmp");
-            fs::write(&tmp, lines(&mut self.entries.iter()))?;
-            fs::rename(&tmp, path)?;
+            if let Err(e) = fs::write(&tmp, lines(&mut self.entries.iter()))
+                .and_then(|()| fs::rename(&tmp, path))
+            {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
             self.lines_in_file = self.entries.len();
         } else {
             let new = self.entries.len() - self.unsaved;

@@ -175,6 +175,11 @@ pub struct Timing {
     pub state_max_us: u64,
     /// See `present_max_us`.
     pub publish_max_us: u64,
+    /// State saves that failed (full disk, read-only filesystem, permissions): the panel showed
+    /// the change, but a restart in that window would bring back an older picture.
+    pub state_failures: u64,
+    /// Journal saves that failed.
+    pub journal_failures: u64,
 }
 
 impl StatsReport {
@@ -784,7 +789,10 @@ impl Owner {
                 self.saved = Some(state);
                 self.syncer.sync(file.clone());
             }
-            Err(e) => warn!(panel = %self.label, error = %e, "could not save the panel state"),
+            Err(e) => {
+                self.timing.state_failures += 1;
+                warn!(panel = %self.label, error = %e, failures = self.timing.state_failures, "could not save the panel state");
+            }
         }
     }
 
@@ -814,7 +822,8 @@ impl Owner {
         }
         // Before the answers it acknowledges: an update a 200 was sent for is in the journal.
         if let Err(e) = self.journal.save() {
-            warn!(panel = %self.label, error = %e, "could not save the journal");
+            self.timing.journal_failures += 1;
+            warn!(panel = %self.label, error = %e, failures = self.timing.journal_failures, "could not save the journal");
         }
         let t = Instant::now();
         self.backend.publish();

@@ -351,19 +351,24 @@ impl StateFile {
         let mut tmp_name = self.path.file_name().unwrap_or_default().to_os_string();
         tmp_name.push(".tmp");
         let tmp = dir.join(tmp_name);
-        {
+        let written = (|| {
             let mut f = OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(true)
-                .open(&tmp)
-                .map_err(io)?;
-            f.write_all(&state.encode()).map_err(io)?;
+                .open(&tmp)?;
+            f.write_all(&state.encode())?;
             if durable {
-                f.sync_all().map_err(io)?;
+                f.sync_all()?;
             }
+            drop(f);
+            fs::rename(&tmp, &self.path)
+        })();
+        if let Err(e) = written {
+            // A full disk or a refused rename leaves no half-written temporary file behind.
+            let _ = fs::remove_file(&tmp);
+            return Err(io(e));
         }
-        fs::rename(&tmp, &self.path).map_err(io)?;
         // The rename is durable once the folder is; a folder that cannot be opened (odd filesystems)
         // still has the new file, only perhaps not yet on disk.
         if durable {
@@ -456,6 +461,25 @@ mod tests {
         let back = PanelState::decode(&s.encode()).unwrap();
         let text = back.text.unwrap();
         assert!(text.len() <= MAX_TEXT_BYTES && text.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DeviceKey {
+            backend: "i2c",
+            location: "/dev/i2c-1".to_string(),
+            address: 0x3C,
+        };
+        let file = StateFile::for_device(dir.path(), &key);
+        // The state file's path is a folder: the rename into place fails.
+        fs::create_dir_all(file.path()).unwrap();
+        assert!(file.save(&sample()).is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]
