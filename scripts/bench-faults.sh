@@ -172,15 +172,16 @@ inject_wadm_away() {
 # unmounted (the folder's own files are back). The mount is made in the provider's own mount
 # namespace (`ip netns exec` gave the pi side one, which mounts made outside do not reach).
 inject_state_full() {
-    local p before
+    local p before left
     p="$(provider_pid)"
     in_ns() { nsenter --mount="/proc/$p/ns/mnt" -- "$@"; }
     in_ns mount -t tmpfs -o size=1m oledfull "$PANEL_STATE" || { echo "cannot mount a tmpfs on $PANEL_STATE" >&2; return 0; }
     in_ns dd if=/dev/zero of="$PANEL_STATE/fill" bs=64k status=none 2>/dev/null || true
     before="$(grep -c "could not save the panel state" "$STATE/logs/host-pi.log" 2>/dev/null || true)"
     sleep 10
+    left="$(in_ns find "$PANEL_STATE" -name '*.tmp' | wc -l)"
     in_ns umount "$PANEL_STATE" || in_ns umount -l "$PANEL_STATE"
-    echo "  state-full: the provider logged $(($(grep -c "could not save the panel state" "$STATE/logs/host-pi.log" 2>/dev/null || true) - before)) failed state saves while the filesystem was full; its stats count $(state_failures) since it started; temporary files left: $(find "$PANEL_STATE" -name '*.tmp' | wc -l)" \
+    echo "  state-full: the provider logged $(($(grep -c "could not save the panel state" "$STATE/logs/host-pi.log" 2>/dev/null || true) - before)) failed state saves while the filesystem was full; its stats count $(state_failures) since it started; temporary files left on the full filesystem: $left" \
         >"$WORK/state-full-10s.note"
 }
 
