@@ -293,6 +293,26 @@ check "a page of another origin changes the panel when the display allows any or
 check "the app as shipped: the same page changes nothing (403 for each write from another origin)" attack_shut
 check "a foreign Origin's POST -> 403 with the reason" bash -c "curl -s -m 10 -H 'Origin: http://attacker.invalid' -d probe '$HTTP' | grep -q 'may not change the panels'"
 check "curl without Origin still writes -> 200" http_status 200 -X POST -d 'tools still write'
+# The optional write token (config write_token): every write needs `Authorization: Bearer <token>`.
+token_status() { curl -s -m 10 -o /dev/null -w '%{http_code}' "${@:2}" -d "token $1" "$HTTP"; }
+write_token() {
+    local token i
+    token="e2e-$RANDOM$RANDOM"
+    sed -e "s/^    version: v$(app_version)\$/    version: v$(app_version)-token/" \
+        -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              write_token: \"$token\"/" \
+        -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-token/" \
+        "$APP_MANIFEST_LOCAL" >"$ATTACK_DIR/token.yaml"
+    wash app deploy "$ATTACK_DIR/token.yaml" >"$ATTACK_DIR/token.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/token.log"; return 1; }
+    for i in $(seq 1 60); do [[ "$(token_status none)" == 401 ]] && break; sleep 1; done
+    echo "    without a token: $(token_status none); a wrong one: $(token_status wrong -H 'Authorization: Bearer guess'); the right one: $(token_status right -H "Authorization: Bearer $token"); a status read without one: $(curl -s -m 10 -o /dev/null -w '%{http_code}' "$HTTP")"
+    [[ "$(token_status none)" == 401 && "$(token_status wrong -H 'Authorization: Bearer guess')" == 401 &&
+        "$(token_status right -H "Authorization: Bearer $token")" == 200 &&
+        "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$HTTP")" == 200 ]] || return 1
+    wash app deploy "$APP_NAME" "v$(app_version)" >>"$ATTACK_DIR/token.log" 2>&1 || return 1
+    for i in $(seq 1 60); do [[ "$(token_status none)" == 200 ]] && return 0; sleep 1; done
+    return 1
+}
+check "with write_token set, a write needs it (401 without or with a wrong one, 200 with it); reads stay open" write_token
 
 # Versioned rollouts: a new app version (the display on a new image tag, with a visible change: its
 # demo screen's title from its config) rolls out while HTTP and wRPC callers send 24 updates/s, and

@@ -150,17 +150,26 @@ impl wasi::exports::http::incoming_handler::Guest for Component {
             host: host.as_deref(),
         };
         let body = read_body(&request);
+        let authorization = header(&request, "authorization");
         let refused = match &body {
             Ok((b, _)) if origin::writes(method, !b.is_empty()) => {
                 origin::refuse_write(&provenance, &allowed_origins())
+                    .map(|why| http::Response::cross_origin(&why))
+                    .or_else(|| {
+                        origin::refuse_without_token(
+                            infra::config("write_token").as_deref(),
+                            authorization.as_deref(),
+                        )
+                        .map(|why| http::Response::token_required(&why))
+                    })
             }
             _ => None,
         };
         let resp = match (body, fleet()) {
             _ if refused.is_some() => {
-                let why = refused.unwrap_or_default();
-                infra::warn(&format!("http {method:?} {path}: refused: {why}"));
-                http::Response::cross_origin(&why)
+                let resp = refused.unwrap_or_else(|| http::Response::cross_origin("refused"));
+                infra::warn(&format!("http {method:?} {path}: refused: {}", resp.body));
+                resp
             }
             (Ok((body, body_truncated)), fleet) => {
                 let req = Request {

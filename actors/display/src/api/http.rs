@@ -98,6 +98,11 @@ impl Response {
         Self::error(403, why.to_string())
     }
 
+    /// A write without the display's write token: 401 with the reason.
+    pub fn token_required(why: &str) -> Self {
+        Self::error(401, why.to_string())
+    }
+
     fn error(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,

@@ -62,6 +62,41 @@ pub fn refuse_write(p: &Provenance<'_>, allowed: &[String]) -> Option<String> {
     }
 }
 
+/// The reason to refuse a write without the display's write token, or `None` to let it through.
+/// With no token configured (`write_token` unset or empty), every write passes this check.
+/// `authorization` is the request's `Authorization` header, `Bearer <token>`.
+///
+/// ```
+/// use oled_display::api::origin::refuse_without_token;
+/// assert_eq!(refuse_without_token(None, None), None);
+/// assert_eq!(refuse_without_token(Some("s3cret"), Some("Bearer s3cret")), None);
+/// assert!(refuse_without_token(Some("s3cret"), Some("Bearer guess")).is_some());
+/// assert!(refuse_without_token(Some("s3cret"), None).is_some());
+/// ```
+pub fn refuse_without_token(expected: Option<&str>, authorization: Option<&str>) -> Option<String> {
+    let expected = expected.map(str::trim).filter(|t| !t.is_empty())?;
+    let given = authorization
+        .map(str::trim)
+        .and_then(|a| {
+            a.strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match given {
+        Some(t) if same_secret(t.as_bytes(), expected.as_bytes()) => None,
+        Some(_) => Some("the write token is wrong: nothing was changed".into()),
+        None => Some(
+            "this display needs its write token for every change: send `Authorization: Bearer <token>`"
+                .into(),
+        ),
+    }
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `Origin` names the same scheme-less authority as `Host` (the display serves plain HTTP; a TLS
 /// front end in front of it keeps the `Host`).
 fn same_origin(origin: &str, host: Option<&str>) -> bool {
@@ -156,6 +191,15 @@ mod tests {
         assert_eq!(refuse_write(&dash, &allowed), None);
         assert!(refuse_write(&dash, &parse_allowed("https://other.example")).is_some());
         assert_eq!(refuse_write(&dash, &parse_allowed("*")), None);
+    }
+
+    #[test]
+    fn the_write_token() {
+        assert_eq!(refuse_without_token(Some(""), None), None);
+        assert_eq!(refuse_without_token(Some("abc"), Some("bearer abc")), None);
+        assert!(refuse_without_token(Some("abc"), Some("Bearer abcd")).is_some());
+        assert!(refuse_without_token(Some("abc"), Some("Basic abc")).is_some());
+        assert!(refuse_without_token(Some("abc"), Some("abc")).is_some());
     }
 
     #[test]
