@@ -387,6 +387,31 @@ t_setup() {
     # shellcheck disable=SC2016 # the inner script expands its own argument
     expect "setup-laptop.sh: the hub's certificate names the new --hub-host" \
         bash -c 'openssl x509 -in "$1" -noout -ext subjectAltName | grep -q "IP Address:127.0.0.2"' _ "$cfg/tls/hub.pem" || fails=1
+    # Certificates: the doctor passes fresh ones and fails one that ends within 30 days (planted: a
+    # 10-day certificate); `renew` makes new ones from the same CA, for the same hub addresses.
+    local doctor="$PI_REPO/scripts/pi/doctor.sh" short="$d/short-tls" serial
+    expect "doctor --certs: the leaf link's fresh certificates are valid for 30 more days" \
+        "$doctor" --certs --tls-dir "$cfg/tls" || fails=1
+    mkdir -p "$short" && cp "$cfg/tls/ca.pem" "$short/"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$short/leaf.key" \
+        -out "$short/leaf.pem" -days 10 -subj /CN=oled-leaf 2>/dev/null
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    expect "doctor --certs: a certificate that ends in 10 days fails, with the fix (renew)" \
+        bash -c '! out="$("$1" --certs --tls-dir "$2")" && grep -q "in less than 30 days" <<<"$out" && grep -q "setup-laptop.sh renew" <<<"$out"' _ "$doctor" "$short" || fails=1
+    serial="$(openssl x509 -in "$cfg/tls/leaf.pem" -noout -serial)"
+    local ca_before
+    ca_before="$(openssl x509 -in "$cfg/tls/ca.pem" -noout -fingerprint)"
+    OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" renew >"$d/renew.log" 2>&1
+    if [[ "$(openssl x509 -in "$cfg/tls/leaf.pem" -noout -serial)" != "$serial" &&
+        "$(openssl x509 -in "$cfg/tls/ca.pem" -noout -fingerprint)" == "$ca_before" &&
+        "$(stat -c %a "$cfg"/tls/*.key | sort -u)" == 600 ]] &&
+        openssl x509 -in "$cfg/tls/hub.pem" -noout -ext subjectAltName | grep -q "IP Address:127.0.0.2" &&
+        openssl verify -CAfile "$cfg/tls/ca.pem" "$cfg/tls/leaf.pem" "$cfg/tls/hub.pem" >/dev/null 2>&1; then
+        ok "setup-laptop.sh renew: new hub and Pi certificates from the same CA, same hub address, keys 600"
+    else
+        bad "setup-laptop.sh renew: new hub and Pi certificates from the same CA, same hub address, keys 600"
+        sed 's/^/    /' "$d/renew.log"
+    fi
     expect "setup-laptop.sh: the Pi's leaf remote is tls:// with the Pi's certificate paths" \
         grep -q "cert_file: \"$OLED_ETC/tls/leaf.pem\"" "$cfg/pi/leaf-remote.conf" || fails=1
     # The Pi manifest: the repo's, with the laptop's registry; it differs from the local manifest

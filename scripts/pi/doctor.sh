@@ -4,10 +4,12 @@
 # oled-lattice-doctor), or from the laptop: scripts/pi/install.sh --doctor user@pi.
 #
 # usage: sudo oled-lattice-doctor [--bus N] [--address 0x3c]
+#        oled-lattice-doctor --certs [--tls-dir DIR]   only the certificates' expiry (no root needed)
 #
 # Checks: I2C enabled; /dev/i2c-N present; readable and writable by the service user; a device
 # answering at the address; what the bus says about the controller; the services running; the leaf
-# link to the laptop up; the host's identity kept; the provider running.
+# link to the laptop up; the host's identity kept; the provider running; the leaf link's
+# certificates valid for 30 more days.
 # Last line: "doctor: N ok, M failed"; exit status 1 when anything failed.
 set -uo pipefail
 
@@ -18,11 +20,17 @@ ETC=/etc/oled-lattice
 RUN=/run/oled-lattice
 OK=0
 FAILED=0
+CERTS_ONLY=0
+TLS_DIR=/etc/oled-lattice/tls
+# A certificate that ends within this many days fails the check (renew it before the link breaks).
+WARN_DAYS=30
 
 while (($#)); do
     case "$1" in
         --bus) BUS="$2"; shift 2 ;;
         --address) ADDRESS="$2"; shift 2 ;;
+        --certs) CERTS_ONLY=1; shift ;;
+        --tls-dir) TLS_DIR="$2"; shift 2 ;;
         -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown option: $1" >&2; exit 2 ;;
     esac
@@ -32,6 +40,34 @@ ok() { printf 'ok    %s\n' "$1"; OK=$((OK + 1)); }
 # bad WHAT FIX: a failed check and how to fix it.
 bad() { printf 'FAIL  %s\n      fix: %s\n' "$1" "$2"; FAILED=$((FAILED + 1)); }
 info() { printf 'info  %s\n' "$1"; }
+
+# The leaf link's certificates (the Pi's own and the project's CA): the link breaks the day one ends.
+check_certs() {
+    local f end
+    if ! command -v openssl >/dev/null 2>&1; then
+        bad "openssl is missing: the certificates' expiry cannot be checked" "sudo apt-get install openssl"
+        return
+    fi
+    for f in "$TLS_DIR/leaf.pem" "$TLS_DIR/ca.pem"; do
+        if [[ ! -s "$f" ]]; then
+            bad "no certificate at $f" "rerun scripts/pi/install.sh from the laptop"
+            continue
+        fi
+        end="$(openssl x509 -enddate -noout -in "$f" 2>/dev/null | sed 's/^notAfter=//')"
+        if openssl x509 -checkend $((WARN_DAYS * 86400)) -noout -in "$f" >/dev/null 2>&1; then
+            ok "certificate $f is valid until $end"
+        else
+            bad "certificate $f ends $end: in less than $WARN_DAYS days (the leaf link breaks then)" \
+                "on the laptop: scripts/pi/setup-laptop.sh renew, then scripts/pi/install.sh user@pi"
+        fi
+    done
+}
+if ((CERTS_ONLY)); then
+    check_certs
+    echo "doctor: $OK ok, $FAILED failed"
+    ((FAILED == 0))
+    exit
+fi
 
 [[ $EUID -eq 0 ]] || { echo "error: run it as root: sudo $0" >&2; exit 2; }
 info "$(uname -srm); $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown OS}")"
@@ -137,6 +173,9 @@ if pgrep -u "$HOST_USER" -f 'wasmcloud-host/.*oled_panel' >/dev/null 2>&1; then
 else
     bad "the oled-panel provider is not running" "from the laptop: wash app deploy ~/.config/oled-lattice/oled-lattice.pi.yaml; then wash app status oled-lattice"
 fi
+
+# 10. The certificates.
+check_certs
 
 echo "doctor: $OK ok, $FAILED failed"
 ((FAILED == 0))

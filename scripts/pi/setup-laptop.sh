@@ -10,6 +10,8 @@
 #                                                        push to the registry over https, tagged with the version
 #        scripts/pi/setup-laptop.sh run-hub|run-registry|run-policy   one of them in the foreground
 #        scripts/pi/setup-laptop.sh show                 print the paths and the next steps again
+#        scripts/pi/setup-laptop.sh renew                new hub and Pi certificates from the same CA (825 days);
+#                                                        then restart the hub and rerun install.sh for each Pi
 #
 # options for init:
 #   --hub-host ADDR      address the Pi reaches the laptop at (default: the laptop's first IP
@@ -369,6 +371,19 @@ cmd_run_policy() {
         --topic "wasmcloud.policy.${OLED_LATTICE_NAME:-default}" --allow "$list"
 }
 
+# renew: the hub's and the Pi's certificates again, signed by the same CA, naming the same hub
+# addresses; the credentials stay. The Pi's doctor warns 30 days before its certificate ends.
+cmd_renew() {
+    local tls="$OLED_CONFIG_DIR/tls" san
+    [[ -s "$tls/ca.pem" && -s "$tls/ca.key" && -s "$tls/hub.san" ]] || die "no CA in $tls yet: run init first"
+    san="$(cat "$tls/hub.san")"
+    tls_make_cert "$tls" "$tls" hub "serverAuth,clientAuth" "$san" || die "could not renew the hub's certificate"
+    tls_make_cert "$tls" "$tls" leaf "clientAuth" "DNS:oled-leaf" || die "could not renew the Pi's certificate"
+    chmod 600 "$tls"/*.key
+    echo "renewed: hub $(openssl x509 -enddate -noout -in "$tls/hub.pem"), Pi $(openssl x509 -enddate -noout -in "$tls/leaf.pem")"
+    echo "next: systemctl --user restart oled-hub; then scripts/pi/install.sh user@pi for each Pi"
+}
+
 main() {
     case "${1:-init}" in
         init) shift || true; cmd_init "$@" ;;
@@ -380,7 +395,8 @@ main() {
         run-registry) cmd_run_registry ;;
         run-policy) cmd_run_policy ;;
         show) print_copy_step ;;
-        *) die "unknown command: $1 (init, units, push, run-hub, run-registry, run-policy, show)" ;;
+        renew) cmd_renew ;;
+        *) die "unknown command: $1 (init, units, push, run-hub, run-registry, run-policy, show, renew)" ;;
     esac
 }
 
