@@ -2,6 +2,7 @@
 //! interface (the calls `wash call` makes), the fault judge ([`judge`]) and the fleet's listing check
 //! ([`listing`]).
 
+pub mod answer;
 pub mod judge;
 pub mod listing;
 

@@ -25,45 +25,9 @@ use oled_text::DEMO_TEXT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
+use oled_bench::answer::{recovery_ms, Answer, CLEAR_WITHIN, HUNG_AFTER};
 use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
 use oled_bench::judge::{judge_journal, Rules, TextUpdate};
-
-/// An answer later than this is "slow"; the issue promises a clear answer within it.
-const CLEAR_WITHIN: Duration = Duration::from_secs(5);
-/// No answer within this is "hung".
-const HUNG_AFTER: Duration = Duration::from_secs(15);
-
-#[derive(Debug, Clone)]
-struct Answer {
-    /// What the panel should read if this update is the last: the text, the demo's, or "" for clear.
-    expect: String,
-    sent_ms: u64,
-    done_ms: u64,
-    /// HTTP status; wRPC: 200 or 0 for an error answer; `None` when hung.
-    status: Option<u16>,
-    detail: String,
-}
-
-impl Answer {
-    /// A refusal a caller can act on: within [`CLEAR_WITHIN`], HTTP 503/504 with a reason in the
-    /// body, or a wRPC error answer with its reason. Anything else that is not a 200 is unclear
-    /// (the platform's 408 with an empty body, a 500, a dropped connection).
-    fn refused_clearly(&self) -> bool {
-        let quick = self.done_ms.saturating_sub(self.sent_ms) <= CLEAR_WITHIN.as_millis() as u64;
-        let reason = !self.detail.trim().is_empty();
-        match self.status {
-            Some(503 | 504) => quick && reason,
-            Some(0) => quick && reason && self.detail.starts_with("wrpc:"),
-            _ => false,
-        }
-    }
-
-    /// A deadline answer (HTTP 504, or the same error over wRPC): the frame may still reach the panel.
-    fn may_land_late(&self) -> bool {
-        self.status == Some(504)
-            || (self.status == Some(0) && self.detail.contains("did not answer in time"))
-    }
-}
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -502,20 +466,8 @@ async fn main() -> Result<()> {
     let fault_end = events.get("fault_end").copied();
     let fault_start = events.get("fault_start").copied();
     let failed_during = answers.iter().any(|x| x.status != Some(200));
-    // Recovery: from the fault's end (a kill is a moment: its end is its start) to the first 200 of
-    // an update sent after every failed one, so that a lucky call between failures does not count.
-    let last_failure_sent = answers
-        .iter()
-        .filter(|x| x.status != Some(200))
-        .map(|x| x.sent_ms)
-        .max();
     let recovery_ms = match fault_end {
-        Some(fe) => ok
-            .iter()
-            .filter(|x| x.sent_ms >= fe && last_failure_sent.is_none_or(|l| x.sent_ms > l))
-            .map(|x| x.done_ms)
-            .min()
-            .map(|d| d.saturating_sub(fe)),
+        Some(fe) => recovery_ms(&answers, fe),
         None => Some(0),
     };
     // No failure at all means nothing had to recover.
