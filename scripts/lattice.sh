@@ -42,6 +42,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=scripts/lib/tls.sh
 source "$OLED_REPO/scripts/lib/tls.sh"
+# shellcheck source=scripts/lib/supervise.sh
+source "$OLED_REPO/scripts/lib/supervise.sh"
 
 STATE="${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}"
 HUB_PORT="${OLED_HUB_PORT:-4222}"
@@ -113,26 +115,7 @@ if [[ "${OLED_FLEET:-0}" == 1 || -f "$FLEET_MARK" ]]; then
     SERVICES+=(nats-leaf-hall host-hall)
 fi
 
-# Each service runs under oled-supervise (crates/supervise) with the restart policy of the systemd
-# unit that runs it on the laptop or the Pi (Restart=, RestartSec=, StartLimit*, TimeoutStopSec=):
-# a killed host or NATS comes back here as it would there, with nobody restarting it by hand.
-# run/NAME.pid names the service's own process (its process group: a host and its providers);
-# run/NAME.sup.pid names its supervisor. SIGHUP to the supervisor restarts the service at once.
-SUPERVISE_BIN="$OLED_REPO/target/release/oled-supervise"
-unit_of() {
-    local d="$OLED_REPO/scripts/pi/systemd"
-    case "$1" in
-        registry) echo "$d/laptop/oled-registry.service" ;;
-        nats-hub) echo "$d/laptop/oled-hub.service" ;;
-        policy) echo "$d/laptop/oled-policy.service" ;;
-        wadm) echo "$d/laptop/oled-wadm.service" ;;
-        host-laptop) echo "$d/laptop/oled-host.service" ;;
-        nats-leaf*) echo "$d/nats-leaf.service" ;;
-        host-*) echo "$d/wasmcloud-host.service" ;;
-    esac
-}
 pidfile() { echo "$STATE/run/$1.pid"; }
-suppidfile() { echo "$STATE/run/$1.sup.pid"; }
 # What the command line of each service's process contains.
 program_of() {
     case "$1" in
@@ -357,12 +340,6 @@ start_service() {
     die "$name did not start under its supervisor: see $(logfile "$name")"
 }
 
-# stop_service NAME: the supervisor first (it stops the service as its unit says: SIGTERM, SIGKILL
-# after TimeoutStopSec=), then whatever is left of the service's group.
-stop_service() {
-    stop_group "$(suppidfile "$1")" "$1 (supervisor)" "$STOP_TIMEOUT" oled-supervise
-    stop_group "$(pidfile "$1")" "$1" "$STOP_TIMEOUT" "$(program_of "$1")"
-}
 
 # The pi host's NATS connections are on the leaf: the leaf's monitoring endpoint lists a client
 # subscribed to subjects that carry the pi host's id (the control interface of the host).
@@ -444,10 +421,7 @@ cmd_up() {
     write_env_file
     local up_start=$SECONDS
 
-    if [[ ! -x "$SUPERVISE_BIN" || -n "$(find "$OLED_REPO/crates/supervise" -newer "$SUPERVISE_BIN" -type f 2>/dev/null | head -n1)" ]]; then
-        log "building the supervisor (cargo build --release -p oled-supervise)"
-        (cd "$OLED_REPO" && cargo build -q --release -p oled-supervise) || die "could not build the supervisor"
-    fi
+    supervise_ensure_built
     if ! running registry && [[ "$REGISTRY" == 127.0.0.1:* ]]; then
         check_port_free "${REGISTRY##*:}" "OCI registry"
     fi
