@@ -508,6 +508,9 @@ struct Owner {
     health: Arc<Mutex<Result<(), String>>>,
     /// The panel changed since the state was last saved.
     dirty: bool,
+    /// Why the last state save failed, until one succeeds: the panel's health says so, and every
+    /// batch tries again.
+    save_failing: Option<String>,
     /// Answers held until the state that they acknowledge is on disk.
     held: Vec<Box<dyn FnOnce() + Send>>,
     /// Flushes saved states to the disk in the background.
@@ -600,6 +603,7 @@ impl Owner {
             saved,
             health,
             dirty: false,
+            save_failing: None,
             held: Vec::new(),
             syncer: Syncer::start(&label_for_sync),
             timing: Timing::default(),
@@ -788,9 +792,14 @@ impl Owner {
             Ok(()) => {
                 self.saved = Some(state);
                 self.syncer.sync(file.clone());
+                self.save_failing = None;
             }
             Err(e) => {
                 self.timing.state_failures += 1;
+                self.save_failing = Some(format!(
+                    "the panel's state could not be saved ({} failures so far: {e}): it shows the change, but a restart would bring back an older picture",
+                    self.timing.state_failures
+                ));
                 warn!(panel = %self.label, error = %e, failures = self.timing.state_failures, "could not save the panel state");
             }
         }
@@ -813,7 +822,8 @@ impl Owner {
     /// for a burst of updates), then sends the answers that were waiting for it.
     fn flush(&mut self) {
         self.timing.batches += 1;
-        if std::mem::take(&mut self.dirty) {
+        // A save that failed is tried again with every batch until one succeeds.
+        if std::mem::take(&mut self.dirty) || self.save_failing.is_some() {
             let t = Instant::now();
             self.persist();
             let us = micros(t);
@@ -837,7 +847,10 @@ impl Owner {
     }
 
     fn record_health(&self) {
-        let now = self.backend.health();
+        let now = self
+            .backend
+            .health()
+            .and_then(|()| self.save_failing.clone().map_or(Ok(()), Err));
         *self.health.lock().unwrap_or_else(|e| e.into_inner()) = now;
     }
 

@@ -104,6 +104,39 @@ async fn the_journal_outlives_the_owner_that_wrote_it() {
 }
 
 #[tokio::test]
+async fn a_failed_save_is_counted_named_in_health_and_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("panel.state");
+    let file = StateFile::at(path.clone());
+    // The state file's path is a folder: every save fails (as on a full or read-only disk).
+    std::fs::create_dir_all(&path).unwrap();
+    let backend = VirtualBackend::with_shared(&config(), emulator(Mounting::Rotate0));
+    let startup = Startup {
+        state: Some(file.clone()),
+        predecessor: None,
+        journal: 0,
+    };
+    let (handle, thread) = owner::spawn_with("full", Box::new(backend), startup).unwrap();
+    handle
+        .present_text(picture().into_bytes(), Some("not saved".into()))
+        .await
+        .unwrap();
+    let why = handle.health().await.unwrap_err();
+    assert!(why.contains("could not be saved"), "{why}");
+    assert_eq!(handle.stats().await.unwrap().timing.state_failures, 1);
+    // The disk is back: the next call of any kind saves it, and the health is good again.
+    std::fs::remove_dir(&path).unwrap();
+    handle.last_text().await;
+    assert_eq!(handle.health().await, Ok(()));
+    assert_eq!(
+        file.load().unwrap().unwrap().text.as_deref(),
+        Some("not saved")
+    );
+    handle.shutdown(false).await.unwrap();
+    thread.join().unwrap();
+}
+
+#[tokio::test]
 async fn a_restarted_owner_shows_the_last_picture_without_any_call() {
     let dir = tempfile::tempdir().unwrap();
     let file = StateFile::at(dir.path().join("panel.state"));
