@@ -70,6 +70,7 @@ if ((want_host)); then
     # The tools workspace has wash's source package as a member (scripts/lib/common.sh).
     ensure_wash_source
     ensure_wrpc_nats_source
+    ensure_http_server_source
     # The tools workspace is separate (its own Cargo.lock), and so is its target dir.
     CARGO_TARGET_DIR="$PI_HOST_TARGET_DIR" \
         cargo zigbuild --manifest-path tools/Cargo.toml -p oled-wasmcloud-host --release --locked \

@@ -146,6 +146,9 @@ step_end "$OLED_WASH_SOURCE"
 step_begin "wrpc-transport-nats sources, with tools/patches/ (crates.io packages -> tools/upstream)"
 ensure_wrpc_nats_source
 step_end "${OLED_WRPC_NATS_CRATES[*]%% *}"
+step_begin "wasmcloud-provider-http-server source, with tools/patches/ (crates.io package -> tools/upstream)"
+ensure_http_server_source
+step_end "${OLED_HTTP_SERVER_CRATE%% *}"
 
 # ---------------------------------------------------------------------------------------------
 # wash and our three thin mains are built by one `cargo build` of the tools workspace, so their

@@ -30,6 +30,10 @@ OLED_WRPC_NATS_CRATES=(
     "0.28.1 4dc30392e9bd860933ac34644400f917306d46e376e94818f3d5161c1f68871f"
 )
 OLED_WRPC_NATS_PATCH="$OLED_REPO/tools/patches/wrpc-transport-nats-subscriptions-first.patch"
+# The HTTP server provider's library, patched so that a caller always gets a status and a reason
+# (ensure_http_server_source; tools/README.md says why).
+OLED_HTTP_SERVER_CRATE="0.27.1 5bd995e279a29d89e890db4d5a1d2034b08796cc12888b67e99aa994bad9b29d"
+OLED_HTTP_SERVER_PATCH="$OLED_REPO/tools/patches/wasmcloud-provider-http-server-clear-answers.patch"
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -288,6 +292,16 @@ ensure_wrpc_nats_source() {
         unpack_crate wrpc-transport-nats "${entry% *}" "${entry#* }" \
             "$OLED_REPO/tools/upstream/wrpc-transport-nats-${entry% *}" "$OLED_WRPC_NATS_PATCH"
     done
+}
+
+# ensure_http_server_source: the HTTP server provider's library in
+# tools/upstream/wasmcloud-provider-http-server-VERSION with our fix: a 504 with a reason at the
+# link's timeout_ms (not a 408 with an empty body), a 503 with a reason when the lattice cannot
+# carry the invocation (not a 500).
+ensure_http_server_source() {
+    unpack_crate wasmcloud-provider-http-server "${OLED_HTTP_SERVER_CRATE% *}" "${OLED_HTTP_SERVER_CRATE#* }" \
+        "$OLED_REPO/tools/upstream/wasmcloud-provider-http-server-${OLED_HTTP_SERVER_CRATE% *}" \
+        "$OLED_HTTP_SERVER_PATCH"
 }
 
 # wrpc_nats_mark: what the wRPC transport patch is now (a build made with another is out of date).

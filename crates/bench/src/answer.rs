@@ -6,6 +6,11 @@ use std::time::Duration;
 pub const CLEAR_WITHIN: Duration = Duration::from_secs(5);
 /// No answer within this is "hung".
 pub const HUNG_AFTER: Duration = Duration::from_secs(15);
+/// A wRPC caller's own deadline, as `wash call --timeout-ms` gives one: a caller whose own NATS
+/// server is frozen or gone can hear from nobody else, so it is its client that says "no answer in
+/// time" (the same 4.8 s as the HTTP link's `timeout_ms`). An HTTP caller has no such deadline here:
+/// the HTTP server must answer it, and one that does not within [`HUNG_AFTER`] is hung.
+pub const WRPC_CALLER_DEADLINE: Duration = Duration::from_millis(4800);
 
 /// One update and what its caller got.
 #[derive(Debug, Clone)]

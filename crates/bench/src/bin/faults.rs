@@ -6,7 +6,8 @@
 //! (a steady offered rate; 0: the next as soon as the last was answered), until `--stop-file` exists
 //! or `--updates` were sent. An answer is 200, a clear refusal (HTTP 503/504 with a reason, or a
 //! wRPC error with one, within 5 s), unclear (any other quick answer), slow (after 5 s, a 200 too),
-//! or hung (none in 15 s). A row survives with no loss, nothing slow, unclear or hung, and recovery.
+//! or hung (HTTP: none in 15 s; a wRPC caller has its own 4.8 s deadline, as `wash call` does).
+//! A row survives with no loss, nothing slow, unclear or hung, and recovery.
 //!
 //! Lost, update by update (`oled_bench::judge`): every HTTP update acknowledged with a 200 must be
 //! in the provider's journal of what reached the glass (`inspect.journal`), in order; and the panel
@@ -25,7 +26,7 @@ use oled_text::DEMO_TEXT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use oled_bench::answer::{recovery_ms, Answer, CLEAR_WITHIN, HUNG_AFTER};
+use oled_bench::answer::{recovery_ms, Answer, CLEAR_WITHIN, HUNG_AFTER, WRPC_CALLER_DEADLINE};
 use oled_bench::bindings::oled_lattice::{display::invoke, panel::inspect};
 use oled_bench::judge::{judge_journal, Rules, TextUpdate};
 
@@ -48,9 +49,6 @@ struct Args {
     stop_file: Option<PathBuf>,
     events: Option<PathBuf>,
     check_stats: bool,
-    /// Unclear answers are counted and printed but do not fail the row (a rollout, where the host
-    /// swapping the component makes the platform's HTTP server answer 500 for a moment).
-    unclear_ok: bool,
     /// Titles the demo screen may carry (a rollout changes it mid-run); the default one if none.
     demo_titles: Vec<String>,
     /// Tags this run's texts (its start, in ms modulo 10^6).
@@ -70,7 +68,6 @@ fn parse_args() -> Result<Args> {
         stop_file: None,
         events: None,
         check_stats: false,
-        unclear_ok: false,
         demo_titles: Vec::new(),
         run_tag: now_ms() % 1_000_000,
     };
@@ -89,7 +86,6 @@ fn parse_args() -> Result<Args> {
             "--stop-file" => a.stop_file = Some(PathBuf::from(value()?)),
             "--events" => a.events = Some(PathBuf::from(value()?)),
             "--check-stats" => a.check_stats = true,
-            "--unclear-ok" => a.unclear_ok = true,
             "--demo-title" => a.demo_titles.push(value()?),
             other => bail!("unknown argument {other}"),
         }
@@ -167,15 +163,23 @@ async fn one_update(
         Kind::Wrpc => {
             let demo = i % 2 == 0;
             let r = if demo {
-                tokio::time::timeout(HUNG_AFTER, invoke::demo(display.as_ref(), None)).await
+                tokio::time::timeout(WRPC_CALLER_DEADLINE, invoke::demo(display.as_ref(), None))
+                    .await
             } else {
-                tokio::time::timeout(HUNG_AFTER, invoke::clear(display.as_ref(), None)).await
+                tokio::time::timeout(WRPC_CALLER_DEADLINE, invoke::clear(display.as_ref(), None))
+                    .await
             };
             let (status, detail) = match r {
                 Ok(Ok(answer)) if !answer.contains("\"error\"") => (Some(200), answer),
                 Ok(Ok(answer)) => (Some(0), format!("wrpc: {answer}")),
                 Ok(Err(e)) => (Some(0), format!("wrpc: {e:#}")),
-                Err(_) => (None, "wrpc: no answer".into()),
+                Err(_) => (
+                    Some(0),
+                    format!(
+                        "wrpc: did not answer in time: no answer within the caller's deadline of {} ms (as wash call --timeout-ms)",
+                        WRPC_CALLER_DEADLINE.as_millis()
+                    ),
+                ),
             };
             let expect = if demo {
                 DEMO_TEXT.into()
@@ -501,7 +505,7 @@ async fn main() -> Result<()> {
     let survived = hung == 0
         && slow == 0
         && slow_ok == 0
-        && (unclear == 0 || a.unclear_ok)
+        && unclear == 0
         && lost == 0
         && recovered
         && stats_ok
@@ -529,12 +533,6 @@ async fn main() -> Result<()> {
         recovery,
         if survived { "" } else { " NOT SURVIVED" },
     );
-    if a.unclear_ok && unclear > 0 {
-        println!(
-            "  {}: {unclear} unclear answers, counted but allowed in this row (--unclear-ok)",
-            a.name
-        );
-    }
     match &verdict {
         Ok(v) => println!("  {}: update by update, HTTP: {}", a.name, v.summary()),
         Err(e) if !http.is_empty() => println!("  {}: not judged update by update: {e}", a.name),
