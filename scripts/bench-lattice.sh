@@ -16,5 +16,8 @@ N="${1:-200}"
 cargo build -q --release -p oled-bench --bin lattice
 trap app_bench_done EXIT
 app_bench_lattice
-"$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N" \
+# It also measures a bare NATS round trip on a subject of its own: the operator's user may, a caller
+# may not (scripts/lib/auth.sh).
+OLED_NATS_CREDS="${WASH_CTL_CREDS:-${OLED_NATS_CREDS:-}}" \
+    "$OLED_REPO/target/release/lattice" "nats://127.0.0.1:${WASMCLOUD_CTL_PORT:-4222}" "${WASMCLOUD_LATTICE:-default}" "$N" \
     "nats://127.0.0.1:${OLED_LEAF_PORT:-4223}" "${OLED_BENCH_CALLERS:-4}"

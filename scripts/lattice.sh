@@ -44,6 +44,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$OLED_REPO/scripts/lib/tls.sh"
 # shellcheck source=scripts/lib/supervise.sh
 source "$OLED_REPO/scripts/lib/supervise.sh"
+# shellcheck source=scripts/lib/auth.sh
+source "$OLED_REPO/scripts/lib/auth.sh"
 
 STATE="${OLED_LATTICE_STATE:-$OLED_REPO/.state/lattice}"
 HUB_PORT="${OLED_HUB_PORT:-4222}"
@@ -61,6 +63,8 @@ PI_NETNS="${OLED_PI_NETNS:-}"
 UP_TIMEOUT="${OLED_LATTICE_UP_TIMEOUT:-60}"
 STOP_TIMEOUT="${OLED_LATTICE_STOP_TIMEOUT:-15}"
 JS_DOMAIN="core"
+# The lattice's NATS identities (scripts/lib/auth.sh): every connection authenticates.
+AUTH="$STATE/nats-auth"
 
 BIN="$OLED_TOOLS/bin"
 CONF_DIR="$OLED_REPO/scripts/lattice"
@@ -191,6 +195,10 @@ export WASMCLOUD_RPC_PORT=$HUB_PORT
 export WASMCLOUD_LATTICE=$LATTICE
 export WASMCLOUD_JS_DOMAIN=$JS_DOMAIN
 export OLED_LATTICE_STATE="$STATE"
+# The servers refuse anonymous clients: wash is the operator; benches and tests are callers.
+export WASH_CTL_CREDS="$AUTH/operator.creds"
+export WASH_RPC_CREDS="$AUTH/operator.creds"
+export OLED_NATS_CREDS="$AUTH/caller.creds"
 # The lattice's OCI registry (plain HTTP, local): \`wash push --insecure $REGISTRY/...\`
 export OLED_REGISTRY=$REGISTRY
 EOF
@@ -202,12 +210,19 @@ lwash() {
         wash_isolate "$STATE/wash"
         export WASMCLOUD_CTL_HOST=127.0.0.1 WASMCLOUD_CTL_PORT="$HUB_PORT"
         export WASMCLOUD_LATTICE="$LATTICE" WASMCLOUD_JS_DOMAIN="$JS_DOMAIN"
+        export WASH_CTL_CREDS="$AUTH/operator.creds" WASH_RPC_CREDS="$AUTH/operator.creds"
         exec "$WASH" "$@"
     )
 }
 
-# The variables the NATS config files in scripts/lattice/ read.
+# The variables the NATS config files in scripts/lattice/ read: the server's own, then operator mode's.
 nats_vars() {
+    local server_dir="$STATE/nats-$1"
+    echo "OLED_NATS_OPERATOR=$(nats_auth_var "$AUTH" OLED_NATS_OPERATOR)" \
+        "OLED_NATS_SYSTEM_ACCOUNT=$(nats_auth_var "$AUTH" OLED_NATS_SYSTEM_ACCOUNT)" \
+        "OLED_NATS_ACCOUNT=$(nats_auth_var "$AUTH" OLED_NATS_ACCOUNT)" \
+        "OLED_NATS_RESOLVER_DIR=$(nats_resolver_dir "$AUTH" "$server_dir")" \
+        "OLED_LEAF_CREDS=$AUTH/leaf.creds"
     case "$1" in
         hub)
             echo "OLED_HUB_LISTEN=127.0.0.1:$HUB_PORT" "OLED_HUB_HTTP=127.0.0.1:$HUB_HTTP_PORT" \
@@ -398,6 +413,7 @@ start_host() {
         WASMCLOUD_LATTICE="$LATTICE" \
         WASMCLOUD_NATS_HOST=127.0.0.1 \
         WASMCLOUD_NATS_PORT="$port" \
+        WASMCLOUD_NATS_CREDS="$AUTH/host.creds" \
         WASMCLOUD_JS_DOMAIN="$JS_DOMAIN" \
         WASMCLOUD_ALLOW_FILE_LOAD=true \
         WASMCLOUD_OCI_ALLOWED_INSECURE="$REGISTRY" \
@@ -427,6 +443,7 @@ cmd_up() {
     fi
     mkdir -p "$STATE/registry"
     tls_ensure "$STATE/tls" "$LEAFNODE_HOST"
+    nats_auth_ensure "$AUTH" "$LATTICE" "$POLICY_TOPIC"
     start_service registry \
         REGISTRY_HTTP_ADDR="$REGISTRY" \
         REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$STATE/registry" \
@@ -471,11 +488,12 @@ cmd_up() {
     fi
     rm -f "$STATE/policy/issuers.new"
     start_service policy RUST_LOG=info -- "$POLICY_BIN" serve --nats "127.0.0.1:$HUB_PORT" \
-        --topic "$POLICY_TOPIC" --allow "$STATE/policy/issuers.txt"
+        --topic "$POLICY_TOPIC" --allow "$STATE/policy/issuers.txt" --creds "$AUTH/policy.creds"
 
     start_service wadm \
         WADM_NATS_SERVER="127.0.0.1:$HUB_PORT" \
         WADM_JETSTREAM_DOMAIN="$JS_DOMAIN" \
+        WADM_NATS_CREDS_FILE="$AUTH/wadm.creds" \
         -- "$WADM_BIN"
     wait_for "wadm to answer" "$(logfile wadm)" wadm_ready
 

@@ -189,15 +189,57 @@ if [[ "$(try_leaf stranger "{ url: \"tls://$hub_leaf\", tls { cert_file: \"$STAT
 else
     fail "a leaf with a stranger's certificate connected"
 fi
-if [[ "$(try_leaf own "{ url: \"tls://$hub_leaf\", tls { cert_file: \"$STATE/tls/leaf.pem\", key_file: \"$STATE/tls/leaf.key\", ca_file: \"$STATE/tls/ca.pem\" } }")" == 1 ]]; then
-    pass "a leaf with the lattice's own certificate is accepted"
+own_tls="tls { cert_file: \"$STATE/tls/leaf.pem\", key_file: \"$STATE/tls/leaf.key\", ca_file: \"$STATE/tls/ca.pem\" }"
+# The hub runs in operator mode (scripts/lib/auth.sh): the right certificate is not enough.
+if [[ "$(try_leaf own-nocreds "{ url: \"tls://$hub_leaf\", $own_tls }")" == 0 ]]; then
+    pass "a leaf with the lattice's certificate but no credentials is refused"
 else
-    fail "the lattice's own leaf certificate was refused"
+    fail "a leaf without credentials connected to the hub"
+fi
+if [[ "$(try_leaf own-caller "{ url: \"tls://$hub_leaf\", credentials: \"$STATE/nats-auth/caller.creds\", $own_tls }")" == 0 ]]; then
+    pass "a leaf with a client's credentials (not the leaf's) is refused"
+else
+    fail "a leaf with the caller's credentials connected to the hub"
+fi
+if [[ "$(try_leaf own "{ url: \"tls://$hub_leaf\", credentials: \"$STATE/nats-auth/leaf.creds\", $own_tls }")" == 1 ]]; then
+    pass "a leaf with the lattice's own certificate and the leaf's credentials is accepted"
+else
+    fail "the lattice's own leaf (certificate and credentials) was refused"
 fi
 if [[ "$(stat -c %a "$STATE/tls/ca.key" "$STATE/tls/hub.key" "$STATE/tls/leaf.key" | sort -u)" == 600 ]]; then
     pass "the TLS keys are mode 600"
 else
     fail "TLS keys not mode 600: $(stat -c '%a %n' "$STATE"/tls/*.key)"
+fi
+
+# --- 4a'. every NATS connection authenticates ------------------------------------------------
+# anonymous_answer PORT: what a NATS server on PORT answers an anonymous client's CONNECT + PING
+# (PONG: let in; -ERR ...: refused).
+anonymous_answer() {
+    python3 - "$1" <<'PY'
+import socket, sys, time
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+    s.recv(4096)
+    s.sendall(b'CONNECT {"verbose":false}\r\nPING\r\n')
+    time.sleep(0.5)
+    print(s.recv(512).decode(errors="replace").strip().splitlines()[0])
+except Exception as e:
+    print("no answer: %s" % e)
+PY
+}
+for side in "hub $OLED_HUB_PORT" "leaf $OLED_LEAF_PORT"; do
+    answer="$(anonymous_answer "${side#* }")"
+    if [[ "$answer" == "-ERR 'Authorization Violation'" ]]; then
+        pass "the ${side% *} NATS refuses an anonymous client ($answer)"
+    else
+        fail "the ${side% *} NATS let an anonymous client in: $answer"
+    fi
+done
+if [[ "$(stat -c %a "$STATE"/nats-auth/*.creds "$STATE"/nats-auth/keys/*.nk | sort -u)" == 600 ]]; then
+    pass "the NATS credentials and seeds are mode 600"
+else
+    fail "NATS credentials not mode 600: $(stat -c '%a %n' "$STATE"/nats-auth/*.creds)"
 fi
 
 # --- 4b. a sourced env.sh does not leak into the services -------------------------------------

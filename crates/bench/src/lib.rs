@@ -6,6 +6,23 @@ pub mod answer;
 pub mod judge;
 pub mod listing;
 
+/// Connects to the NATS server at `url` as the user whose credentials file `OLED_NATS_CREDS` names
+/// (the lattice's servers refuse anonymous clients: `crates/nats-auth`), or anonymously when it is
+/// unset or empty (a server of the bench's own).
+pub async fn connect_nats(url: &str) -> anyhow::Result<async_nats::Client> {
+    use anyhow::Context as _;
+    let options = match std::env::var_os("OLED_NATS_CREDS").filter(|f| !f.is_empty()) {
+        Some(file) => async_nats::ConnectOptions::with_credentials_file(&file)
+            .await
+            .with_context(|| format!("reading NATS credentials {}", file.to_string_lossy()))?,
+        None => async_nats::ConnectOptions::new(),
+    };
+    options
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to {url}"))
+}
+
 /// Bindings of the `oled-lattice:display/invoker` world: `invoke.*` of the display, `inspect.*` of the
 /// panel.
 pub mod bindings {

@@ -1,6 +1,7 @@
 //! `oled-policy`: the lattice's policy service. Answers the wasmCloud 1.x hosts' policy topic.
 //!
-//! - `oled-policy serve --nats HOST:PORT --topic TOPIC --allow FILE`: answer requests until SIGTERM.
+//! - `oled-policy serve --nats HOST:PORT --topic TOPIC --allow FILE [--creds FILE]`: answer requests
+//!   until SIGTERM, connected with the NATS credentials in FILE when given.
 //! - `oled-policy issuers SEED_FILE_OR_DIR...`: print the account public keys of the `*_account.nk`
 //!   seeds given (the project's signing keys), one per line: the allow-list file.
 
@@ -52,13 +53,26 @@ fn issuers(paths: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(nats: &str, topic: &str, allow_file: &Path) -> anyhow::Result<()> {
+async fn serve(
+    nats: &str,
+    topic: &str,
+    allow_file: &Path,
+    creds: Option<&Path>,
+) -> anyhow::Result<()> {
     let allow = AllowList::parse(
         &std::fs::read_to_string(allow_file)
             .with_context(|| format!("reading {}", allow_file.display()))?,
     )
     .with_context(|| format!("allow-list {}", allow_file.display()))?;
-    let client = async_nats::ConnectOptions::new()
+    // With the lattice's NATS in operator mode, the policy service's own user: it alone may
+    // subscribe to the policy topic (crates/nats-auth).
+    let options = match creds {
+        Some(file) => async_nats::ConnectOptions::with_credentials_file(file)
+            .await
+            .with_context(|| format!("reading NATS credentials {}", file.display()))?,
+        None => async_nats::ConnectOptions::new(),
+    };
+    let client = options
         .name("oled-policy")
         .retry_on_initial_connect()
         .connect(nats)
@@ -114,15 +128,20 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("issuers") => issuers(&args[1..]),
         Some("serve") => match (flag("--nats"), flag("--topic"), flag("--allow")) {
-            (Some(n), Some(t), Some(a)) => serve(&n, &t, Path::new(&a)).await,
-            _ => Err(anyhow::anyhow!("serve needs --nats HOST:PORT --topic TOPIC --allow FILE")),
+            (Some(n), Some(t), Some(a)) => {
+                let creds = flag("--creds").map(std::path::PathBuf::from);
+                serve(&n, &t, Path::new(&a), creds.as_deref()).await
+            }
+            _ => Err(anyhow::anyhow!(
+                "serve needs --nats HOST:PORT --topic TOPIC --allow FILE [--creds FILE]"
+            )),
         },
         Some("--version" | "-V") => {
             println!("oled-policy {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         _ => Err(anyhow::anyhow!(
-            "usage: oled-policy serve --nats HOST:PORT --topic TOPIC --allow FILE | oled-policy issuers SEEDS..."
+            "usage: oled-policy serve --nats HOST:PORT --topic TOPIC --allow FILE [--creds FILE] | oled-policy issuers SEEDS..."
         )),
     };
     match result {

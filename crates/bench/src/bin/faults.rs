@@ -309,9 +309,7 @@ async fn provider_updates(panel: &wrpc_transport_nats::Client, what: &str) -> Op
 async fn main() -> Result<()> {
     oled_bench::drops::install();
     let a = Arc::new(parse_args()?);
-    let nats = async_nats::connect(&a.nats)
-        .await
-        .with_context(|| format!("connecting to {}", a.nats))?;
+    let nats = oled_bench::connect_nats(&a.nats).await?;
     let display = Arc::new(
         wrpc_transport_nats::Client::new(nats.clone(), format!("{}.oled-display", a.lattice), None)
             .await?,

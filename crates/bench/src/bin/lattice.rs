@@ -95,9 +95,7 @@ async fn main() -> Result<()> {
         .unwrap_or_else(|| "nats://127.0.0.1:4223".into());
     let callers: usize = args.next().map_or(Ok(4), |s| s.parse()).context("C")?;
 
-    let nats = async_nats::connect(&url)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
+    let nats = oled_bench::connect_nats(&url).await?;
     let display =
         wrpc_transport_nats::Client::new(nats.clone(), format!("{lattice}.oled-display"), None)
             .await?;
@@ -352,9 +350,9 @@ async fn leaf_round_trips(
     k: usize,
 ) -> Result<Vec<Duration>> {
     use futures::StreamExt as _;
-    let leaf = async_nats::connect(leaf_url)
+    let leaf = oled_bench::connect_nats(leaf_url)
         .await
-        .with_context(|| format!("connecting to the leaf at {leaf_url}"))?;
+        .context("connecting to the leaf")?;
     let subject = format!("oled.bench.echo.{}", std::process::id());
     let mut sub = leaf.subscribe(subject.clone()).await?;
     let responder = leaf.clone();
