@@ -76,10 +76,11 @@ fi
 step_end "$(cargo --version)"
 
 # ---------------------------------------------------------------------------------------------
-step_begin "Debian packages: docker-registry (the OCI registry), iproute2, curl"
-# The local lattice serves its artefacts from an OCI registry, as wasmCloud users deploy; the fault
-# bench cuts the Pi's link with ip netns.
+step_begin "Debian packages: docker-registry (the OCI registry), apache2-utils, iproute2, curl"
+# The local lattice serves its artefacts from an OCI registry, as wasmCloud users deploy, behind a
+# login (htpasswd, from apache2-utils); the fault bench cuts the Pi's link with ip netns.
 ensure_package docker-registry docker-registry
+ensure_package htpasswd apache2-utils
 ensure_package ip iproute2
 ensure_package curl curl
 step_end

@@ -199,8 +199,12 @@ export OLED_LATTICE_STATE="$STATE"
 export WASH_CTL_CREDS="$AUTH/operator.creds"
 export WASH_RPC_CREDS="$AUTH/operator.creds"
 export OLED_NATS_CREDS="$AUTH/caller.creds"
-# The lattice's OCI registry (plain HTTP, local): \`wash push --insecure $REGISTRY/...\`
+# The lattice's OCI registry (plain HTTP, local, a login for everything): \`wash push --insecure
+# $REGISTRY/...\` logs in as the owner with these.
 export OLED_REGISTRY=$REGISTRY
+export WASH_REG_USER=owner
+WASH_REG_PASSWORD="\$(cat "$AUTH/registry/owner.password" 2>/dev/null)"
+export WASH_REG_PASSWORD
 EOF
 }
 
@@ -304,8 +308,9 @@ jetstream_ready() {
     fi
 }
 
+# The registry answers (401 without a login: it wants one).
 registry_ready() {
-    curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1
+    [[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://$REGISTRY/v2/" 2>/dev/null)" =~ ^(200|401)$ ]]
 }
 
 wadm_ready() {
@@ -417,6 +422,9 @@ start_host() {
         WASMCLOUD_JS_DOMAIN="$JS_DOMAIN" \
         WASMCLOUD_ALLOW_FILE_LOAD=true \
         WASMCLOUD_OCI_ALLOWED_INSECURE="$REGISTRY" \
+        WASMCLOUD_OCI_REGISTRY="$REGISTRY" \
+        WASMCLOUD_OCI_REGISTRY_USER=host \
+        WASMCLOUD_OCI_REGISTRY_PASSWORD="$(<"$AUTH/registry/host.password")" \
         WASMCLOUD_LABEL_device="$device" \
         "${labels[@]}" \
         WASMCLOUD_HOST_SEED="$(host_seed "$name")" \
@@ -444,9 +452,12 @@ cmd_up() {
     mkdir -p "$STATE/registry"
     tls_ensure "$STATE/tls" "$LEAFNODE_HOST"
     nats_auth_ensure "$AUTH" "$LATTICE" "$POLICY_TOPIC"
+    registry_auth_ensure "$AUTH"
     start_service registry \
         REGISTRY_HTTP_ADDR="$REGISTRY" \
         REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$STATE/registry" \
+        REGISTRY_AUTH_HTPASSWD_REALM=oled-lattice \
+        REGISTRY_AUTH_HTPASSWD_PATH="$AUTH/registry/htpasswd" \
         -- docker-registry serve "$CONF_DIR/registry.yml"
     wait_for "the OCI registry on $REGISTRY" "$(logfile registry)" registry_ready
 

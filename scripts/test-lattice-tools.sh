@@ -242,6 +242,51 @@ else
     fail "NATS credentials not mode 600: $(stat -c '%a %n' "$STATE"/nats-auth/*.creds)"
 fi
 
+# --- 4a''. the registry wants a login, and nothing can be deleted ---------------------------------
+# reg_status METHOD URL [NETRC]: the HTTP status of one request (a login only from a netrc file, never
+# in an argument).
+reg_status() {
+    local netrc=()
+    [[ -n "${3:-}" ]] && netrc=(--netrc-file "$3")
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X "$1" "${netrc[@]}" "$2"
+}
+# The attacks first work against the same registry without the login (a throwaway one of ours).
+open_reg="127.0.0.1:$((base + 21))"
+mkdir -p "$STATE/registry-open"
+cat >"$STATE/registry-open.yml" <<EOF
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $STATE/registry-open }, delete: { enabled: true } }
+http: { addr: $open_reg }
+EOF
+docker-registry serve "$STATE/registry-open.yml" >"$STATE/registry-open.log" 2>&1 &
+open_pid=$!
+for _ in $(seq 50); do [[ "$(reg_status GET "http://$open_reg/v2/")" == 200 ]] && break; sleep 0.1; done
+open_push="$(reg_status POST "http://$open_reg/v2/attack/blobs/uploads/")"
+open_delete="$(reg_status DELETE "http://$open_reg/v2/attack/manifests/sha256:$(printf '0%.0s' $(seq 64))")"
+kill "$open_pid" 2>/dev/null
+wait "$open_pid" 2>/dev/null || true
+(umask 077 && printf 'machine 127.0.0.1\nlogin owner\npassword %s\n' "$(<"$STATE/nats-auth/registry/owner.password")" >"$STATE/owner.netrc")
+reg_push="$(reg_status POST "http://$OLED_REGISTRY/v2/attack/blobs/uploads/")"
+reg_delete="$(reg_status DELETE "http://$OLED_REGISTRY/v2/oled-lattice/attack/manifests/sha256:$(printf '0%.0s' $(seq 64))")"
+owner_push="$(reg_status POST "http://$OLED_REGISTRY/v2/attack/blobs/uploads/" "$STATE/owner.netrc")"
+owner_delete="$(reg_status DELETE "http://$OLED_REGISTRY/v2/oled-lattice/attack/manifests/sha256:$(printf '0%.0s' $(seq 64))" "$STATE/owner.netrc")"
+if [[ "$open_push" == 202 && "$reg_push" == 401 && "$owner_push" == 202 ]]; then
+    pass "an anonymous push is refused (401; on a registry without the login it starts: $open_push); the owner's login pushes ($owner_push)"
+else
+    fail "push: without a login $reg_push (want 401), the owner $owner_push (want 202), the open registry $open_push (want 202: the attack must work there)"
+fi
+if [[ "$open_delete" =~ ^(202|404)$ && "$reg_delete" == 401 && "$owner_delete" == 405 ]]; then
+    pass "an anonymous delete is refused (401; the open registry takes it: $open_delete), and deletes are off even for the owner ($owner_delete)"
+else
+    fail "delete: without a login $reg_delete (want 401), the owner $owner_delete (want 405), the open registry $open_delete (want 202/404)"
+fi
+if [[ "$(stat -c %a "$STATE"/nats-auth/registry/*.password "$STATE/nats-auth/registry/htpasswd" | sort -u)" == 600 ]]; then
+    pass "the registry's passwords and htpasswd file are mode 600"
+else
+    fail "registry logins not mode 600: $(stat -c '%a %n' "$STATE"/nats-auth/registry/*)"
+fi
+
 # --- 4b. a sourced env.sh does not leak into the services -------------------------------------
 # The wash environment sets WASMCLOUD_CTL_*/RPC_* to the hub; were they passed on, they would
 # override the pi host's WASMCLOUD_NATS_* and put the "Pi" on the hub, bypassing the leaf.

@@ -17,6 +17,30 @@ nats_auth_ensure() {
         die "could not make the lattice's NATS credentials in $1"
 }
 
+# registry_auth_ensure DIR: logins for the lattice's OCI registry in DIR/registry: `owner` (wash
+# push) and `host` (the hosts' pulls), each a random 128-bit password in <user>.password (mode 600),
+# and the registry's htpasswd file (bcrypt) made from them. Passwords go to htpasswd on stdin, never
+# in an argument. Distribution's htpasswd logins are all alike: `host` could push too.
+registry_auth_ensure() {
+    local dir="$1/registry" user
+    command -v htpasswd >/dev/null || die "htpasswd is missing: run scripts/install-tools.sh (Debian package apache2-utils)"
+    mkdir -p "$dir" && chmod 700 "$dir"
+    for user in owner host; do
+        [[ -s "$dir/$user.password" ]] ||
+            (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$user.password")
+    done
+    if [[ ! -s "$dir/htpasswd" || "$dir/owner.password" -nt "$dir/htpasswd" || "$dir/host.password" -nt "$dir/htpasswd" ]]; then
+        (
+            umask 077
+            : >"$dir/htpasswd.new"
+            for user in owner host; do
+                htpasswd -iB "$dir/htpasswd.new" "$user" <"$dir/$user.password" 2>/dev/null || exit 1
+            done
+        ) || die "could not make the registry's htpasswd file in $dir"
+        mv "$dir/htpasswd.new" "$dir/htpasswd"
+    fi
+}
+
 # nats_auth_var DIR NAME: a value of DIR/server.env (OLED_NATS_OPERATOR, _SYSTEM_ACCOUNT, _ACCOUNT).
 nats_auth_var() {
     sed -n "s/^$2=//p" "$1/server.env"
