@@ -16,6 +16,8 @@ cd "$OLED_REPO" || exit 1
 # shellcheck source=scripts/lib/ports.sh
 source "$OLED_REPO/scripts/lib/ports.sh"
 ports_export e2e
+# shellcheck source=scripts/lib/attacks.sh
+source "$OLED_REPO/scripts/lib/attacks.sh"
 HTTP="http://$OLED_HTTP_ADDR"
 APP_HTTP="$HTTP/"
 APP_SNAPSHOT="$OLED_LATTICE_STATE/oled-panel.png"
@@ -266,31 +268,51 @@ attack_run() { "$OTLP_PY" "$OLED_REPO/scripts/lib/attack.py" "$HTTP" "$1" 2>"$AT
 foreign_post_is() {
     [[ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Origin: http://attacker.invalid' -d probe "$HTTP")" == "$1" ]]
 }
-attack_open() {
-    local out i
+# attack_page open|shut: deploy the app open (allowed_origins "*", the HTTP server's CORS line
+# deleted, config names of their own) or as shipped, then let the page try; the page's findings in
+# $ATTACK_DIR/<mode>.json.
+attack_page() {
+    local mode="$1" i want
     mkdir -p "$ATTACK_DIR"
-    sed -e "s/^    version: v$(app_version)\$/    version: v$(app_version)-open/" \
-        -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              allowed_origins: \"*\"/" \
-        -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-open/" \
-        -e "s/^                - name: oled-http\$/                - name: oled-http-open/" \
-        -e '/cors_allowed_origins:/d' \
-        "$APP_MANIFEST_LOCAL" >"$ATTACK_DIR/open.yaml"
-    wash app deploy "$ATTACK_DIR/open.yaml" >"$ATTACK_DIR/open.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/open.log"; return 1; }
-    for i in $(seq 1 60); do foreign_post_is 200 && break; sleep 1; done
-    out="$(attack_run open)" || return 1
-    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("    %-7s page saw: %-14s panel shows: %s" % (a, r["page_saw"], r["panel_shows"])) for a, r in d["attacks"].items()]'
-    [[ "$(echo "$out" | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["changed"]))')" == "form,nocors,delete" ]]
+    if [[ "$mode" == open ]]; then
+        sed -e "s/^    version: v$(app_version)\$/    version: v$(app_version)-open/" \
+            -e "s/^              panel-size: 128x64\$/              panel-size: 128x64\n              allowed_origins: \"*\"/" \
+            -e "s/^          - name: oled-display-config\$/          - name: oled-display-config-open/" \
+            -e "s/^                - name: oled-http\$/                - name: oled-http-open/" \
+            -e '/cors_allowed_origins:/d' \
+            "$APP_MANIFEST_LOCAL" >"$ATTACK_DIR/open.yaml"
+        wash app deploy "$ATTACK_DIR/open.yaml" >"$ATTACK_DIR/open.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/open.log"; return 1; }
+        want=200
+    else
+        wash app deploy "$APP_NAME" "v$(app_version)" >"$ATTACK_DIR/shut.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/shut.log"; return 1; }
+        want=403
+    fi
+    for i in $(seq 1 60); do foreign_post_is "$want" && break; sleep 1; done
+    attack_run "$mode" >"$ATTACK_DIR/$mode.json" || return 1
+    python3 -c 'import json,sys; d=json.load(sys.stdin); [print("    %-7s page saw: %-14s panel shows: %s" % (a, r["page_saw"], r["panel_shows"])) for a, r in d["attacks"].items()]' <"$ATTACK_DIR/$mode.json"
 }
-attack_shut() {
-    local out i
-    wash app deploy "$APP_NAME" "v$(app_version)" >"$ATTACK_DIR/shut.log" 2>&1 || { tail -n 5 "$ATTACK_DIR/shut.log"; return 1; }
-    for i in $(seq 1 60); do foreign_post_is 403 && break; sleep 1; done
-    out="$(attack_run shut)" || return 1
-    echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("    %-7s page saw: %-14s panel shows: %s" % (a, r["page_saw"], r["panel_shows"])) for a, r in d["attacks"].items()]'
-    [[ "$(echo "$out" | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["changed"]))')" == "" ]]
+# page_attack MODE WHICH: what the page saw for WHICH (form, nocors, delete) in MODE's run; 0 when the
+# panel changed.
+page_attack() {
+    python3 - "$ATTACK_DIR/$1.json" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["attacks"][sys.argv[2]]
+print("page saw %s, panel shows %s" % (r["page_saw"], r["panel_shows"]))
+sys.exit(0 if sys.argv[2] in d["changed"] else 1)
+PY
 }
-check "a page of another origin changes the panel when the display allows any origin (the attack works: form, no-cors POST, DELETE)" attack_open
-check "the app as shipped: the same page changes nothing (403 for each write from another origin)" attack_shut
+open_form() { page_attack open form; }
+shut_form() { ! page_attack shut form; }
+open_nocors() { page_attack open nocors; }
+shut_nocors() { ! page_attack shut nocors; }
+open_delete_page() { page_attack open delete; }
+shut_delete_page() { ! page_attack shut delete; }
+check "the page of another origin runs against the app deployed open (allowed_origins \"*\", CORS open)" attack_page open
+check "the same page runs against the app as shipped" attack_page shut
+attack "a page of another origin posting a text/plain form to the display" open_form shut_form
+attack "a page of another origin posting with fetch (no-cors)" open_nocors shut_nocors
+attack "a page of another origin sending DELETE (CORS preflight)" open_delete_page shut_delete_page
 check "a foreign Origin's POST -> 403 with the reason" bash -c "curl -s -m 10 -H 'Origin: http://attacker.invalid' -d probe '$HTTP' | grep -q 'may not change the panels'"
 check "curl without Origin still writes -> 200" http_status 200 -X POST -d 'tools still write'
 # The optional write token (config write_token): every write needs `Authorization: Bearer <token>`.
@@ -475,6 +497,12 @@ EOF
 }
 check "policy: a stranger's and an unsigned component are refused, wash app status says why" policy_refuses
 check "policy: the refused components never ran" bash -c '! wash get inventory --output json 2>/dev/null | grep -q "\"stranger\"\|\"unsigned\""'
+
+# Attacks on the lattice's NATS, its leaf link and its registry (scripts/lib/attacks.sh): each first
+# against an unprotected setup of the same parts, where it must work, then against this lattice.
+check "nats-probe builds (the attacks' NATS client)" cargo build -q --release -p oled-bench --bin nats-probe
+attacks_on_the_lattice
+attacks_report
 
 check "wash app undeploy" wash app undeploy "$APP_NAME"
 check "component gone after undeploy" wait_gone laptop oled-display

@@ -174,6 +174,7 @@ shared_port_up() {
     local out
     out="$(
         ports_export e2e
+        # shellcheck disable=SC2030 # this subshell's own
         export OLED_LATTICE_STATE="$T/e2e-state" OLED_REGISTRY="127.0.0.1:${PORTS_demo[7]}"
         bash scripts/lattice.sh up 2>&1
         rc=$?
@@ -220,3 +221,43 @@ caught "a killed pi host whose supervisor has Restart=no stays down" \
     comes_back --unit scripts/pi/systemd/wasmcloud-host.service --restart no
 control "the pi host's unit (Restart=on-failure, RestartSec=3s) brings it back" \
     comes_back --unit scripts/pi/systemd/wasmcloud-host.service
+
+# The attacks (scripts/lib/attacks.sh, e2e): a hub that lets anonymous clients in, standing in for
+# ours, must fail the attack's line; the same attack on a hub in operator mode is refused.
+attack_on() {
+    (
+        # shellcheck disable=SC2031 # a subshell of its own, on purpose
+        export OLED_LATTICE_STATE="$T/attacks" OLED_LATTICE_NAME=harness
+        # shellcheck source=scripts/lib/attacks.sh
+        source "$OLED_REPO/scripts/lib/attacks.sh"
+        # shellcheck source=scripts/lib/auth.sh
+        source "$OLED_REPO/scripts/lib/auth.sh"
+        local _ conf="$ATTACKS_DIR/ours.conf"
+        mkdir -p "$ATTACKS_DIR"
+        OPEN_NATS_PORT="$(free_port)" OLED_HUB_PORT="$(free_port)"
+        printf 'listen: 127.0.0.1:%s\n' "$OPEN_NATS_PORT" >"$ATTACKS_DIR/open.conf"
+        printf 'listen: 127.0.0.1:%s\n' "$OLED_HUB_PORT" >"$conf"
+        if [[ "$1" == locked ]]; then
+            "$OLED_REPO/target/release/oled-nats-auth" init --dir "$ATTACKS_DIR/auth" --lattice harness \
+                --policy-topic wasmcloud.policy.harness >/dev/null || return 1
+            printf 'operator: %s\nsystem_account: %s\nresolver: { type: full, dir: "%s" }\n' \
+                "$ATTACKS_DIR/auth/operator.jwt" "$(nats_auth_var "$ATTACKS_DIR/auth" OLED_NATS_SYSTEM_ACCOUNT)" \
+                "$ATTACKS_DIR/auth/accounts" >>"$conf"
+        fi
+        "$OLED_TOOLS/bin/nats-server" -c "$ATTACKS_DIR/open.conf" >/dev/null 2>&1 &
+        ATTACKS_PIDS+=($!)
+        "$OLED_TOOLS/bin/nats-server" -c "$conf" >"$ATTACKS_DIR/ours.log" 2>&1 &
+        ATTACKS_PIDS+=($!)
+        for _ in $(seq 50); do tcp_open "$OPEN_NATS_PORT" && tcp_open "$OLED_HUB_PORT" && break; sleep 0.1; done
+        CHECK_FAILED=0
+        attack "an anonymous client on the hub NATS" open_anonymous shut_anonymous_hub
+        attacks_open_down
+        ((CHECK_FAILED == 0))
+    )
+}
+if cargo build -q --release -p oled-bench --bin nats-probe -p oled-nats-auth; then
+    caught "the attacks: a hub that lets anonymous clients in does not refuse the attack" attack_on open
+    control "the attacks: a hub in operator mode refuses it" attack_on locked
+else
+    fail "nats-probe and oled-nats-auth build (for the attack plant)"
+fi

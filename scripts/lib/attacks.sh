@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2153 # OLED_LEAFNODE_PORT, OLED_REGISTRY: exported by ports.sh
+# Attacks on a running local lattice, each tried for real twice: first against an unprotected setup
+# of the same parts (a throwaway NATS server or registry without the protection, or the app deployed
+# open), where it must work, or it proves nothing; then against ours, where it must be refused.
+# Sourced after common.sh and check.sh, with the lattice's OLED_* variables exported (ports.sh).
+#
+#   attack NAME OPEN_FN SHUT_FN   one line "attack refused: NAME -- unprotected: ...; ours: ..."
+#                                 (a pass) or "FAIL attack ..." (a failed check). OPEN_FN returns 0
+#                                 when the attack worked there, SHUT_FN 0 when ours refused it; each
+#                                 prints what answered.
+#   attacks_open_up / attacks_open_down   the unprotected NATS servers and registry (below)
+#   attacks_report                        "attacks: N/M refused"
+#
+# What is attacked here: the NATS client ports (anonymous clients, a caller answering the policy
+# topic or commanding hosts), the leaf link (plaintext, or the right certificate without the leaf's
+# credentials) and the registry (anonymous push and delete). The browser attacks are in
+# test-e2e.sh (they need the app deployed open, then as shipped) and report through `attack` too.
+
+ATTACKS_TRIED=0
+ATTACKS_REFUSED=0
+ATTACKS_DIR="$OLED_LATTICE_STATE/attacks"
+ATTACKS_AUTH="$OLED_LATTICE_STATE/nats-auth"
+NATS_PROBE="$OLED_REPO/target/release/nats-probe"
+POLICY_SUBJECT="wasmcloud.policy.$OLED_LATTICE_NAME"
+CONTROL_SUBJECT="wasmbus.ctl.v1.$OLED_LATTICE_NAME.host.ping"
+
+attack() {
+    local name="$1" open shut open_rc shut_rc
+    open="$("$2" 2>&1)"
+    open_rc=$?
+    shut="$("$3" 2>&1)"
+    shut_rc=$?
+    open="$(tail -n 1 <<<"$open")"
+    shut="$(tail -n 1 <<<"$shut")"
+    ATTACKS_TRIED=$((ATTACKS_TRIED + 1))
+    if ((open_rc != 0)); then
+        fail "attack $name" "it did not work against the unprotected setup either, so it proves nothing: $open"
+    elif ((shut_rc != 0)); then
+        fail "attack $name" "NOT refused: $shut (unprotected: $open)"
+    else
+        ATTACKS_REFUSED=$((ATTACKS_REFUSED + 1))
+        pass "attack refused: $name -- unprotected: $open; ours: $shut"
+    fi
+}
+
+attacks_report() {
+    echo "attacks: $ATTACKS_REFUSED/$ATTACKS_TRIED refused"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The unprotected setup: a NATS hub without operator mode and a plaintext leafnode listener, one
+# with the lattice's mutual TLS on its leafnode listener but no operator mode (the lattice before
+# its NATS accounts), and a registry without a login (the same config, deletes on).
+ATTACKS_PIDS=()
+attacks_open_up() {
+    local tls="$OLED_LATTICE_STATE/tls" _
+    mkdir -p "$ATTACKS_DIR/registry"
+    OPEN_NATS_PORT="$(free_port)" OPEN_LEAFNODE_PORT="$(free_port)" OPEN_TLS_LEAFNODE_PORT="$(free_port)"
+    OPEN_TLS_NATS_PORT="$(free_port)" OPEN_REGISTRY="127.0.0.1:$(free_port)"
+    cat >"$ATTACKS_DIR/open-hub.conf" <<EOF
+listen: 127.0.0.1:$OPEN_NATS_PORT
+leafnodes { listen: 127.0.0.1:$OPEN_LEAFNODE_PORT }
+EOF
+    cat >"$ATTACKS_DIR/open-tls-hub.conf" <<EOF
+listen: 127.0.0.1:$OPEN_TLS_NATS_PORT
+leafnodes {
+    listen: 127.0.0.1:$OPEN_TLS_LEAFNODE_PORT
+    tls { cert_file: "$tls/hub.pem", key_file: "$tls/hub.key", ca_file: "$tls/ca.pem", verify: true, timeout: 2 }
+}
+EOF
+    cat >"$ATTACKS_DIR/open-registry.yml" <<EOF
+version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: $ATTACKS_DIR/registry }, delete: { enabled: true } }
+http: { addr: $OPEN_REGISTRY }
+EOF
+    "$OLED_TOOLS/bin/nats-server" -c "$ATTACKS_DIR/open-hub.conf" >"$ATTACKS_DIR/open-hub.log" 2>&1 &
+    ATTACKS_PIDS+=($!)
+    "$OLED_TOOLS/bin/nats-server" -c "$ATTACKS_DIR/open-tls-hub.conf" >"$ATTACKS_DIR/open-tls-hub.log" 2>&1 &
+    ATTACKS_PIDS+=($!)
+    docker-registry serve "$ATTACKS_DIR/open-registry.yml" >"$ATTACKS_DIR/open-registry.log" 2>&1 &
+    ATTACKS_PIDS+=($!)
+    for _ in $(seq 50); do
+        tcp_open "$OPEN_NATS_PORT" && tcp_open "$OPEN_TLS_NATS_PORT" && tcp_open "${OPEN_REGISTRY##*:}" && return 0
+        sleep 0.1
+    done
+    echo "the unprotected setup did not start: see $ATTACKS_DIR" >&2
+    return 1
+}
+
+attacks_open_down() {
+    local pid
+    for pid in "${ATTACKS_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    ATTACKS_PIDS=()
+}
+
+# --- NATS clients --------------------------------------------------------------------------------
+probe() { "$NATS_PROBE" "$@"; }
+# refused_for REASON CMD...: CMD failed for REASON (a pattern in its output): a refusal, not an outage.
+refused_for() {
+    local reason="$1" out
+    shift
+    out="$("$@" 2>&1)" && { echo "$out"; return 1; }
+    echo "$out"
+    grep -qiE "$reason" <<<"$out"
+}
+open_anonymous() { OLED_NATS_CREDS='' probe connect "127.0.0.1:$OPEN_NATS_PORT"; }
+shut_anonymous_hub() { OLED_NATS_CREDS='' refused_for authorization probe connect "127.0.0.1:$OLED_HUB_PORT"; }
+shut_anonymous_leaf() { OLED_NATS_CREDS='' refused_for authorization probe connect "127.0.0.1:$OLED_LEAF_PORT"; }
+open_policy() { OLED_NATS_CREDS='' OLED_NATS_SENDER_CREDS='' probe hears "127.0.0.1:$OPEN_NATS_PORT" "$POLICY_SUBJECT"; }
+# A caller listens where a host asks the policy service: it could answer `permitted: true` first.
+shut_policy() {
+    OLED_NATS_CREDS="$ATTACKS_AUTH/caller.creds" OLED_NATS_SENDER_CREDS="$ATTACKS_AUTH/host.creds" \
+        refused_for "nothing arrived" probe hears "127.0.0.1:$OLED_HUB_PORT" "$POLICY_SUBJECT"
+}
+open_control() { OLED_NATS_CREDS='' OLED_NATS_SENDER_CREDS='' probe hears "127.0.0.1:$OPEN_NATS_PORT" "$CONTROL_SUBJECT"; }
+# A caller publishes a control command where a host listens.
+shut_control() {
+    OLED_NATS_CREDS="$ATTACKS_AUTH/host.creds" OLED_NATS_SENDER_CREDS="$ATTACKS_AUTH/caller.creds" \
+        refused_for "nothing arrived" probe hears "127.0.0.1:$OLED_HUB_PORT" "$CONTROL_SUBJECT"
+}
+
+# --- the leaf link -------------------------------------------------------------------------------
+# leaf_joins NAME REMOTE: a throwaway leaf NATS with that remote; prints how many leaf connections it
+# has after 4 s and returns 0 for one (the hub took it), 1 for none.
+leaf_joins() {
+    local name="$1" remote="$2" port pid n
+    port="$(free_port)"
+    cat >"$ATTACKS_DIR/$name.conf" <<EOF
+listen: 127.0.0.1:-1
+http: 127.0.0.1:$port
+leafnodes { reconnect: 1, remotes: [ $remote ] }
+EOF
+    "$OLED_TOOLS/bin/nats-server" -c "$ATTACKS_DIR/$name.conf" >"$ATTACKS_DIR/$name.log" 2>&1 &
+    pid=$!
+    sleep 4
+    n="$(curl -s --max-time 2 "http://127.0.0.1:$port/leafz" | python3 -c 'import json, sys; print(json.load(sys.stdin)["leafnodes"])' 2>/dev/null || echo "?")"
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    echo "$n leaf connection(s)"
+    [[ "$n" == 1 ]]
+}
+own_leaf_tls() {
+    local tls="$OLED_LATTICE_STATE/tls"
+    echo "tls { cert_file: \"$tls/leaf.pem\", key_file: \"$tls/leaf.key\", ca_file: \"$tls/ca.pem\" }"
+}
+open_plain_leaf() { leaf_joins open-plain "{ url: \"nats://127.0.0.1:$OPEN_LEAFNODE_PORT\" }"; }
+shut_plain_leaf() { ! leaf_joins shut-plain "{ url: \"nats://127.0.0.1:$OLED_LEAFNODE_PORT\" }"; }
+open_leaf_nocreds() { leaf_joins open-nocreds "{ url: \"tls://127.0.0.1:$OPEN_TLS_LEAFNODE_PORT\", $(own_leaf_tls) }"; }
+shut_leaf_nocreds() { ! leaf_joins shut-nocreds "{ url: \"tls://127.0.0.1:$OLED_LEAFNODE_PORT\", $(own_leaf_tls) }"; }
+
+# --- the registry --------------------------------------------------------------------------------
+ZERO_DIGEST="sha256:$(printf '0%.0s' $(seq 64))"
+# registry_status METHOD URL: the HTTP status of one anonymous request.
+registry_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X "$1" "$2"; }
+# The start of a push (a blob upload): 202 when it may go on.
+open_push() { local s; s="$(registry_status POST "http://$OPEN_REGISTRY/v2/attack/blobs/uploads/")"; echo "push started: $s"; [[ "$s" == 202 ]]; }
+shut_push() { local s; s="$(registry_status POST "http://$OLED_REGISTRY/v2/attack/blobs/uploads/")"; echo "push: $s"; [[ "$s" == 401 ]]; }
+# A delete of a manifest: anything but 401 means the registry did not ask who it was.
+open_delete() { local s; s="$(registry_status DELETE "http://$OPEN_REGISTRY/v2/attack/manifests/$ZERO_DIGEST")"; echo "delete: $s"; [[ "$s" =~ ^(202|404)$ ]]; }
+shut_delete() { local s; s="$(registry_status DELETE "http://$OLED_REGISTRY/v2/oled-lattice/oled-display/manifests/$ZERO_DIGEST")"; echo "delete: $s"; [[ "$s" == 401 ]]; }
+
+# attacks_on_the_lattice: every attack above, against the unprotected setup, then ours.
+attacks_on_the_lattice() {
+    if ! attacks_open_up; then
+        fail "attacks: the unprotected setup to try them on" "see $ATTACKS_DIR"
+        attacks_open_down
+        return
+    fi
+    attack "an anonymous client on the hub NATS" open_anonymous shut_anonymous_hub
+    attack "an anonymous client on the leaf NATS" open_anonymous shut_anonymous_leaf
+    attack "a caller listening on the policy topic (to answer permitted first)" open_policy shut_policy
+    attack "a caller sending a control command to the hosts" open_control shut_control
+    attack "a plaintext leaf joining the hub" open_plain_leaf shut_plain_leaf
+    attack "a leaf with the lattice's certificate but not the leaf's credentials" open_leaf_nocreds shut_leaf_nocreds
+    attack "an anonymous push to the registry" open_push shut_push
+    attack "an anonymous delete in the registry" open_delete shut_delete
+    attacks_open_down
+}
