@@ -213,11 +213,13 @@ inject_cpu_hog() {
 
 # run_scenario NAME INJECT [ARGS...]: the stream, the fault, recovery, the judge's row.
 run_scenario() {
-    local name="$1" load
+    local name="$1" load extra=()
     shift
     rm -f "$WORK/stop" "$WORK/events"
+    # With the state folder full, callers must be told that their change was not saved.
+    [[ "$name" == state-full-* ]] && extra=(--expect-unsaved)
     "$FAULTS" --name "$name" --http-addr "127.0.0.1:$HTTP_PORT" --nats "nats://127.0.0.1:$OLED_HUB_PORT" --lattice "$OLED_LATTICE_NAME" \
-        --http 4 --wrpc 2 --interval-ms 250 --stop-file "$WORK/stop" --events "$WORK/events" \
+        --http 4 --wrpc 2 --interval-ms 250 --stop-file "$WORK/stop" --events "$WORK/events" "${extra[@]}" \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     load=$!
     sleep "$STEADY"

@@ -59,6 +59,7 @@ enum Request {
     Journal(oneshot::Sender<String>),
     Stats(oneshot::Sender<StatsReport>),
     Health(oneshot::Sender<Result<(), String>>),
+    SaveFailure(oneshot::Sender<Option<String>>),
     Shutdown(bool, Reply<()>),
     /// Once a second from the owner's ticker: night mode and burn-in care look at the time.
     Tick,
@@ -359,6 +360,13 @@ impl PanelHandle {
 
     /// `Err(reason)` while the panel is absent, its last contact failed or the owner has stopped. Reads
     /// what the owner recorded after its last call: it never waits for the owner.
+    /// Why the panel's state could not be saved, while the last save attempt failed (a full or
+    /// read-only disk); `None` once a save succeeded. A caller that asks right after a change learns
+    /// whether that change was kept: answers to changes wait for the save ([`Owner::flush`]).
+    pub async fn save_failure(&self) -> Option<String> {
+        self.ask(Request::SaveFailure).await.flatten()
+    }
+
     pub async fn health(&self) -> Result<(), String> {
         if self.tx.is_closed() {
             return Err(stopped().to_string());
@@ -1063,6 +1071,9 @@ impl Owner {
             }
             Request::Journal(reply) => {
                 self.answer(reply, self.journal.to_json());
+            }
+            Request::SaveFailure(reply) => {
+                self.answer(reply, self.save_failing.clone());
             }
             Request::Ascii(reply) => {
                 let text = guarded(label, &mut self.backend, |b| Ok(b.ascii()))

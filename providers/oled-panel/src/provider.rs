@@ -89,6 +89,7 @@ impl From<panel::PresentCost> for PresentCost {
             transactions: c.transactions,
             pages_touched: c.pages_touched,
             full_refresh: c.full_refresh,
+            unsaved: None,
         }
     }
 }
@@ -541,10 +542,14 @@ impl OledPanelProvider {
         let span = traced(span, &cx);
         async {
             let h = self.route(&cx, op).await?;
-            h.present_sized(frame.to_vec(), text, size)
+            let mut cost = h
+                .present_sized(frame.to_vec(), text, size)
                 .await
                 .map(PresentCost::from)
-                .map_err(PanelError::from)
+                .map_err(PanelError::from)?;
+            // The answer came after the save was tried: the caller hears whether it was kept.
+            cost.unsaved = h.save_failure().await;
+            Ok(cost)
         }
         .instrument(span)
         .await
@@ -633,10 +638,18 @@ impl PanelHandler<Option<Context>> for OledPanelProvider {
         };
         Ok(async {
             let h = self.route(&cx, "present-ticker").await?;
-            h.present_ticker(ask, text)
-                .await
+            let started = h.present_ticker(ask, text).await;
+            let unsaved = if started.is_ok() {
+                h.save_failure().await
+            } else {
+                None
+            };
+            started
                 .map(|t| oled_lattice::panel::types::TickerRun {
-                    cost: PresentCost::from(t.cost),
+                    cost: PresentCost {
+                        unsaved,
+                        ..PresentCost::from(t.cost)
+                    },
                     path: t.path.name().to_string(),
                     millicolumns_per_second: (t.speed * 1000.0)
                         .round()

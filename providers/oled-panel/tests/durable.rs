@@ -124,6 +124,15 @@ async fn a_failed_save_is_counted_named_in_health_and_tried_again() {
     let why = handle.health().await.unwrap_err();
     assert!(why.contains("could not be saved"), "{why}");
     assert_eq!(handle.stats().await.unwrap().timing.state_failures, 1);
+    // The caller of that change hears it too (the WIT answer's `unsaved`); each call is a batch,
+    // so the save is tried again (and fails again) with this one.
+    let unsaved = handle.save_failure().await;
+    assert!(
+        unsaved
+            .as_deref()
+            .is_some_and(|u| u.contains("could not be saved")),
+        "{unsaved:?}"
+    );
     // The disk is back: the next call of any kind tries the save again (written by the owner's
     // writer thread, so it lands shortly after), and the health is good again. Seen failing under
     // qemu when the health was read once, right after the call.
@@ -138,6 +147,7 @@ async fn a_failed_save_is_counted_named_in_health_and_tried_again() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(health, Ok(()));
+    assert_eq!(handle.save_failure().await, None);
     assert_eq!(
         file.load().unwrap().unwrap().text.as_deref(),
         Some("not saved")

@@ -91,6 +91,9 @@ fn respond(out: ResponseOutparam, resp: http::Response) {
     if let Some(allow) = resp.allow {
         headers.push(("allow".to_string(), allow.as_bytes().to_vec()));
     }
+    if resp.unsaved {
+        headers.push(("oled-state".to_string(), b"unsaved".to_vec()));
+    }
     if let Some(tag) = &resp.etag {
         headers.push(("etag".to_string(), tag.as_bytes().to_vec()));
         // Pictures change at any moment: ask again each time (a 304 when unchanged).

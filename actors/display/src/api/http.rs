@@ -50,6 +50,9 @@ pub struct Response {
     pub bytes: Option<Vec<u8>>,
     /// The entity tag of an image (sent with 200 and 304).
     pub etag: Option<String>,
+    /// The change is shown but the panel's state could not be saved: header `oled-state: unsaved`
+    /// (the body's `unsaved` says why).
+    pub unsaved: bool,
 }
 
 impl Default for Response {
@@ -61,6 +64,7 @@ impl Default for Response {
             content_type: Self::CONTENT_TYPE,
             bytes: None,
             etag: None,
+            unsaved: false,
         }
     }
 }
@@ -73,6 +77,18 @@ impl Response {
             status: 200,
             body: body.to_string(),
             ..Self::default()
+        }
+    }
+
+    /// 200 for a change the panel shows; when its state could not be saved, the body says why
+    /// (`unsaved`, besides the bus cost's own) and the header `oled-state: unsaved` is set.
+    fn changed(shown: serde_json::Value, unsaved: Option<&str>) -> Self {
+        match unsaved {
+            None => Self::ok(json!({ "shown": shown })),
+            Some(why) => Self {
+                unsaved: true,
+                ..Self::ok(json!({ "shown": shown, "unsaved": why }))
+            },
         }
     }
 
@@ -447,12 +463,12 @@ fn show<P: Panel>(display: &Display<P>, req: &Request<'_>) -> Response {
     }
     if let Some(options) = ticker {
         return match display.ticker(&text, &style, options) {
-            Ok(shown) => Response::ok(json!({ "shown": shown })),
+            Ok(shown) => Response::changed(json!(shown), shown.ticker.bus.unsaved.as_deref()),
             Err(e) => panel_error(e),
         };
     }
     match display.show(&text, &style) {
-        Ok(shown) => Response::ok(json!({ "shown": shown })),
+        Ok(shown) => Response::changed(json!(shown), shown.bus.unsaved.as_deref()),
         Err(e) => panel_error(e),
     }
 }
@@ -503,6 +519,26 @@ mod tests {
         assert_eq!(s, 200, "curl -d's default content type is plain text to us");
         assert_eq!(v["shown"]["text"], "curl -d");
         assert_eq!(p.frames().len(), 5);
+    }
+
+    #[test]
+    fn a_change_whose_state_was_not_saved_says_so_in_the_body_and_a_header() {
+        let p = FakePanel::new(128, 64);
+        let r = handle(
+            &Display::new(&p),
+            &req(Method::Post, Some("text/plain"), b"Kept?"),
+        );
+        assert_eq!((r.status, r.unsaved), (200, false));
+        assert!(!r.body.contains("unsaved"), "{}", r.body);
+        p.unsaved("the disk is full");
+        let r = handle(
+            &Display::new(&p),
+            &req(Method::Post, Some("text/plain"), b"Kept?"),
+        );
+        assert_eq!((r.status, r.unsaved), (200, true));
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["unsaved"], "the disk is full");
+        assert_eq!(v["shown"]["bus"]["unsaved"], "the disk is full");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub struct FakePanel {
     frames: RefCell<Vec<Vec<u8>>>,
     text: RefCell<Option<String>>,
     fail: RefCell<Option<PanelError>>,
+    unsaved: RefCell<Option<String>>,
     info_calls: Cell<u32>,
     tickers: RefCell<Vec<(oled_frame::Strip, u8, u16)>>,
 }
@@ -27,6 +28,7 @@ impl FakePanel {
             frames: RefCell::default(),
             text: RefCell::default(),
             fail: RefCell::default(),
+            unsaved: RefCell::default(),
             info_calls: Cell::default(),
             tickers: RefCell::default(),
         }
@@ -38,6 +40,7 @@ impl FakePanel {
             frames: RefCell::default(),
             text: RefCell::default(),
             fail: RefCell::default(),
+            unsaved: RefCell::default(),
             info_calls: Cell::default(),
             tickers: RefCell::default(),
         }
@@ -45,6 +48,11 @@ impl FakePanel {
 
     pub fn fail_with(&self, e: PanelError) {
         *self.fail.borrow_mut() = Some(e);
+    }
+
+    /// From now on, every present says the panel's state could not be saved, with `why`.
+    pub fn unsaved(&self, why: &str) {
+        *self.unsaved.borrow_mut() = Some(why.to_string());
     }
 
     /// How often the panel was asked its info.
@@ -172,6 +180,7 @@ impl Panel for &FakePanel {
             transactions: 3,
             pages_touched: 8,
             full_refresh: false,
+            unsaved: self.unsaved.borrow().clone(),
         })
     }
 }

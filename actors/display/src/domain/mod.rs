@@ -18,13 +18,17 @@ pub struct PanelInfo {
     pub rotation: u16,
 }
 
-/// What one update cost on the bus.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// What one update cost on the bus, and whether the panel's state was kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PresentCost {
     pub bytes: u32,
     pub transactions: u32,
     pub pages_touched: u8,
     pub full_refresh: bool,
+    /// Why the panel's state could not be saved after this change (the panel shows it, but a
+    /// restart would bring back an older picture); absent when it was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsaved: Option<String>,
 }
 
 /// How a ticker runs, as the panel's provider said (mirrors `oled-lattice:panel/types.ticker-run`).

@@ -156,6 +156,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `option<string>`: a tag, then the string when it is there.
+    fn option_string(&mut self) -> Result<Option<String>, WireError> {
+        if self.tag("option")? {
+            Ok(Some(self.string()?))
+        } else {
+            Ok(None)
+        }
+    }
+
     fn done<T>(&self, v: T) -> Result<T, WireError> {
         if self.at == self.b.len() {
             Ok(v)
@@ -202,6 +211,7 @@ pub fn decode_present(b: &[u8]) -> Decoded<Result<PresentCost, PanelError>> {
                 transactions: r.leb(32)?,
                 pages_touched: r.byte()?,
                 full_refresh: r.bool()?,
+                unsaved: r.option_string()?,
             })
         })
         .and_then(|v| r.done(v)),
@@ -219,14 +229,11 @@ pub fn decode_ticker_run(b: &[u8]) -> Decoded<Result<TickerRun, PanelError>> {
                 transactions: r.leb(32)?,
                 pages_touched: r.byte()?,
                 full_refresh: r.bool()?,
+                unsaved: r.option_string()?,
             };
             let path = r.string()?;
             let speed = f64::from(r.leb(32)?) / 1000.0;
-            let why_software = if r.tag("option")? {
-                Some(r.string()?)
-            } else {
-                None
-            };
+            let why_software = r.option_string()?;
             Ok(TickerRun {
                 path,
                 speed,
@@ -343,18 +350,28 @@ mod tests {
 
     #[test]
     fn present_results() {
-        // ok { bytes: 1036, transactions: 3, pages-touched: 8, full-refresh: true }
-        let ok = [0, 0x8C, 0x08, 3, 8, 1];
+        // ok { bytes: 1036, transactions: 3, pages-touched: 8, full-refresh: true, unsaved: none }
+        let ok = [0, 0x8C, 0x08, 3, 8, 1, 0];
         let want = PresentCost {
             bytes: 1036,
             transactions: 3,
             pages_touched: 8,
             full_refresh: true,
+            unsaved: None,
         };
-        assert_eq!(decode_present(&ok), Ok(Some(Ok(want))));
+        assert_eq!(decode_present(&ok), Ok(Some(Ok(want.clone()))));
         for n in 0..ok.len() {
             assert_eq!(decode_present(&ok[..n]), Ok(None), "prefix {n}");
         }
+        // The same, with unsaved: some("full")
+        let unsaved = [0, 0x8C, 0x08, 3, 8, 1, 1, 4, b'f', b'u', b'l', b'l'];
+        assert_eq!(
+            decode_present(&unsaved),
+            Ok(Some(Ok(PresentCost {
+                unsaved: Some("full".into()),
+                ..want
+            })))
+        );
         // err(bus("NACK"))
         let err = [1, 1, 4, b'N', b'A', b'C', b'K'];
         assert_eq!(
@@ -364,7 +381,7 @@ mod tests {
         assert!(decode_present(&[2]).is_err());
         assert!(decode_present(&[1, 9, 0]).is_err());
         assert!(
-            decode_present(&[0, 1, 1, 1, 1, 0xFF]).is_err(),
+            decode_present(&[0, 1, 1, 1, 1, 0, 0xFF]).is_err(),
             "trailing byte"
         );
     }
@@ -416,8 +433,8 @@ mod tests {
         );
         assert_eq!(p[16], 1);
         assert_eq!(&p[16 + 130..], &[0, 0xAC, 0x02, 1, 2, b'g', b'o']);
-        // ok { cost {300, 2, 2, false}, "hardware", 27273, none }
-        let mut ok = vec![0, 0xAC, 0x02, 2, 2, 0, 8];
+        // ok { cost {300, 2, 2, false, none}, "hardware", 27273, none }
+        let mut ok = vec![0, 0xAC, 0x02, 2, 2, 0, 0, 8];
         ok.extend_from_slice(b"hardware");
         ok.extend_from_slice(&[0x89, 0xD5, 0x01, 0]);
         let run = decode_ticker_run(&ok).unwrap().unwrap().unwrap();

@@ -49,6 +49,8 @@ struct Args {
     stop_file: Option<PathBuf>,
     events: Option<PathBuf>,
     check_stats: bool,
+    /// The panel's state cannot be saved during the fault: some 200 must say so (`unsaved`).
+    expect_unsaved: bool,
     /// Titles the demo screen may carry (a rollout changes it mid-run); the default one if none.
     demo_titles: Vec<String>,
     /// Tags this run's texts (its start, in ms modulo 10^6).
@@ -68,6 +70,7 @@ fn parse_args() -> Result<Args> {
         stop_file: None,
         events: None,
         check_stats: false,
+        expect_unsaved: false,
         demo_titles: Vec::new(),
         run_tag: now_ms() % 1_000_000,
     };
@@ -86,6 +89,7 @@ fn parse_args() -> Result<Args> {
             "--stop-file" => a.stop_file = Some(PathBuf::from(value()?)),
             "--events" => a.events = Some(PathBuf::from(value()?)),
             "--check-stats" => a.check_stats = true,
+            "--expect-unsaved" => a.expect_unsaved = true,
             "--demo-title" => a.demo_titles.push(value()?),
             other => bail!("unknown argument {other}"),
         }
@@ -498,6 +502,12 @@ async fn main() -> Result<()> {
             .as_ref()
             .map_or(0, |v| v.lost.len() + v.out_of_order.len());
     let judged = verdict.is_ok() || http.is_empty();
+    // Acknowledged, but the panel's state was not saved: the answer says so (issue 21).
+    let unsaved = ok
+        .iter()
+        .filter(|x| x.detail.contains("\"unsaved\""))
+        .count();
+    let told = !a.expect_unsaved || unsaved > 0;
     // A 200 later than the bound fails the row, and so does every answer that is neither a 200 nor
     // a clear refusal within it.
     let survived = hung == 0
@@ -507,7 +517,8 @@ async fn main() -> Result<()> {
         && lost == 0
         && recovered
         && stats_ok
-        && judged;
+        && judged
+        && told;
     let rate = answers.len() as f64 / ((end - start).max(1) as f64 / 1000.0);
     let fault = match (fault_start, fault_end) {
         (Some(s), Some(e)) => format!("{:.1} s", (e.saturating_sub(s)) as f64 / 1000.0),
@@ -549,6 +560,17 @@ async fn main() -> Result<()> {
                 t["publish_max_us"].as_u64().unwrap_or(0) as f64 / 1e3,
             );
         }
+    }
+    if a.expect_unsaved || unsaved > 0 {
+        println!(
+            "  {}: {unsaved} answers 200 said the panel's state was not saved (`unsaved`){}",
+            a.name,
+            if told {
+                ""
+            } else {
+                ": none told, NOT SURVIVED"
+            }
+        );
     }
     let dropped = oled_bench::drops::handshakes_dropped();
     if dropped > 0 {
