@@ -129,10 +129,11 @@ shut_control() {
 
 # --- the leaf link -------------------------------------------------------------------------------
 # leaf_joins NAME REMOTE: a throwaway leaf NATS with that remote; prints how many leaf connections it
-# has after 4 s and returns 0 for one (the hub took it), 1 for none.
+# has after 4 s and returns 0 for one (the hub took it), 1 for none, 2 when it could not tell.
 leaf_joins() {
     local name="$1" remote="$2" port pid n
     port="$(free_port)"
+    mkdir -p "$ATTACKS_DIR"
     cat >"$ATTACKS_DIR/$name.conf" <<EOF
 listen: 127.0.0.1:-1
 http: 127.0.0.1:$port
@@ -145,16 +146,22 @@ EOF
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     echo "$n leaf connection(s)"
-    [[ "$n" == 1 ]]
+    case "$n" in 1) return 0 ;; 0) return 1 ;; *) return 2 ;; esac
+}
+# leaf_refused NAME REMOTE: the hub refused that leaf (not: the check could not tell).
+leaf_refused() {
+    local rc=0
+    leaf_joins "$@" || rc=$?
+    ((rc == 1))
 }
 own_leaf_tls() {
     local tls="$OLED_LATTICE_STATE/tls"
     echo "tls { cert_file: \"$tls/leaf.pem\", key_file: \"$tls/leaf.key\", ca_file: \"$tls/ca.pem\" }"
 }
 open_plain_leaf() { leaf_joins open-plain "{ url: \"nats://127.0.0.1:$OPEN_LEAFNODE_PORT\" }"; }
-shut_plain_leaf() { ! leaf_joins shut-plain "{ url: \"nats://127.0.0.1:$OLED_LEAFNODE_PORT\" }"; }
+shut_plain_leaf() { leaf_refused shut-plain "{ url: \"nats://127.0.0.1:$OLED_LEAFNODE_PORT\" }"; }
 open_leaf_nocreds() { leaf_joins open-nocreds "{ url: \"tls://127.0.0.1:$OPEN_TLS_LEAFNODE_PORT\", $(own_leaf_tls) }"; }
-shut_leaf_nocreds() { ! leaf_joins shut-nocreds "{ url: \"tls://127.0.0.1:$OLED_LEAFNODE_PORT\", $(own_leaf_tls) }"; }
+shut_leaf_nocreds() { leaf_refused shut-nocreds "{ url: \"tls://127.0.0.1:$OLED_LEAFNODE_PORT\", $(own_leaf_tls) }"; }
 
 # --- the registry --------------------------------------------------------------------------------
 ZERO_DIGEST="sha256:$(printf '0%.0s' $(seq 64))"
