@@ -255,7 +255,8 @@ attack_on() {
         ((CHECK_FAILED == 0))
     )
 }
-if cargo build -q --release -p oled-bench --bin nats-probe -p oled-nats-auth; then
+# Two builds: `--bin` would keep cargo from building oled-nats-auth's binary (seen in a fresh clone).
+if cargo build -q --release -p oled-bench --bin nats-probe && cargo build -q --release -p oled-nats-auth; then
     caught "the attacks: a hub that lets anonymous clients in does not refuse the attack" attack_on open
     control "the attacks: a hub in operator mode refuses it" attack_on locked
 else

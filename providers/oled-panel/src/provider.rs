@@ -104,6 +104,7 @@ impl From<backend::BackendInfo> for PanelInfo {
             bus: i.bus,
             address: i.address,
             rotation: i.rotation,
+            unsaved: None,
         }
     }
 }
@@ -559,11 +560,13 @@ impl OledPanelProvider {
 impl PanelHandler<Option<Context>> for OledPanelProvider {
     async fn info(&self, cx: Option<Context>) -> anyhow::Result<Result<PanelInfo, PanelError>> {
         Ok(match self.route(&cx, "info").await {
-            Ok(h) => h
-                .info()
-                .await
-                .map(PanelInfo::from)
-                .map_err(PanelError::from),
+            Ok(h) => match h.info().await {
+                Ok(info) => Ok(PanelInfo {
+                    unsaved: h.save_failure().await,
+                    ..PanelInfo::from(info)
+                }),
+                Err(e) => Err(PanelError::from(e)),
+            },
             Err(e) => Err(e),
         })
     }

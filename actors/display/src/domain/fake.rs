@@ -24,6 +24,7 @@ impl FakePanel {
                 bus: "fake".into(),
                 address: 0x3C,
                 rotation: 0,
+                unsaved: None,
             }),
             frames: RefCell::default(),
             text: RefCell::default(),
@@ -50,7 +51,7 @@ impl FakePanel {
         *self.fail.borrow_mut() = Some(e);
     }
 
-    /// From now on, every present says the panel's state could not be saved, with `why`.
+    /// From now on, every present and info says the panel's state could not be saved, with `why`.
     pub fn unsaved(&self, why: &str) {
         *self.unsaved.borrow_mut() = Some(why.to_string());
     }
@@ -72,9 +73,12 @@ impl FakePanel {
 
 impl FakePanel {
     fn own_info(&self) -> Result<PanelInfo, PanelError> {
-        self.info
+        let mut info = self
+            .info
             .clone()
-            .ok_or_else(|| PanelError::Absent("no panel on /dev/i2c-9".into()))
+            .ok_or_else(|| PanelError::Absent("no panel on /dev/i2c-9".into()))?;
+        info.unsaved = self.unsaved.borrow().clone();
+        Ok(info)
     }
 }
 

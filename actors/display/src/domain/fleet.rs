@@ -59,7 +59,7 @@ pub fn parse_panels(spec: &str) -> Result<Vec<NamedPanel>, String> {
 pub struct PanelEntry {
     pub name: String,
     pub room: String,
-    /// `ok`, or why the panel cannot be used now.
+    /// `ok`, or why the panel cannot be used now, or why its state is not being saved.
     pub health: String,
     /// HTTP status an update of this panel would get now: 200, or the error's.
     pub status: u16,
@@ -95,7 +95,10 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
             ascii: with_ascii.then(|| display.ascii().unwrap_or_else(|e| e.to_string())),
             name: panel.name.clone(),
             room: panel.room.clone(),
-            health: "ok".to_string(),
+            health: match &s.panel.unsaved {
+                None => "ok".to_string(),
+                Some(why) => format!("shows changes, but its state is not being saved: {why}"),
+            },
             status: 200,
             controller: Some(s.panel.driver),
             size: Some(format!("{}x{}", s.panel.width, s.panel.height)),
@@ -122,6 +125,22 @@ pub fn entry<P: Panel>(panel: &NamedPanel, display: &Display<P>, with_ascii: boo
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_panel_whose_state_is_not_saved_says_so_and_still_takes_updates() {
+        let named = parse_panels("kitchen").unwrap().remove(0);
+        let fake = super::super::fake::FakePanel::new(128, 64);
+        let e = entry(&named, &Display::new(&fake), false);
+        assert_eq!((e.health.as_str(), e.status), ("ok", 200));
+        fake.unsaved("the disk is full");
+        let e = entry(&named, &Display::new(&fake), false);
+        assert_eq!(e.status, 200);
+        assert!(
+            e.health.contains("not being saved: the disk is full"),
+            "{}",
+            e.health
+        );
+    }
 
     #[test]
     fn names_rooms_and_refusals() {

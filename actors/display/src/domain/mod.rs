@@ -16,6 +16,9 @@ pub struct PanelInfo {
     pub bus: String,
     pub address: u8,
     pub rotation: u16,
+    /// Why the panel's state cannot be saved now (the last save failed); absent when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsaved: Option<String>,
 }
 
 /// What one update cost on the bus, and whether the panel's state was kept.

@@ -258,6 +258,7 @@ pub fn decode_info(b: &[u8]) -> Decoded<Result<PanelInfo, PanelError>> {
                 bus: r.string()?,
                 address: r.byte()?,
                 rotation: r.leb(16)? as u16,
+                unsaved: r.option_string()?,
             })
         })
         .and_then(|v| r.done(v)),
@@ -393,7 +394,7 @@ mod tests {
             b.push(s.len() as u8);
             b.extend_from_slice(s.as_bytes());
         }
-        b.extend_from_slice(&[0x3C, 0xB4, 0x01]);
+        b.extend_from_slice(&[0x3C, 0xB4, 0x01, 0]);
         let info = decode_info(&b).unwrap().unwrap().unwrap();
         assert_eq!((info.width, info.height, info.rotation), (128, 64, 180));
         assert_eq!((info.driver.as_str(), info.address), ("ssd1306", 0x3C));
