@@ -7,13 +7,16 @@
 //! - [`config`]: named config and link config.
 //! - [`backend`]: `i2c` and `virtual` behind one trait.
 //! - [`owner`]: the single task that owns a panel's bus.
-//! - [`provider`]: the wasmCloud provider and its wRPC exports.
+//! - [`bindings`]: the `oled-lattice:panel` contract (generated) and its wRPC instance names.
+//! - [`provider`]: the wasmCloud provider: link routing, devices, the handlers; `serve` (private)
+//!   serves any handler of the contract, one task per invocation.
 //! - [`state`]: the durable panel state (last picture, contrast, power, inversion, text).
 //! - [`journal`]: what reached the glass, and when (for the fault bench's judge).
 
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod bindings;
 pub mod config;
 pub mod journal;
 pub mod owner;

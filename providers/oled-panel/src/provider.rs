@@ -27,24 +27,14 @@ use crate::owner::{self, PanelHandle, Startup};
 use crate::state::StateFile;
 use oled_driver as panel;
 
-wit_bindgen_wrpc::generate!({
-    world: "provider",
-    path: "../../wit/panel",
-});
-
-use exports::oled_lattice::panel::inspect::Handler as InspectHandler;
-use exports::oled_lattice::panel::panel::Handler as PanelHandler;
-use oled_lattice::panel::types::{PanelError, PanelInfo, PresentCost, ShownFrame};
+use crate::bindings::exports::oled_lattice::panel::inspect::Handler as InspectHandler;
+use crate::bindings::exports::oled_lattice::panel::panel::Handler as PanelHandler;
+use crate::bindings::oled_lattice;
+use crate::bindings::oled_lattice::panel::types::{PanelError, PanelInfo, PresentCost, ShownFrame};
+pub use crate::bindings::{INSPECT_ALIAS, INSPECT_INSTANCE, PANEL_INSTANCE};
 
 /// Name the provider gives itself on the lattice (NATS connection name, logs).
 pub const NAME: &str = "oled-panel-provider";
-
-/// The wRPC instances this provider serves, as components name them (with the package version).
-pub const PANEL_INSTANCE: &str = "oled-lattice:panel/panel@0.1.0";
-pub const INSPECT_INSTANCE: &str = "oled-lattice:panel/inspect@0.1.0";
-/// `wash call` names a function without the package version (`oled-lattice:panel/inspect.ascii` invokes
-/// instance `oled-lattice:panel/inspect`), so the inspect functions are served under this name too.
-pub const INSPECT_ALIAS: &str = "oled-lattice:panel/inspect";
 
 /// The provider: cheap to clone, all clones share one state.
 #[derive(Clone, Default)]

@@ -34,10 +34,10 @@ use wit_bindgen_wrpc::tokio::io::AsyncWriteExt as _;
 use wit_bindgen_wrpc::tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 use wit_bindgen_wrpc::wrpc_transport::{Decode, Encode, Serve, TupleDecode, TupleEncode};
 
-use crate::provider::exports::oled_lattice::panel::inspect::Handler as InspectHandler;
-use crate::provider::exports::oled_lattice::panel::panel::Handler as PanelHandler;
-use crate::provider::oled_lattice::panel::types::Ticker;
-use crate::provider::{OledPanelProvider, INSPECT_ALIAS, INSPECT_INSTANCE, PANEL_INSTANCE};
+use crate::bindings::exports::oled_lattice::panel::inspect::Handler as InspectHandler;
+use crate::bindings::exports::oled_lattice::panel::panel::Handler as PanelHandler;
+use crate::bindings::oled_lattice::panel::types::Ticker;
+use crate::bindings::{INSPECT_ALIAS, INSPECT_INSTANCE, PANEL_INSTANCE};
 
 /// Longest wait for an invocation's parameters once it has arrived (they normally come with it).
 pub const PARAMS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -185,10 +185,15 @@ macro_rules! export {
 
 /// Every export of the provider: `oled-lattice:panel/panel@0.1.0`, `oled-lattice:panel/inspect@0.1.0`,
 /// and the inspect functions again under the unversioned name `wash call` uses.
-pub async fn serve_exports(
-    wrpc: &WrpcClient,
-    provider: OledPanelProvider,
-) -> anyhow::Result<InvocationStreams> {
+pub async fn serve_exports<P>(wrpc: &WrpcClient, provider: P) -> anyhow::Result<InvocationStreams>
+where
+    P: PanelHandler<Option<Context>>
+        + InspectHandler<Option<Context>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     let p = provider;
     let mut streams: Vec<Served> = Vec::new();
     export!(streams, wrpc, p, PANEL_INSTANCE, "info", |cx| {

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use oled_frame::Frame;
-use oled_panel_provider::provider::exports::oled_lattice::panel::inspect::Handler as Inspect;
-use oled_panel_provider::provider::exports::oled_lattice::panel::panel::Handler as PanelApi;
-use oled_panel_provider::provider::oled_lattice::panel::types::PanelError;
+use oled_panel_provider::bindings::exports::oled_lattice::panel::inspect::Handler as Inspect;
+use oled_panel_provider::bindings::exports::oled_lattice::panel::panel::Handler as PanelApi;
+use oled_panel_provider::bindings::oled_lattice::panel::types::PanelError;
 use oled_panel_provider::provider::OledPanelProvider;
 use wasmcloud_provider_sdk::core::secrets::SecretValue;
 use wasmcloud_provider_sdk::{Context, Provider, ProviderInitConfig};
