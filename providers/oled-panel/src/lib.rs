@@ -8,8 +8,9 @@
 //! - [`backend`]: `i2c` and `virtual` behind one trait.
 //! - [`owner`]: the single task that owns a panel's bus.
 //! - [`bindings`]: the `oled-lattice:panel` contract (generated) and its wRPC instance names.
-//! - [`provider`]: the wasmCloud provider: link routing, devices, the handlers; `serve` (private)
-//!   serves any handler of the contract, one task per invocation.
+//! - [`provider`]: the wasmCloud provider: config, link routing and the devices it reconciles;
+//!   `handlers` (private) implements the contract on it, and `serve` (private) serves any handler of
+//!   the contract, one task per invocation.
 //! - [`state`]: the durable panel state (last picture, contrast, power, inversion, text).
 //! - [`journal`]: what reached the glass, and when (for the fault bench's judge).
 
@@ -18,6 +19,7 @@
 pub mod backend;
 pub mod bindings;
 pub mod config;
+mod handlers;
 pub mod journal;
 pub mod owner;
 pub mod provider;
