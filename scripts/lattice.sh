@@ -2,6 +2,9 @@
 # Bring up, inspect and tear down a local wasmCloud 1.x lattice with the topology of the real
 # thing, all on loopback:
 #
+# Every NATS connection authenticates (operator mode, one user per role: scripts/lib/auth.sh), and
+# the registry wants a login.
+#
 #   hub NATS  "laptop"  127.0.0.1:$OLED_HUB_PORT (4222), JetStream domain `core`,
 #                       leafnode listener 127.0.0.1:$OLED_LEAFNODE_PORT (7422)
 #   leaf NATS "pi"      127.0.0.1:$OLED_LEAF_PORT (4223), JetStream domain `pi`,
@@ -545,7 +548,9 @@ print_usage() {
 Lattice "$LATTICE" is up (state: $STATE).
   hub NATS (laptop)  nats://127.0.0.1:$HUB_PORT   JetStream domain core, monitoring http://127.0.0.1:$HUB_HTTP_PORT
   leaf NATS (pi)     nats://127.0.0.1:$LEAF_PORT   JetStream domain pi, leaf of tls://$LEAFNODE_HOST:$LEAFNODE_PORT (mutual TLS), monitoring http://127.0.0.1:$LEAF_HTTP_PORT
-  OCI registry       http://$REGISTRY (push with: wash push --insecure $REGISTRY/oled-lattice/<name>:<version> <file>)
+  NATS identities    operator mode on both servers: one user per role in $AUTH/<role>.creds (mode 600)
+  OCI registry       http://$REGISTRY, a login for every request, no deletes (wash push --insecure
+                     $REGISTRY/oled-lattice/<name>:<version> <file> logs in as owner from env.sh)
   policy service     on the hub, topic $POLICY_TOPIC: only artefacts signed by the project's keys start
   wadm               on the hub
   hosts              device=laptop on the hub, device=pi room=kitchen on the leaf (file:// loading allowed)
