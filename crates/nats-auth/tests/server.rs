@@ -124,20 +124,22 @@ async fn connect(url: &str, creds: Option<&Path>) -> Result<async_nats::Client, 
         .map_err(|e| e.to_string())
 }
 
-/// Whether a subscriber of `who` on `subject` hears a message that `from` publishes there.
+/// Whether a subscriber of `who` on `subject` hears a message that `from` publishes there. The
+/// server takes a subscription some time after the client's flush returns: published a few times.
 async fn hears(who: &async_nats::Client, from: &async_nats::Client, subject: &str) -> bool {
     let Ok(mut sub) = who.subscribe(subject.to_string()).await else {
         return false;
     };
     who.flush().await.ok();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    from.publish(subject.to_string(), "probe".into()).await.ok();
-    from.flush().await.ok();
-    tokio::time::timeout(Duration::from_millis(700), sub.next())
-        .await
-        .ok()
-        .flatten()
-        .is_some()
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        from.publish(subject.to_string(), "probe".into()).await.ok();
+        from.flush().await.ok();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(350), sub.next()).await {
+            return true;
+        }
+    }
+    false
 }
 
 fn setup(name: &str) -> (Setup, Tmp) {
