@@ -501,6 +501,8 @@ check "policy: the refused components never ran" bash -c '! wash get inventory -
 # Attacks on the lattice's NATS, its leaf link and its registry (scripts/lib/attacks.sh): each first
 # against an unprotected setup of the same parts, where it must work, then against this lattice.
 check "nats-probe builds (the attacks' NATS client)" cargo build -q --release -p oled-bench --bin nats-probe
+# The stranger's component of the policy check above, still in the registry.
+STRANGER_IMAGE="$OLED_REGISTRY/oled-lattice/stranger:0.1.0"
 attacks_on_the_lattice
 attacks_report
 

@@ -14,7 +14,8 @@
 #
 # What is attacked here: the NATS client ports (anonymous clients, a caller answering the policy
 # topic or commanding hosts), the leaf link (plaintext, or the right certificate without the leaf's
-# credentials) and the registry (anonymous push and delete). The browser attacks are in
+# credentials), the registry (anonymous push and delete) and the policy (a component signed by a
+# foreign key, when STRANGER_IMAGE names one). The browser attacks are in
 # test-e2e.sh (they need the app deployed open, then as shipped) and report through `attack` too.
 
 ATTACKS_TRIED=0
@@ -174,6 +175,92 @@ shut_push() { local s; s="$(registry_status POST "http://$OLED_REGISTRY/v2/attac
 open_delete() { local s; s="$(registry_status DELETE "http://$OPEN_REGISTRY/v2/attack/manifests/$ZERO_DIGEST")"; echo "delete: $s"; [[ "$s" =~ ^(202|404)$ ]]; }
 shut_delete() { local s; s="$(registry_status DELETE "http://$OLED_REGISTRY/v2/oled-lattice/oled-display/manifests/$ZERO_DIGEST")"; echo "delete: $s"; [[ "$s" == 401 ]]; }
 
+# --- a component signed by a foreign key ---------------------------------------------------------
+# The unprotected setup: a host of our own on this lattice that asks no policy (label device=open);
+# ours: the lattice's laptop host, which asks the policy service. STRANGER_IMAGE is a component
+# signed with a key of its own, pushed by the caller (test-e2e.sh's policy check).
+OPEN_HOST_PID=""
+open_host_up() {
+    local _
+    mkdir -p "$ATTACKS_DIR/open-host-tmp"
+    env -i PATH="$PATH" HOME="$HOME" TMPDIR="$ATTACKS_DIR/open-host-tmp" \
+        WASMCLOUD_LATTICE="$OLED_LATTICE_NAME" WASMCLOUD_NATS_HOST=127.0.0.1 WASMCLOUD_NATS_PORT="$OLED_HUB_PORT" \
+        WASMCLOUD_NATS_CREDS="$ATTACKS_AUTH/host.creds" WASMCLOUD_JS_DOMAIN=core \
+        WASMCLOUD_OCI_ALLOWED_INSECURE="$OLED_REGISTRY" WASMCLOUD_OCI_REGISTRY="$OLED_REGISTRY" \
+        WASMCLOUD_OCI_REGISTRY_USER=host WASMCLOUD_OCI_REGISTRY_PASSWORD="$(<"$ATTACKS_AUTH/registry/host.password")" \
+        WASMCLOUD_LABEL_device=open "$OLED_TOOLS/bin/oled-wasmcloud-host" >"$ATTACKS_DIR/open-host.log" 2>&1 &
+    OPEN_HOST_PID=$!
+    for _ in $(seq 60); do
+        wash get hosts -o json 2>/dev/null | grep -q '"device": *"open"' && return 0
+        sleep 0.5
+    done
+    echo "the host without a policy did not join: see $ATTACKS_DIR/open-host.log"
+    return 1
+}
+open_host_down() {
+    [[ -n "$OPEN_HOST_PID" ]] || return 0
+    kill "$OPEN_HOST_PID" 2>/dev/null
+    wait "$OPEN_HOST_PID" 2>/dev/null
+    OPEN_HOST_PID=""
+}
+# foreign_app DEVICE: an app of the stranger's component alone, placed on the host labelled DEVICE.
+foreign_app() {
+    cat <<YAML
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: oled-foreign-$1
+  annotations:
+    version: v0.0.$RANDOM
+spec:
+  components:
+    - name: foreign
+      type: component
+      properties:
+        image: $STRANGER_IMAGE
+        id: foreign-$1
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+            spread:
+              - name: $1
+                requirements:
+                  device: $1
+YAML
+}
+# foreign_on DEVICE: deploy it there; prints what happened; 0 when it ran (seen in the inventory),
+# 1 when wash app status says the policy refused it, 2 when neither within 60 s.
+foreign_on() {
+    local device="$1" out="" rc=2 _
+    foreign_app "$device" >"$ATTACKS_DIR/foreign-$device.yaml"
+    wash app deploy "$ATTACKS_DIR/foreign-$device.yaml" >"$ATTACKS_DIR/foreign-$device.log" 2>&1 || { echo "deploy failed"; return 2; }
+    for _ in $(seq 60); do
+        if wash get inventory --output json 2>/dev/null | grep -q "\"foreign-$device\""; then
+            echo "it runs on the host labelled device=$device"
+            rc=0
+            break
+        fi
+        out="$(wash app status "oled-foreign-$device" 2>&1)"
+        if grep -q "Policy denied" <<<"$out"; then
+            echo "policy denied: $(grep -o "is signed by issuer [A-Z0-9]*, which is not in the allow-list" <<<"$out" | head -n 1)"
+            rc=1
+            break
+        fi
+        sleep 1
+    done
+    ((rc == 2)) && echo "neither ran nor refused within 60 s: $(tail -n 2 <<<"$out")"
+    wash app undeploy "oled-foreign-$device" >/dev/null 2>&1
+    wash app delete "oled-foreign-$device" --all-versions >/dev/null 2>&1
+    return "$rc"
+}
+open_foreign() { open_host_up && foreign_on open; }
+shut_foreign() {
+    local rc=0
+    foreign_on laptop || rc=$?
+    ((rc == 1))
+}
+
 # attacks_on_the_lattice: every attack above, against the unprotected setup, then ours.
 attacks_on_the_lattice() {
     if ! attacks_open_up; then
@@ -190,4 +277,8 @@ attacks_on_the_lattice() {
     attack "an anonymous push to the registry" open_push shut_push
     attack "an anonymous delete in the registry" open_delete shut_delete
     attacks_open_down
+    if [[ -n "${STRANGER_IMAGE:-}" ]]; then
+        attack "a component signed by a foreign key" open_foreign shut_foreign
+        open_host_down
+    fi
 }
