@@ -52,6 +52,7 @@ otlp_pid=""
 
 teardown() {
     local rc=$?
+    open_host_down
     bash scripts/lattice.sh down >/dev/null 2>&1 || true
     if [[ -s "$WASH_RETRIES_FILE" ]]; then
         echo "wash call waited without an answer and was retried: $(wc -l <"$WASH_RETRIES_FILE")"
@@ -144,6 +145,7 @@ app_build || { fail "build"; exit 1; }
 rm -rf "$OTLP_DIR"
 "$OTLP_PY" "$OLED_REPO/scripts/lib/otlp.py" serve "$OTLP_PORT" "$OTLP_DIR" &
 otlp_pid=$!
+open_host_reap_stale
 bash scripts/lattice.sh up || { fail "lattice up"; exit 1; }
 APP_MANIFEST_LOCAL="$OLED_LATTICE_STATE/oled-lattice.local.yaml"
 app_render_manifest "$OLED_REPO/wadm/oled-lattice.local.yaml" "$APP_MANIFEST_LOCAL" || { fail "manifest"; exit 1; }
@@ -493,6 +495,8 @@ EOF
         sleep 1
     done
     echo "$out"
+    echo "the lattice's hosts (a host without the policy would run them):"
+    wash get hosts 2>&1 | sed 's/^/     /'
     return 1
 }
 check "policy: a stranger's and an unsigned component are refused, wash app status says why" policy_refuses

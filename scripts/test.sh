@@ -4,7 +4,7 @@
 #   ./scripts/test.sh            all stages
 #   ./scripts/test.sh unit e2e   only those stages
 #
-# Stages: tools harness lint unit component pi provider lattice demo e2e. Each prints its time and its
+# Stages: tools harness lint unit component pi provider lattice demo e2e pihost. Each prints its time and its
 # own checks (scripts/lib/check.sh). The closing report lists every stage with its time, then
 # "stages: N passed, M failed, K skipped" (a stage that never ran, because the tools could not be
 # built, counts as skipped and is named), followed by every check inside a stage that could not run.
@@ -19,7 +19,7 @@ cd "$ROOT" || exit 1
 export OLED_LATTICE_HOME=${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}
 export PATH="$HOME/.cargo/bin:$PATH"
 
-ALL=(tools harness lint unit component pi provider lattice demo e2e)
+ALL=(tools harness lint unit component pi provider lattice demo e2e pihost)
 if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
 
 # shellcheck source=scripts/lib/check.sh
@@ -28,7 +28,7 @@ source "$ROOT/scripts/lib/check.sh"
 # The stages' own scripts write here every check they skipped, for the closing line.
 OLED_CHECK_SKIPS=$(mktemp)
 export OLED_CHECK_SKIPS
-trap 'rm -f "$OLED_CHECK_SKIPS"' EXIT
+trap 'pihost_build_stop; rm -f "$OLED_CHECK_SKIPS"' EXIT
 
 stage_tools() { bash scripts/install-tools.sh; }
 
@@ -60,7 +60,49 @@ stage_component() {
 # binary; --require-aarch64 fails without it rather than leave it out).
 stage_provider() { bash scripts/build-par.sh --require-aarch64; }
 
-stage_pi() { bash scripts/test-pi.sh; }
+# The provider for aarch64, its tests under qemu, the Pi's scripts and units, the leaf link, the
+# multi-arch archive. What needs the Pi's own host is the pihost stage, last.
+stage_pi() { bash scripts/test-pi.sh lint units setup leaf cross qemu par; }
+
+# The Pi's own wasmCloud host (aarch64) under qemu: it joins through the leaf and serves the panel,
+# and install.sh sets it up over ssh on a stand-in Pi. The aarch64 builds are the longest part of a
+# first run (wasmtime for aarch64 above all), so when the pi or pihost stage is selected they start
+# in the background with the run (`build-pi.sh --tests --host`: the provider and its tests, which
+# the pi stage needs, then the host), at nice 19: they take only the CPU the other stages leave
+# idle (the serial tail of the tools build, qemu's one thread, the lattices' waiting). The pi stage
+# waits for the provider's part on cargo's lock, this stage for the rest; test-pi.sh then finds
+# everything built (or builds it in the foreground and says why not).
+PIHOST_LOG="$OLED_LATTICE_HOME/logs/pi-host-build.log"
+PIHOST_BG=""
+pihost_build_start() {
+    local what
+    mkdir -p "$(dirname "$PIHOST_LOG")"
+    # The cross toolchain (rustup target, zig from PyPI) first, in the foreground, so that rustup
+    # and pip never run twice at once.
+    # shellcheck disable=SC1091 # dev-lib.sh is checked on its own
+    if ! (source scripts/pi/dev-lib.sh && pi_ensure_cross_toolchain) >"$PIHOST_LOG" 2>&1; then
+        echo "note: the Pi's cross toolchain could not be set up; the pihost stage will say why"
+        return 0
+    fi
+    what=(--tests)
+    [[ " ${STAGES[*]} " == *" pihost "* ]] && what+=(--host)
+    setsid nice -n 19 bash scripts/build-pi.sh "${what[@]}" >>"$PIHOST_LOG" 2>&1 </dev/null &
+    PIHOST_BG=$!
+    echo "building for aarch64 in the background at nice 19 (pid $PIHOST_BG, log: $PIHOST_LOG)"
+}
+pihost_build_stop() {
+    [[ -n "$PIHOST_BG" ]] && kill -0 "$PIHOST_BG" 2>/dev/null && kill -- "-$PIHOST_BG" 2>/dev/null
+    return 0
+}
+stage_pihost() {
+    if [[ -n "$PIHOST_BG" ]]; then
+        echo "waiting for the Pi's host, built in the background since the run began (log: $PIHOST_LOG)"
+        wait "$PIHOST_BG" || echo "its background build failed: $(tail -n 3 "$PIHOST_LOG")"
+        PIHOST_BG=""
+        grep -h "built in" "$PIHOST_LOG" | sed 's/^ */  /'
+    fi
+    bash scripts/test-pi.sh pihost install
+}
 
 # The README's first command. Its lattice stays up through the e2e stage, which checks it last.
 DEMO_RAN=0
@@ -101,6 +143,7 @@ run_stage() {
 
 TIMES=()
 run_start=$(date +%s)
+if [[ " ${STAGES[*]} " == *" pihost "* || " ${STAGES[*]} " == *" pi "* ]]; then pihost_build_start; fi
 tools_failed=0
 for s in "${STAGES[@]}"; do
     if ((tools_failed)); then

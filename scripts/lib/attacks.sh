@@ -179,9 +179,24 @@ shut_delete() { local s; s="$(registry_status DELETE "http://$OLED_REGISTRY/v2/o
 # The unprotected setup: a host of our own on this lattice that asks no policy (label device=open);
 # ours: the lattice's laptop host, which asks the policy service. STRANGER_IMAGE is a component
 # signed with a key of its own, pushed by the caller (test-e2e.sh's policy check).
+# Its pid is kept in a file: a run cut off between up and down (killed, interrupted) leaves a host
+# without the policy that rejoins the next run's lattice with the same credentials and would run
+# anything placed on it, so the next run stops it first.
 OPEN_HOST_PID=""
+OPEN_HOST_PIDFILE="$ATTACKS_DIR/open-host.pid"
+open_host_reap_stale() {
+    local pid
+    [[ -s "$OPEN_HOST_PIDFILE" ]] || return 0
+    pid="$(<"$OPEN_HOST_PIDFILE")"
+    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *oled-wasmcloud-host* ]]; then
+        echo "stopping the host without a policy that an earlier run left behind (pid $pid)"
+        kill "$pid" 2>/dev/null
+    fi
+    rm -f "$OPEN_HOST_PIDFILE"
+}
 open_host_up() {
     local _
+    open_host_reap_stale
     mkdir -p "$ATTACKS_DIR/open-host-tmp"
     env -i PATH="$PATH" HOME="$HOME" TMPDIR="$ATTACKS_DIR/open-host-tmp" \
         WASMCLOUD_LATTICE="$OLED_LATTICE_NAME" WASMCLOUD_NATS_HOST=127.0.0.1 WASMCLOUD_NATS_PORT="$OLED_HUB_PORT" \
@@ -190,6 +205,7 @@ open_host_up() {
         WASMCLOUD_OCI_REGISTRY_USER=host WASMCLOUD_OCI_REGISTRY_PASSWORD="$(<"$ATTACKS_AUTH/registry/host.password")" \
         WASMCLOUD_LABEL_device=open "$OLED_TOOLS/bin/oled-wasmcloud-host" >"$ATTACKS_DIR/open-host.log" 2>&1 &
     OPEN_HOST_PID=$!
+    echo "$OPEN_HOST_PID" >"$OPEN_HOST_PIDFILE"
     for _ in $(seq 60); do
         wash get hosts -o json 2>/dev/null | grep -q '"device": *"open"' && return 0
         sleep 0.5
@@ -202,6 +218,7 @@ open_host_down() {
     kill "$OPEN_HOST_PID" 2>/dev/null
     wait "$OPEN_HOST_PID" 2>/dev/null
     OPEN_HOST_PID=""
+    rm -f "$OPEN_HOST_PIDFILE"
 }
 # foreign_app DEVICE: an app of the stranger's component alone, placed on the host labelled DEVICE.
 foreign_app() {

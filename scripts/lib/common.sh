@@ -234,8 +234,19 @@ tcp_open() {
 # (under tools/upstream, ignored by git), with our PATCH applied when given. The package is the one
 # cargo already downloaded if it is in ~/.cargo/registry/cache, else it is fetched from crates.io;
 # either way its SHA-256 must match the pin. DEST/.oled-source records what is there, so a changed
-# pin or patch unpacks again. Prints nothing; dies with the reason.
+# pin or patch unpacks again. Prints nothing; dies with the reason. Runs under a lock
+# (tools/upstream/.lock): scripts/test.sh builds the Pi's host while the tools stage runs.
 unpack_crate() {
+    local lock
+    mkdir -p "$OLED_REPO/tools/upstream"
+    exec {lock}>"$OLED_REPO/tools/upstream/.lock"
+    flock "$lock"
+    unpack_crate_locked "$@"
+    local rc=$?
+    exec {lock}>&-
+    return "$rc"
+}
+unpack_crate_locked() {
     local name="$1" version="$2" sha="$3" dest="$4" patch="${5:-}" crate="" c tmp mark
     mark="$name $version $sha ${patch:+$(sha256sum "$patch" | cut -d' ' -f1)}"
     if [[ -f "$dest/.oled-source" && "$(cat "$dest/.oled-source")" == "$mark" ]]; then

@@ -10,14 +10,21 @@ pub mod listing;
 /// (the lattice's servers refuse anonymous clients: `crates/nats-auth`), or anonymously when it is
 /// unset or empty (a server of the bench's own).
 pub async fn connect_nats(url: &str) -> anyhow::Result<async_nats::Client> {
+    connect_nats_as(url, "OLED_NATS_CREDS").await
+}
+
+/// Connects to the NATS server at `url` with the credentials file that the environment variable
+/// `creds_var` names (anonymously when it is unset or empty), giving up after 3 s.
+pub async fn connect_nats_as(url: &str, creds_var: &str) -> anyhow::Result<async_nats::Client> {
     use anyhow::Context as _;
-    let options = match std::env::var_os("OLED_NATS_CREDS").filter(|f| !f.is_empty()) {
+    let options = match std::env::var_os(creds_var).filter(|f| !f.is_empty()) {
         Some(file) => async_nats::ConnectOptions::with_credentials_file(&file)
             .await
             .with_context(|| format!("reading NATS credentials {}", file.to_string_lossy()))?,
         None => async_nats::ConnectOptions::new(),
     };
     options
+        .connection_timeout(std::time::Duration::from_secs(3))
         .connect(url)
         .await
         .with_context(|| format!("connecting to {url}"))

@@ -13,17 +13,9 @@ use std::time::Duration;
 use futures::StreamExt as _;
 
 async fn connect(url: &str, creds_var: &str) -> Result<async_nats::Client, String> {
-    let options = match std::env::var_os(creds_var).filter(|f| !f.is_empty()) {
-        Some(file) => async_nats::ConnectOptions::with_credentials_file(&file)
-            .await
-            .map_err(|e| format!("credentials {}: {e}", file.to_string_lossy()))?,
-        None => async_nats::ConnectOptions::new(),
-    };
-    let client = options
-        .connection_timeout(Duration::from_secs(3))
-        .connect(url)
+    let client = oled_bench::connect_nats_as(url, creds_var)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{e:#}"))?;
     tokio::time::timeout(Duration::from_secs(3), client.flush())
         .await
         .map_err(|_| "no PONG within 3 s".to_string())?
