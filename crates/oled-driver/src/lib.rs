@@ -15,18 +15,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bus;
 pub mod care;
+mod controller;
 mod error;
 mod panel;
 pub mod plan;
+mod settings;
+mod stats;
 pub mod ticker;
 
 pub use error::PanelError;
 pub use oled_frame::{Frame, PanelSize};
-pub use panel::{
-    Controller, Panel, PanelGeometry, PanelSettings, PanelStats, PresentCost, Rotation,
-    DEFAULT_CONTRAST,
-};
+pub use panel::Panel;
+pub use settings::{Controller, PanelGeometry, PanelSettings, Rotation, DEFAULT_CONTRAST};
+pub use stats::{PanelStats, PresentCost};
 
 /// Control byte that starts a transaction of commands (Co=0, D/C#=0).
 pub const CONTROL_COMMANDS: u8 = 0x00;
