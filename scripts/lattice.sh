@@ -104,9 +104,7 @@ fi
 # providers signed by the project's keys may run.
 POLICY_TOPIC="wasmcloud.policy.$LATTICE"
 POLICY_BIN="$OLED_REPO/target/release/oled-policy"
-# The project's signing keys (wash keeps *_account.nk there): the component's, the provider's and
-# the HTTP server provider's. Their public keys are the allow-list, made at `up`, never committed.
-SIGNING_KEYS=("$OLED_HOME/wash/keys" "$OLED_HOME/pi/wash/keys" "$OLED_TOOLS/wash/keys")
+# The allow-list (OLED_SIGNING_KEYS, common.sh) is made at `up`, never committed.
 NATS_SERVER="$BIN/nats-server"
 HOST_BIN="$BIN/oled-wasmcloud-host"
 WADM_BIN="$BIN/oled-wadm"
@@ -485,8 +483,8 @@ cmd_up() {
     # The policy service and its allow-list: the issuers of the project's signing keys. A list that
     # changed (new keys) restarts a running service.
     local keys=() k
-    for k in "${SIGNING_KEYS[@]}"; do [[ -d "$k" ]] && keys+=("$k"); done
-    [[ ${#keys[@]} -gt 0 ]] || die "no signing keys yet (${SIGNING_KEYS[*]}): run scripts/install-tools.sh"
+    for k in "${OLED_SIGNING_KEYS[@]}"; do [[ -d "$k" ]] && keys+=("$k"); done
+    [[ ${#keys[@]} -gt 0 ]] || die "no signing keys yet (${OLED_SIGNING_KEYS[*]}): run scripts/install-tools.sh"
     if [[ ! -x "$POLICY_BIN" || -n "$(find "$OLED_REPO/crates/policy" -newer "$POLICY_BIN" -type f 2>/dev/null | head -n1)" ]]; then
         log "building the policy service (cargo build --release -p oled-policy)"
         (cd "$OLED_REPO" && cargo build -q --release -p oled-policy) || die "could not build the policy service"

@@ -68,6 +68,13 @@ for s in test-e2e.sh test-fleet.sh test-lattice-tools.sh test-pi.sh "test-readme
     caught "a failing check in scripts/$s turns its exit status red" planted_script bash scripts/$s
 done
 
+# --- 1b. the policy trusts the project's signing keys only -----------------------------------------
+# Planted: setup-laptop.sh's allow-list as it once was, every account key in ~/.wash/keys; the pi
+# stage's setup check plants a stranger's key there.
+pi_setup() { OLED_HARNESS_PLANT="$1" bash scripts/test-pi.sh setup; }
+caught "the policy allow-list: a stranger's key in ~/.wash/keys is trusted" pi_setup trust-wash-keys
+control "the policy allow-list holds the project's keys only" pi_setup ""
+
 # --- 2. a stage that fails stops what depends on it, and the closing line names what never ran --
 tools_fail() {
     local out

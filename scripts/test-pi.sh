@@ -429,6 +429,28 @@ t_setup() {
     expect "laptop units: the registry reads setup-laptop.sh's registry.env" \
         grep -q "REGISTRY_HTTP_TLS_CERTIFICATE=$cfg/tls/hub.pem" "$cfg/hub/registry.env" || fails=1
 
+    # The policy's allow-list: the project's signing keys only. An account key in ~/.wash/keys (wash
+    # keeps every key it ever made on the laptop there) stays out, unlike the project's own.
+    local home="$d/home" lhome="$d/oled-home" wash own stranger
+    wash="$(pi_find_wash)"
+    mkdir -p "$home/.wash/keys" "$lhome/wash/keys"
+    own="$("$wash" keys gen account -o json)"
+    stranger="$("$wash" keys gen account -o json)"
+    json_field() { python3 -c 'import json, sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$2"; }
+    (umask 077 && json_field seed "$own" >"$lhome/wash/keys/oled_account.nk" &&
+        json_field seed "$stranger" >"$home/.wash/keys/someone_account.nk")
+    [[ -x "$PI_REPO/target/release/oled-policy" ]] || (cd "$PI_REPO" && cargo build -q --release -p oled-policy)
+    # shellcheck disable=SC2016 # the inner script expands its own argument
+    HOME="$home" OLED_LATTICE_HOME="$lhome" OLED_LATTICE_CONFIG="$d/policy-cfg" \
+        bash -c 'source "$1" && cmd_policy_list' _ "$laptop" >"$d/policy-list.log" 2>&1
+    if grep -q "$(json_field public_key "$own")" "$d/policy-cfg/policy/issuers.txt" 2>/dev/null &&
+        ! grep -q "$(json_field public_key "$stranger")" "$d/policy-cfg/policy/issuers.txt"; then
+        ok "setup-laptop.sh: the policy trusts the project's signing keys, not every key in ~/.wash/keys"
+    else
+        bad "setup-laptop.sh: the policy trusts the project's signing keys, not every key in ~/.wash/keys"
+        sed 's/^/    /' "$d/policy-list.log" "$d/policy-cfg/policy/issuers.txt" 2>/dev/null | head -n 12
+    fi
+
     local env="$d/pi/wasmcloud-host.env"
     if grep -qx WASMCLOUD_JS_DOMAIN=core "$env" && grep -qx WASMCLOUD_LABEL_device=pi "$env" &&
         grep -qx WASMCLOUD_NATS_HOST=127.0.0.1 "$env" && grep -qx WASMCLOUD_LABEL_room=kitchen "$env" &&

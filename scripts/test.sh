@@ -10,8 +10,9 @@
 # built, counts as skipped and is named), followed by every check inside a stage that could not run.
 # `demo` is the README's first command, run (or found running) before the tests, as a user would:
 # the e2e stage ends by checking that the demo lattice still runs and shows what it showed.
-# Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; first run about 45 min on 2 cores
-# (building wash, the host and wadm from crates.io), later runs a few minutes.
+# Caches live in ${OLED_LATTICE_HOME:-~/.cache/oled-lattice}; a first run on 2 cores builds wash, the
+# host and wadm from crates.io, and the Pi's host for aarch64 (docs/tests.md has the measured time);
+# later runs about 24 minutes (1,424 s measured, docs/tests.md).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,9 +71,8 @@ stage_pi() { bash scripts/test-pi.sh lint units setup leaf cross qemu par; }
 # in the background with the run (`build-pi.sh --tests --host`: the provider and its tests, which
 # the pi stage needs, then the host), in a session of their own at nice 19. With Linux's autogroup
 # scheduling (on by default) a session is its own group and nice counts only inside it, so the two
-# builds share the CPU about evenly: each fills the other's idle cores (cargo's serial tails,
-# qemu's one thread, the lattices' waiting), and a first run is about 10 minutes shorter than with
-# the builds one after the other (docs/tests.md). The pi stage waits for the provider's part on
+# builds share the CPU about evenly and each fills the other's idle cores (cargo's serial tails);
+# measured in docs/tests.md ("The first run"). The pi stage waits for the provider's part on
 # cargo's lock, this stage for the rest; test-pi.sh then finds everything built (or builds it in
 # the foreground and says why not).
 PIHOST_LOG="$OLED_LATTICE_HOME/logs/pi-host-build.log"

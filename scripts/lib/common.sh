@@ -9,6 +9,9 @@ OLED_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # built in it too), the tools folder (binaries, Python venv, keys, PAR, env.sh) and the Pi's.
 OLED_HOME="${OLED_LATTICE_HOME:-$HOME/.cache/oled-lattice}"
 OLED_TOOLS="$OLED_HOME/tools"
+# The project's signing keys (wash keeps *_account.nk there): the component's, the provider's and the
+# HTTP server provider's. Their account public keys, and no others, are the policy's allow-list.
+OLED_SIGNING_KEYS=("$OLED_HOME/wash/keys" "$OLED_HOME/pi/wash/keys" "$OLED_TOOLS/wash/keys")
 OLED_TARGET="$OLED_HOME/target"
 
 # Version pins of the platform (wasmCloud 1.x).

@@ -283,18 +283,22 @@ EOF
     print_copy_step
 }
 
-# cmd_policy_list: the policy service's allow-list from the project's signing keys (never committed).
+# cmd_policy_list: the policy service's allow-list from the project's signing keys (never committed):
+# those that sign the component, the provider archive and the HTTP server provider
+# (OLED_SIGNING_KEYS), not every key wash ever made on this laptop (~/.wash/keys).
 cmd_policy_list() {
-    local keys=() k policy="$OLED_REPO/target/release/oled-policy"
-    for k in "${WASH_KEYS:-}" "$OLED_HOME/wash/keys" "$HOME/.wash/keys"; do
-        [[ -n "$k" && -d "$k" ]] && keys+=("$k")
+    local keys=() k policy="$OLED_REPO/target/release/oled-policy" dirs=("${OLED_SIGNING_KEYS[@]}")
+    # The harness stage plants the list this once was (every key wash made) and sees the check fail.
+    [[ "${OLED_HARNESS_PLANT:-}" == trust-wash-keys ]] && dirs+=("$HOME/.wash/keys")
+    for k in "${dirs[@]}"; do
+        [[ -d "$k" ]] && keys+=("$k")
     done
     if [[ ! -x "$policy" ]]; then
         echo "note: $policy not built (cargo build --release -p oled-policy): no policy allow-list yet"
         return 0
     fi
     if ((${#keys[@]} == 0)); then
-        echo "note: no signing keys yet (wash keeps them in ~/.wash/keys): no policy allow-list yet"
+        echo "note: no signing keys yet (${OLED_SIGNING_KEYS[*]}; scripts/install-tools.sh and the builds make them): no policy allow-list yet"
         return 0
     fi
     mkdir -p "$OLED_CONFIG_DIR/policy"
