@@ -179,20 +179,38 @@ shut_delete() { local s; s="$(registry_status DELETE "http://$OLED_REGISTRY/v2/o
 # The unprotected setup: a host of our own on this lattice that asks no policy (label device=open);
 # ours: the lattice's laptop host, which asks the policy service. STRANGER_IMAGE is a component
 # signed with a key of its own, pushed by the caller (test-e2e.sh's policy check).
-# Its pid is kept in a file: a run cut off between up and down (killed, interrupted) leaves a host
-# without the policy that rejoins the next run's lattice with the same credentials and would run
-# anything placed on it, so the next run stops it first.
-OPEN_HOST_PID=""
+# Its pid is kept in a file, the only record: `attack` runs the open side in a command
+# substitution, so a variable set there is gone in the caller. open_host_down (after the attack and
+# in e2e's teardown) stops it from that file; a run cut off before that leaves a host without the
+# policy that would rejoin the next run's lattice with the same credentials and run anything placed
+# on it, so open_host_up (and e2e, before its lattice comes up) stops a stale one first.
 OPEN_HOST_PIDFILE="$ATTACKS_DIR/open-host.pid"
-open_host_reap_stale() {
+# open_host_pid: the pid in the file while it is still our host without the policy.
+open_host_pid() {
     local pid
-    [[ -s "$OPEN_HOST_PIDFILE" ]] || return 0
+    [[ -s "$OPEN_HOST_PIDFILE" ]] || return 1
     pid="$(<"$OPEN_HOST_PIDFILE")"
-    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *oled-wasmcloud-host* ]]; then
-        echo "stopping the host without a policy that an earlier run left behind (pid $pid)"
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *oled-wasmcloud-host* ]] || return 1
+    echo "$pid"
+}
+open_host_down() {
+    local pid _
+    if pid="$(open_host_pid)"; then
         kill "$pid" 2>/dev/null
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -9 "$pid" 2>/dev/null
     fi
     rm -f "$OPEN_HOST_PIDFILE"
+}
+open_host_reap_stale() {
+    local pid
+    if pid="$(open_host_pid)"; then
+        echo "stopping the host without a policy that an earlier run left behind (pid $pid)"
+    fi
+    open_host_down
 }
 open_host_up() {
     local _
@@ -204,21 +222,13 @@ open_host_up() {
         WASMCLOUD_OCI_ALLOWED_INSECURE="$OLED_REGISTRY" WASMCLOUD_OCI_REGISTRY="$OLED_REGISTRY" \
         WASMCLOUD_OCI_REGISTRY_USER=host WASMCLOUD_OCI_REGISTRY_PASSWORD="$(<"$ATTACKS_AUTH/registry/host.password")" \
         WASMCLOUD_LABEL_device=open "$OLED_TOOLS/bin/oled-wasmcloud-host" >"$ATTACKS_DIR/open-host.log" 2>&1 &
-    OPEN_HOST_PID=$!
-    echo "$OPEN_HOST_PID" >"$OPEN_HOST_PIDFILE"
+    echo "$!" >"$OPEN_HOST_PIDFILE"
     for _ in $(seq 60); do
         wash get hosts -o json 2>/dev/null | grep -q '"device": *"open"' && return 0
         sleep 0.5
     done
     echo "the host without a policy did not join: see $ATTACKS_DIR/open-host.log"
     return 1
-}
-open_host_down() {
-    [[ -n "$OPEN_HOST_PID" ]] || return 0
-    kill "$OPEN_HOST_PID" 2>/dev/null
-    wait "$OPEN_HOST_PID" 2>/dev/null
-    OPEN_HOST_PID=""
-    rm -f "$OPEN_HOST_PIDFILE"
 }
 # foreign_app DEVICE: an app of the stranger's component alone, placed on the host labelled DEVICE.
 foreign_app() {
@@ -296,6 +306,11 @@ attacks_on_the_lattice() {
     attacks_open_down
     if [[ -n "${STRANGER_IMAGE:-}" ]]; then
         attack "a component signed by a foreign key" open_foreign shut_foreign
+        local left
+        left="$(open_host_pid)"
         open_host_down
+        # shellcheck disable=SC2016 # the inner script expands its own argument
+        check "attacks: the host without the policy is stopped after its attack" \
+            bash -c '[[ -z "$1" ]] || ! kill -0 "$1" 2>/dev/null' _ "$left"
     fi
 }
