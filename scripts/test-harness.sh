@@ -75,6 +75,27 @@ pi_setup() { OLED_HARNESS_PLANT="$1" bash scripts/test-pi.sh setup; }
 caught "the policy allow-list: a stranger's key in ~/.wash/keys is trusted" pi_setup trust-wash-keys
 control "the policy allow-list holds the project's keys only" pi_setup ""
 
+# --- 1c. e2e's host without the policy is stopped after its attack ----------------------------------
+# A stand-in process under that host's name and pid file; planted: open_host_down stops nothing (the
+# leak that once let it run the policy's refused components in the next run).
+open_host_stopped() {
+    (
+        # shellcheck disable=SC2030 # local to the subshell on purpose
+        export OLED_LATTICE_STATE="$T/open-host" OLED_LATTICE_NAME=harness OLED_HARNESS_PLANT="$1"
+        # shellcheck source=scripts/lib/attacks.sh
+        source "$OLED_REPO/scripts/lib/attacks.sh"
+        mkdir -p "$ATTACKS_DIR"
+        (exec -a oled-wasmcloud-host sleep 300) &
+        echo "$!" >"$OPEN_HOST_PIDFILE"
+        sleep 0.3
+        left="$(open_host_pid)"
+        open_host_down
+        open_host_gone "$left" || { kill "$left" 2>/dev/null; exit 1; }
+    )
+}
+caught "e2e's host without the policy: left running after its attack" open_host_stopped open-host-leaks
+control "e2e's host without the policy is stopped after its attack" open_host_stopped ""
+
 # --- 2. a stage that fails stops what depends on it, and the closing line names what never ran --
 tools_fail() {
     local out

@@ -195,6 +195,8 @@ open_host_pid() {
 }
 open_host_down() {
     local pid _
+    # The harness stage plants the leak this once was (the host never stopped).
+    [[ "${OLED_HARNESS_PLANT:-}" == open-host-leaks ]] && return 0
     if pid="$(open_host_pid)"; then
         kill "$pid" 2>/dev/null
         for _ in $(seq 50); do
@@ -204,6 +206,10 @@ open_host_down() {
         kill -9 "$pid" 2>/dev/null
     fi
     rm -f "$OPEN_HOST_PIDFILE"
+}
+# open_host_gone PID: the host without the policy that ran as PID (read before open_host_down) is gone.
+open_host_gone() {
+    [[ -n "$1" ]] && ! kill -0 "$1" 2>/dev/null
 }
 open_host_reap_stale() {
     local pid
@@ -309,8 +315,6 @@ attacks_on_the_lattice() {
         local left
         left="$(open_host_pid)"
         open_host_down
-        # shellcheck disable=SC2016 # the inner script expands its own argument
-        check "attacks: the host without the policy is stopped after its attack" \
-            bash -c '[[ -z "$1" ]] || ! kill -0 "$1" 2>/dev/null' _ "$left"
+        check "attacks: the host without the policy is stopped after its attack" open_host_gone "$left"
     fi
 }
