@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Package the oled-panel provider as ONE multi-arch provider archive: build/oled-panel.par.gz with
-#   x86_64-linux   always (cargo build --profile provider -p oled-panel-provider, for the laptop's host)
+#   x86_64-linux   always (cargo build --release -p oled-panel-provider, for the laptop's host)
 #   aarch64-linux  when the aarch64 binary is built and current (scripts/build-pi.sh), or with
 #                  --aarch64, which builds it first; --require-aarch64 fails instead of leaving it
 #                  out (the test command's provider stage: the README promises both)

@@ -9,14 +9,14 @@
 # `zig cc` targets aarch64-linux-musl out of the box. Details in scripts/pi/dev-lib.sh.
 #
 # usage: scripts/build-pi.sh [--tests] [--host] [--help]
-#   (no option)  build -p oled-panel-provider --profile provider --target aarch64-unknown-linux-musl
+#   (no option)  build -p oled-panel-provider --profile release --target aarch64-unknown-linux-musl
 #   --tests      also build the provider's unit-test binaries for aarch64 (cargo test --no-run,
 #                same profile, so they share the compiled dependencies)
 #   --host       also build the wasmCloud host of tools/ (oled-wasmcloud-host) for aarch64, to
 #                copy to the Pi instead of an official wasmcloud binary (long: wasmtime)
 #
 # Output: ${OLED_PI_TARGET_DIR:-${OLED_LATTICE_HOME:-~/.cache/oled-lattice}/pi/target}/
-#   aarch64-unknown-linux-musl/provider/oled-panel (a cache dir, so the cross-compiled dependencies
+#   aarch64-unknown-linux-musl/release/oled-panel (a cache dir, so the cross-compiled dependencies
 #   outlive a fresh clone). Prints its steps on stderr and the binary's path on stdout (last line).
 # Measured on the 2-core dev machine (cold caches, sharing the CPU with another build): the SDK
 # tree (tokio, async-nats, rustls + ring) cross-builds in ~11 min; a rebuild with warm caches and

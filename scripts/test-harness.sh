@@ -167,10 +167,10 @@ control "the fleet check passes the panel that shows it" oled_check shows "$T/ri
 # shellcheck source=scripts/pi/dev-lib.sh
 source "$OLED_REPO/scripts/pi/dev-lib.sh"
 {
-    echo "     Running unittests src/lib.rs (target/aarch64-unknown-linux-musl/provider/deps/x)"
-    echo "     Running unittests src/main.rs (target/aarch64-unknown-linux-musl/provider/deps/y)"
+    echo "     Running unittests src/lib.rs (target/aarch64-unknown-linux-musl/release/deps/x)"
+    echo "     Running unittests src/main.rs (target/aarch64-unknown-linux-musl/release/deps/y)"
     for f in providers/oled-panel/tests/*.rs; do
-        echo "     Running tests/$(basename "$f") (target/aarch64-unknown-linux-musl/provider/deps/z)"
+        echo "     Running tests/$(basename "$f") (target/aarch64-unknown-linux-musl/release/deps/z)"
     done
 } >"$T/cross-all.log"
 grep -v "tests/nats.rs" "$T/cross-all.log" >"$T/cross-nats-left-out.log"

@@ -25,7 +25,7 @@ PI_TRIPLE="aarch64-unknown-linux-musl"
 PI_PACKAGE="oled-panel-provider"
 PI_BIN_NAME="oled-panel"
 # The cargo profile of the provider binary and its aarch64 tests (root Cargo.toml says why).
-PI_PROFILE="provider"
+PI_PROFILE="release"
 # The Pi's provider is built without the `traces` feature (OpenTelemetry and its OTLP exporter: they
 # double the provider's memory, ./scripts/bench.sh pi measures both builds); logs still go to the
 # host. OLED_PI_TRACES=1 builds it with traces. Its aarch64 tests use the same features, so the
