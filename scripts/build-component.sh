@@ -24,6 +24,10 @@ echo "+ wash build (actors/display, keys in $WASH_KEYS)"
 # --skip-fetch: our WIT is all in the repo; nothing is fetched from a registry.
 wash_quiet wash build --skip-fetch
 out="$ROOT/actors/display/build/oled_display_s.wasm"
+# The unsigned build beside it (e2e signs it with a stranger's key, and pushes it unsigned, to show
+# the policy refusing both): wash copies it there only for its own cargo command, not for ours
+# (wasmcloud.toml's build_command, the `component` profile).
+cp "$ROOT/target/wasm32-wasip2/component/oled_display.wasm" "$ROOT/actors/display/build/oled_display.wasm"
 echo "signed component: $out ($(stat -c %s "$out") bytes)"
 wash claims inspect "$out"
 # The claims must name the component and carry its WIT; a signing failure would not.
