@@ -75,6 +75,20 @@ pi_setup() { OLED_HARNESS_PLANT="$1" bash scripts/test-pi.sh setup; }
 caught "the policy allow-list: a stranger's key in ~/.wash/keys is trusted" pi_setup trust-wash-keys
 control "the policy allow-list holds the project's keys only" pi_setup ""
 
+# --- 1b'. the Pi's leaf NATS lets in only the lattice's users ----------------------------------------
+# Planted: the pi stage's leaf check aims its anonymous client at the leaf as it was before operator
+# mode (which the check itself first shows to let anyone in).
+pi_leaf() { OLED_HARNESS_PLANT="$1" bash scripts/test-pi.sh leaf; }
+caught "the Pi's leaf NATS without operator mode: an anonymous process on the Pi gets in" pi_leaf pi-leaf-open
+control "the Pi's leaf NATS refuses an anonymous process and lets the host in" pi_leaf ""
+
+# --- 1b''. the laptop's registry (setup-laptop.sh) wants a login -------------------------------------
+# Planted: the pi stage's registry check aims its anonymous push at the same registry without its
+# login lines (which the check itself first shows to take it).
+pi_registry() { OLED_HARNESS_PLANT="$1" bash scripts/test-pi.sh registry; }
+caught "the laptop's registry without its login: anyone on the LAN starts a push" pi_registry pi-registry-open
+control "the laptop's registry refuses an anonymous push and takes the owner's" pi_registry ""
+
 # --- 1c. e2e's host without the policy is stopped after its attack ----------------------------------
 # A stand-in process under that host's name and pid file; planted: open_host_down stops nothing (the
 # leak that once let it run the policy's refused components in the next run).

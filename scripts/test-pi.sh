@@ -5,11 +5,14 @@
 #   lint        shellcheck on every Pi script (Debian package shellcheck)
 #   units       systemd-analyze verify of scripts/pi/systemd/*.service in a temporary root holding
 #               the binaries they name, a negative control, and the directives that matter
-#   setup       the setup scripts' functions: credentials (mode 600), configs (nats-server -t),
-#               config.txt editing, i2cdetect parsing
-#   leaf        LOOPBACK: hub NATS with the generated leaf authorization, a leaf with the
-#               credentials is accepted (/leafz: 1), with wrong / no credentials refused
-#               (/leafz: 0, "authentication error" in the hub log)
+#   setup       the setup scripts' functions: NATS identities (mode 600; what a Pi gets: no
+#               operator or account seed), configs (operator mode, nats-server -t, no seed in
+#               them), config.txt editing, i2cdetect parsing
+#   leaf        LOOPBACK: hub NATS in operator mode, a leaf with the leaf user's credentials and
+#               certificate is accepted (/leafz: 1); without credentials, with another operator's
+#               or a client user's, without TLS or with a stranger's certificate refused; on the
+#               Pi's leaf an anonymous client is refused (shown first to get into the leaf as it
+#               was) and the host's credentials get in
 #   pihost      the aarch64 wasmCloud host (scripts/build-pi.sh --host, built here and cached) under
 #               qemu-aarch64, with setup-pi.sh's host environment, joins through a leaf with the
 #               generated credentials: `wash get hosts` on the hub shows device=pi, aarch64, JS
@@ -17,6 +20,9 @@
 #               local lattice (TLS leaf, wadm, registry): wadm places the provider on it from the
 #               multi-arch archive (its aarch64 binary, under qemu too), curl on the laptop side
 #               changes its panel, and the picture is back after the host is killed and restarted.
+#   registry    LOOPBACK: the laptop's registry as setup-laptop.sh sets it up: an anonymous push is
+#               refused (shown first to start on the same registry without its login), the owner's
+#               login may push, the Pi host's login may read
 #   cross       the provider's unit tests built for aarch64-unknown-linux-musl and run under
 #               qemu-aarch64 (cargo runner)
 #   qemu        the aarch64 release binary under qemu-aarch64: --version, --check-config (good
@@ -46,10 +52,11 @@ source "$PI_REPO/scripts/pi/setup-laptop.sh"
 # shellcheck source=scripts/pi/setup-pi.sh
 source "$PI_REPO/scripts/pi/setup-pi.sh"
 
-ALL_TESTS=(lint units setup leaf cross qemu par pihost install)
-FAST_TESTS=(lint units setup leaf)
+ALL_TESTS=(lint units setup leaf registry cross qemu par pihost install)
+FAST_TESTS=(lint units setup leaf registry)
 MY_SCRIPTS=(scripts/build-pi.sh scripts/build-par.sh scripts/test-pi.sh scripts/bench-pi.sh
-    scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh scripts/pi/install.sh scripts/pi/doctor.sh)
+    scripts/pi/dev-lib.sh scripts/pi/setup-pi.sh scripts/pi/setup-laptop.sh scripts/pi/install.sh scripts/pi/doctor.sh
+    scripts/pi/nats-operator.sh)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -328,61 +335,74 @@ t_setup() {
         bad "i2cdetect: empty bus -> not found"
     fi
 
-    # credentials + configs (the certificates from scripts/lib/tls.sh, as setup-laptop.sh makes them)
+    # NATS identities and configs, as setup-laptop.sh makes them (crates/nats-auth through
+    # scripts/lib/auth.sh; the certificates from scripts/lib/tls.sh)
     tls_ensure "$d/tls" 127.0.0.1
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 7422 "$d/tls"
-    local pass_hub pass_pi
-    pass_hub="$(sed -n 's/^ *password: "\([0-9a-f]*\)"$/\1/p' "$d/hub/leaf-auth.conf")"
-    pass_pi="$(sed -n 's#.*tls://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$d/pi/leaf-remote.conf")"
-    if [[ "$(stat -c %a "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" | sort -u)" == 600 ]]; then
-        ok "credentials: both files mode 600"
+    oled_nats_identities "$d/nats" >/dev/null
+    oled_pi_nats_bundle "$d/nats" "$d/pi/nats"
+    local account
+    account="$(oled_nats_var "$d/nats" OLED_NATS_ACCOUNT)"
+    oled_write_leaf_remote "$d/pi/leaf-remote.conf" 127.0.0.1 7422 "$d/tls" "$d/pi/nats" "$account"
+    if [[ "$(stat -c %a "$d/nats" "$d/nats/keys" | sort -u)" == 700 &&
+        "$(stat -c %a "$d/nats"/*.creds "$d/nats"/keys/*.nk "$d/pi/nats"/*.creds | sort -u)" == 600 ]]; then
+        ok "NATS identities: folders 700, seeds and credentials 600 (on the laptop and in the Pi's copy)"
     else
-        bad "credentials: both files mode 600"
+        bad "NATS identities: folders 700, seeds and credentials 600 (on the laptop and in the Pi's copy)"
     fi
-    if [[ ${#pass_hub} -eq 32 && "$pass_hub" == "$pass_pi" ]]; then
-        ok "credentials: a 128-bit random password, the same on both sides"
+    # What goes to a Pi: the JWTs and the two users it runs (leaf, host); never a seed of the
+    # operator or an account, nor the users of wadm, the policy service or the owner's wash.
+    local bundle
+    bundle="$(cd "$d/pi/nats" && find . -type f | sort | sed 's#^\./##; s#accounts/A[A-Z0-9]*\.jwt#accounts/ACCOUNT.jwt#' | uniq -c | tr -s ' ' | tr '\n' ';')"
+    if [[ "$bundle" == " 2 accounts/ACCOUNT.jwt; 1 host.creds; 1 leaf.creds; 1 operator.jwt; 1 server.env;" ]] &&
+        ! grep -rqE '^S[OA][A-Z0-9]{50,}' "$d/pi/nats"; then
+        ok "the Pi's NATS files: operator and account JWTs, the leaf and host users; no operator or account seed"
     else
-        bad "credentials: a 128-bit random password, the same on both sides"
+        bad "the Pi's NATS files: $bundle"
     fi
-    oled_gen_leaf_credentials "$d/again-auth.conf" "$d/again-remote.conf" 127.0.0.1 7422 "$d/tls"
-    if ! grep -q "$pass_hub" "$d/again-auth.conf"; then
-        ok "credentials: a second generation gives another password"
-    else
-        bad "credentials: a second generation gives another password"
-    fi
-    if ! oled_render_hub_conf "$d/x/hub.conf" 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 "$d/js" "$d/hub/leaf-auth.conf" "$d/tls" 2>/dev/null; then
+    oled_render_hub_conf "$d/hub/nats-hub.conf" 127.0.0.1:4222 127.0.0.1:8222 0.0.0.0:7422 "$d/js" "$d/nats" "$d/tls"
+    oled_render_leaf_conf "$d/pi/nats-leaf.conf" 127.0.0.1:4222 127.0.0.1:8222 "$d/leafjs" "$d/pi/leaf-remote.conf" "$d/pi/nats"
+    if ! oled_render_leaf_conf "$d/x/leaf.conf" 127.0.0.1:1 127.0.0.1:2 "$d/js" "$d/pi/leaf-remote.conf" "$d/pi/nats" 2>/dev/null; then
         ok "render: refuses an include outside the config's folder"
     else
         bad "render: refuses an include outside the config's folder"
     fi
-    oled_render_hub_conf "$d/hub/nats-hub.conf" 127.0.0.1:4222 127.0.0.1:8222 0.0.0.0:7422 "$d/js" "$d/hub/leaf-auth.conf" "$d/tls"
-    oled_render_leaf_conf "$d/pi/nats-leaf.conf" 127.0.0.1:4222 127.0.0.1:8222 "$d/leafjs" "$d/pi/leaf-remote.conf"
-    oled_render_host_env "$d/pi/wasmcloud-host.env" default 4222 /etc/oled-lattice/tls/ca.pem room=kitchen
+    if ! oled_render_leaf_conf "$d/pi/empty.conf" 127.0.0.1:1 127.0.0.1:2 "$d/js" "$d/pi/leaf-remote.conf" "$d/none" 2>/dev/null; then
+        ok "render: refuses to write a leaf without the lattice's operator (no anonymous fallback)"
+    else
+        bad "render: refuses to write a leaf without the lattice's operator (no anonymous fallback)"
+    fi
+    oled_render_host_env "$d/pi/wasmcloud-host.env" default 4222 /etc/oled-lattice/nats/host.creds /etc/oled-lattice/tls/ca.pem room=kitchen
     nats="$(pi_find_nats_server)"
     expect "hub config valid (nats-server -t)" "$nats" -c "$d/hub/nats-hub.conf" -t || fails=1
     expect "leaf config valid (nats-server -t)" "$nats" -c "$d/pi/nats-leaf.conf" -t || fails=1
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    expect "hub and leaf configs: operator mode with the same operator, no anonymous listener" \
+        bash -c 'for f in "$1" "$2"; do grep -q "^operator: " "$f" && grep -q "^resolver: MEMORY" "$f" || exit 1; ! grep -qE "no_auth_user|authorization" "$f" || exit 1; done' _ "$d/hub/nats-hub.conf" "$d/pi/nats-leaf.conf" || fails=1
     # setup-laptop.sh as a person runs it (into a temporary config dir): init, init again with
-    # another hub address (keeps the password, updates the Pi's URL), --rotate (new password).
-    local cfg="$d/laptop-cfg" laptop="$PI_REPO/scripts/pi/setup-laptop.sh" pw1 pw2 pw3
-    remote_pw() { sed -n 's#.*tls://[^:]*:\([0-9a-f]*\)@.*#\1#p' "$cfg/pi/leaf-remote.conf"; }
+    # another hub address (keeps the identities, updates the Pi's URL), --rotate (new ones).
+    local cfg="$d/laptop-cfg" laptop="$PI_REPO/scripts/pi/setup-laptop.sh" op1 op2 op3
+    operator_seed() { cat "$cfg/nats/keys/operator.nk" 2>/dev/null; }
     OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.1 >"$d/laptop1.log" 2>&1
-    pw1="$(remote_pw)"
+    op1="$(operator_seed)"
     OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.2 >"$d/laptop2.log" 2>&1
-    pw2="$(remote_pw)"
+    op2="$(operator_seed)"
     OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/laptop-data" "$laptop" --hub-host 127.0.0.2 --rotate >"$d/laptop3.log" 2>&1
-    pw3="$(remote_pw)"
+    op3="$(operator_seed)"
     sed -n '/^Next steps/,$p' "$d/laptop1.log" | sed 's/^/    | /'
-    if [[ ${#pw1} -eq 32 && "$pw1" == "$pw2" && "$pw3" != "$pw1" ]] &&
-        grep -q "@127.0.0.2:7422\"" "$cfg/pi/leaf-remote.conf" &&
-        grep -q "$pw3" "$cfg/hub/leaf-auth.conf"; then
-        ok "setup-laptop.sh: init keeps the password, follows --hub-host, --rotate renews it"
+    if [[ "$op1" == SO* && "$op1" == "$op2" && "$op3" == SO* && "$op3" != "$op1" ]] &&
+        grep -q "url: \"tls://127.0.0.2:7422\"" "$cfg/pi/leaf-remote.conf" &&
+        grep -q "^operator: \"$cfg/nats/operator.jwt\"" "$cfg/hub/nats-hub.conf"; then
+        ok "setup-laptop.sh: init keeps the NATS identities, follows --hub-host, --rotate renews them"
     else
-        bad "setup-laptop.sh: init keeps the password, follows --hub-host, --rotate renews it"
+        bad "setup-laptop.sh: init keeps the NATS identities, follows --hub-host, --rotate renews them"
+        grep -E '^(error|==>)' "$d/laptop1.log" "$d/laptop3.log" | head -n 8 | sed 's/^/    /'
     fi
-    if [[ "$(stat -c %a "$cfg")" == 700 && "$(stat -c %a "$cfg/hub/leaf-auth.conf" "$cfg/pi/leaf-remote.conf" "$cfg"/tls/*.key | sort -u)" == 600 ]]; then
-        ok "setup-laptop.sh: config dir 700, secrets and TLS keys 600"
+    if [[ "$(stat -c %a "$cfg" "$cfg/nats" | sort -u)" == 700 && "$(stat -c %a "$cfg"/nats/*.creds "$cfg"/pi/nats/*.creds "$cfg"/tls/*.key | sort -u)" == 600 ]] &&
+        grep -qx "WASMCLOUD_NATS_CREDS=$cfg/nats/host.creds" "$cfg/hub/host.env" &&
+        grep -qx "export WASH_CTL_CREDS=$cfg/nats/operator.creds" "$cfg/wash.env"; then
+        ok "setup-laptop.sh: config dirs 700, credentials and TLS keys 600; the laptop's host and wash get their users"
     else
-        bad "setup-laptop.sh: config dir 700, secrets and TLS keys 600"
+        bad "setup-laptop.sh: config dirs 700, credentials and TLS keys 600; the laptop's host and wash get their users"
     fi
     # shellcheck disable=SC2016 # the inner script expands its own argument
     expect "setup-laptop.sh: the hub's certificate names the new --hub-host" \
@@ -453,16 +473,20 @@ t_setup() {
 
     local env="$d/pi/wasmcloud-host.env"
     if grep -qx WASMCLOUD_JS_DOMAIN=core "$env" && grep -qx WASMCLOUD_LABEL_device=pi "$env" &&
+        grep -qx WASMCLOUD_NATS_CREDS=/etc/oled-lattice/nats/host.creds "$env" &&
         grep -qx WASMCLOUD_NATS_HOST=127.0.0.1 "$env" && grep -qx WASMCLOUD_LABEL_room=kitchen "$env" &&
         grep -qx WASMCLOUD_TLS_CA_PATH=/etc/oled-lattice/tls/ca.pem "$env"; then
-        ok "host env: JS domain core, labels device=pi + room, local leaf, the project's CA"
+        ok "host env: JS domain core, labels device=pi + room, local leaf as the host user, the project's CA"
     else
-        bad "host env: JS domain core, labels device=pi + room, local leaf, the project's CA"
+        bad "host env: JS domain core, labels device=pi + room, local leaf as the host user, the project's CA"
     fi
-    if ! grep -q "$pass_hub" "$d/hub/nats-hub.conf" "$d/pi/nats-leaf.conf"; then
-        ok "no secret in the rendered (non-secret) configs"
+    # Every seed made (the operator's, the accounts', each user's) stays out of the configs.
+    grep -hoE '^S[OAU][A-Z0-9]{50,}' "$d/nats"/*.creds "$d/nats"/keys/*.nk | sort -u >"$d/seeds"
+    if [[ "$(wc -l <"$d/seeds")" -ge 9 ]] &&
+        ! grep -qF -f "$d/seeds" "$d/hub/nats-hub.conf" "$d/pi/nats-leaf.conf" "$d/pi/leaf-remote.conf" "$d/pi/wasmcloud-host.env"; then
+        ok "no seed in the rendered configs ($(wc -l <"$d/seeds") seeds made; they live in the creds files only)"
     else
-        bad "no secret in the rendered (non-secret) configs"
+        bad "no seed in the rendered configs"
     fi
     return "$fails"
 }
@@ -475,65 +499,131 @@ leafz_is() { [[ "$(leafz_count "$1")" == "$2" ]]; }
 count_in() { grep -c "$2" "$1" 2>/dev/null || true; }
 more_in_log() { (($(count_in "$1" "$2") > $3)); }
 
+# pi_leaf_attacks DIR NATS PROBE: what any process on the Pi can do to its leaf NATS (the good one
+# of t_leaf, running). The attack first against the leaf as it was before operator mode (the same
+# config without the operator block or the remote): an anonymous client gets in; then against
+# ours: refused, while the host's credentials get in. Planted (the harness stage): the attack
+# aimed at the open leaf for both, which must turn the check red.
+pi_leaf_attacks() {
+    local d="$1" nats="$2" probe="$3" fails=0 port open_port out target
+    port="$(sed -n 's/^listen: 127.0.0.1://p' "$d/good/nats-leaf.conf")"
+    open_port="$(free_port)"
+    sed "/^# Operator mode/,/^}/d; /include/d; s/^listen: .*/listen: 127.0.0.1:$open_port/; s/^http: .*/http: 127.0.0.1:$(free_port)/; s#store_dir: .*#store_dir: \"$d/open-js\"#" \
+        "$d/good/nats-leaf.conf" >"$d/good/nats-leaf-open.conf"
+    start_bg leaf-open "$d/leaf-open.log" "$nats" -c "$d/good/nats-leaf-open.conf"
+    # shellcheck disable=SC2317 # called through wait_until
+    open_up() { out="$(OLED_NATS_CREDS='' "$probe" connect "nats://127.0.0.1:$open_port" 2>&1)"; [[ "$out" == "let in" ]]; }
+    if wait_until 15 open_up; then
+        ok "the attack works against the leaf as it was (no operator mode): an anonymous client on the Pi gets in"
+    else
+        bad "the attack works against the leaf as it was: $out"
+        fails=1
+    fi
+    target="$port"
+    [[ "${OLED_HARNESS_PLANT:-}" == pi-leaf-open ]] && target="$open_port"
+    out="$(OLED_NATS_CREDS='' "$probe" connect "nats://127.0.0.1:$target" 2>&1)" || true
+    echo "    nats-probe (anonymous) -> $out"
+    if [[ "$out" == refused* ]]; then
+        ok "the Pi's leaf: an anonymous client is refused"
+    else
+        bad "the Pi's leaf: an anonymous client is refused"
+        fails=1
+    fi
+    out="$(OLED_NATS_CREDS="$d/good/nats/host.creds" "$probe" connect "nats://127.0.0.1:$port" 2>&1)" || true
+    if [[ "$out" == "let in" ]]; then
+        ok "the Pi's leaf: the host's credentials get in"
+    else
+        bad "the Pi's leaf: the host's credentials get in ($out)"
+        fails=1
+    fi
+    stop_bg leaf-open
+    return "$fails"
+}
+
+# pi_nats_probe: the attacks' NATS client (crates/bench, nats-probe), built when needed.
+pi_nats_probe() {
+    (cd "$PI_REPO" && cargo build -q --release -p oled-bench --bin nats-probe) >&2 || return 1
+    echo "$PI_REPO/target/release/nats-probe"
+}
+
+# leaf_variant DIR NATS_DIR TLS_DIR URL_HOST_PORT [SED]: a Pi's leaf in DIR as setup-laptop.sh and
+# setup-pi.sh make it (NATS_DIR's operator, the Pi's copy of its files, the leaf remote, the
+# config), its remote then edited by SED (a planted fault of the variant).
+leaf_variant() {
+    local dir="$1" nats="$2" tls="$3" hostport="$4" edit="${5:-}"
+    mkdir -p "$dir"
+    oled_pi_nats_bundle "$nats" "$dir/nats"
+    oled_write_leaf_remote "$dir/leaf-remote.conf" "${hostport%:*}" "${hostport##*:}" "$tls" "$dir/nats" \
+        "$(oled_nats_var "$nats" OLED_NATS_ACCOUNT)"
+    [[ -z "$edit" ]] || sed -i "$edit" "$dir/leaf-remote.conf"
+    oled_render_leaf_conf "$dir/nats-leaf.conf" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
+        "$dir/js" "$dir/leaf-remote.conf" "$dir/nats"
+}
+
 t_leaf() {
     pi_ensure_tool curl curl
-    local d="$TMP/leaf" nats fails=0 hub_port hub_http leaf_port
+    local d="$TMP/leaf" nats probe fails=0 hub_port hub_http leaf_port
     nats="$(pi_find_nats_server)"
+    probe="$(pi_nats_probe)" || { echo "  FAIL  cargo build -p oled-bench --bin nats-probe"; return 1; }
     echo "  nats-server: $nats ($("$nats" --version))"
     hub_port="$(free_port)"
     hub_http="$(free_port)"
     leaf_port="$(free_port)"
-    mkdir -p "$d/hub" "$d/good" "$d/wrong" "$d/none"
+    mkdir -p "$d/hub"
 
-    # The setup script's own functions make the credentials, certificates and configs.
+    # The setup scripts' own functions make the identities, certificates and configs.
     tls_ensure "$d/tls" 127.0.0.1
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/good/leaf-remote.conf" 127.0.0.1 "$leaf_port" "$d/tls"
+    oled_nats_identities "$d/nats" >/dev/null
     oled_render_hub_conf "$d/hub/nats-hub.conf" "127.0.0.1:$hub_port" "127.0.0.1:$hub_http" \
-        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf" "$d/tls"
-    # wrong password: same user, another random password; none: no user info in the URL;
-    # plaintext: the right password without TLS; stranger: the right password, a stranger's certificate
-    mkdir -p "$d/plaintext" "$d/stranger"
-    sed "s#\(tls://[^:]*:\)[0-9a-f]*@#\1$(oled_random_secret)@#" "$d/good/leaf-remote.conf" >"$d/wrong/leaf-remote.conf"
-    sed 's#tls://[^@]*@#tls://#' "$d/good/leaf-remote.conf" >"$d/none/leaf-remote.conf"
-    printf 'remotes: [ { url: "%s" } ]\n' "$(sed -n 's#.*url: "tls://\([^"]*\)".*#nats-leaf://\1#p' "$d/good/leaf-remote.conf")" >"$d/plaintext/leaf-remote.conf"
+        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/nats" "$d/tls"
+    # good: as install.sh sets it up; none: no credentials; other: the leaf user of another
+    # operator (a stranger's own setup); client: the Pi host's credentials (a client user, not a
+    # leaf); plaintext: the leaf user's credentials without TLS; stranger: the credentials and a
+    # stranger's certificate.
+    local hp="127.0.0.1:$leaf_port"
+    leaf_variant "$d/good" "$d/nats" "$d/tls" "$hp"
+    leaf_variant "$d/none" "$d/nats" "$d/tls" "$hp" '/credentials:/d'
+    (OLED_LATTICE=stranger oled_nats_identities "$d/other-nats" >/dev/null)
+    leaf_variant "$d/other" "$d/other-nats" "$d/tls" "$hp"
+    leaf_variant "$d/client" "$d/nats" "$d/tls" "$hp" 's#/leaf.creds"#/host.creds"#'
+    leaf_variant "$d/plaintext" "$d/nats" "$d/tls" "$hp" 's#tls://#nats-leaf://#; /tls {/,/}/d'
     tls_make_ca "$d/stranger-ca" "a stranger's CA"
     tls_make_cert "$d/stranger-ca" "$d/stranger-ca" leaf clientAuth DNS:oled-leaf
     cp "$d/tls/ca.pem" "$d/stranger-ca/ca-hub.pem"
-    sed "s#$d/tls/leaf#$d/stranger-ca/leaf#; s#$d/tls/ca.pem#$d/stranger-ca/ca-hub.pem#" "$d/good/leaf-remote.conf" >"$d/stranger/leaf-remote.conf"
-    local v
-    for v in good wrong none plaintext stranger; do
-        oled_render_leaf_conf "$d/$v/nats-leaf.conf" "127.0.0.1:$(free_port)" "127.0.0.1:$(free_port)" \
-            "$d/$v/js" "$d/$v/leaf-remote.conf"
-    done
+    leaf_variant "$d/stranger" "$d/nats" "$d/tls" "$hp" "s#$d/tls/leaf#$d/stranger-ca/leaf#; s#$d/tls/ca.pem#$d/stranger-ca/ca-hub.pem#"
 
-    echo "  hub: clients 127.0.0.1:$hub_port, monitoring 127.0.0.1:$hub_http, leaf nodes 127.0.0.1:$leaf_port (mutual TLS + password)"
+    echo "  hub: clients 127.0.0.1:$hub_port, monitoring 127.0.0.1:$hub_http, leaf nodes $hp (operator mode, mutual TLS)"
     start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
     expect "hub up (monitoring answers /leafz: 0 leafs)" wait_until 20 leafz_is "$hub_http" 0 ||
         { tail -n 20 "$d/hub.log"; return 1; }
 
     start_bg leaf-good "$d/leaf-good.log" "$nats" -c "$d/good/nats-leaf.conf"
-    expect "leaf WITH the generated credentials and certificate: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 || fails=1
+    expect "leaf WITH the leaf user's credentials and certificate: accepted (/leafz: 1)" wait_until 20 leafz_is "$hub_http" 1 ||
+        { fails=1; tail -n 5 "$d/hub.log" "$d/leaf-good.log"; }
     expect "  hub log: JetStream domains core (hub) / pi (leaf)" \
         grep -q 'JetStream using domains: local "core", remote "pi"' "$d/hub.log" || fails=1
+    pi_leaf_attacks "$d" "$nats" "$probe" || fails=1
     stop_bg leaf-good
     expect "  leaf stopped: /leafz back to 0" wait_until 20 leafz_is "$hub_http" 0 || fails=1
 
-    local label
-    for v in wrong none; do
-        label="$([[ $v == wrong ]] && echo "a WRONG password" || echo "NO credentials")"
-        local before
+    local label v before
+    for v in none other client; do
+        case "$v" in
+            none) label="NO credentials" ;;
+            other) label="the leaf user of ANOTHER operator" ;;
+            client) label="a CLIENT user's credentials (the Pi host's)" ;;
+        esac
         before="$(count_in "$d/hub.log" "authentication error")"
         start_bg "leaf-$v" "$d/leaf-$v.log" "$nats" -c "$d/$v/nats-leaf.conf"
         expect "leaf with $label: hub logs an authentication error" \
-            wait_until 20 more_in_log "$d/hub.log" "authentication error" "$before" || fails=1
+            wait_until 20 more_in_log "$d/hub.log" "authentication error" "$before" || { fails=1; tail -n 5 "$d/hub.log" "$d/leaf-$v.log"; }
         expect "  and refuses it (/leafz: 0)" leafz_is "$hub_http" 0 || fails=1
         expect "  the leaf is told 'Authorization Violation'" \
             wait_until 10 grep -q "Authorization Violation" "$d/leaf-$v.log" || fails=1
         stop_bg "leaf-$v"
     done
     for v in plaintext stranger; do
-        label="$([[ $v == plaintext ]] && echo "the password but NO TLS" || echo "the password and a STRANGER's certificate")"
-        local before
+        label="$([[ $v == plaintext ]] && echo "the credentials but NO TLS" || echo "the credentials and a STRANGER's certificate")"
         before="$(count_in "$d/hub.log" "handshake error")"
         start_bg "leaf-$v" "$d/leaf-$v.log" "$nats" -c "$d/$v/nats-leaf.conf"
         expect "leaf with $label: hub logs a TLS handshake error and refuses it" \
@@ -541,6 +631,10 @@ t_leaf() {
         expect "  and refuses it (/leafz: 0)" leafz_is "$hub_http" 0 || fails=1
         stop_bg "leaf-$v"
     done
+    # The hub's own client port: the same rule.
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    expect "hub: an anonymous client is refused (operator mode)" \
+        bash -c 'out="$(OLED_NATS_CREDS= "$1" connect "$2" 2>&1)"; echo "    nats-probe: $out"; [[ "$out" == refused* ]]' _ "$probe" "nats://127.0.0.1:$hub_port" || fails=1
     grep -h 'authentication error\|Authentication Failure\|handshake error' "$d/hub.log" | sort -u -k3 | head -n 6 | sed 's/^/    hub: /' | cut -c1-140
     stop_bg hub
     return "$fails"
@@ -565,17 +659,22 @@ t_pihost() {
     leaf_http="$(free_port)"
     mkdir -p "$d/hub" "$d/pi"
     tls_ensure "$d/tls" 127.0.0.1
-    oled_gen_leaf_credentials "$d/hub/leaf-auth.conf" "$d/pi/leaf-remote.conf" 127.0.0.1 "$leaf_port" "$d/tls"
+    oled_nats_identities "$d/nats" >/dev/null
+    oled_pi_nats_bundle "$d/nats" "$d/pi/nats"
+    oled_write_leaf_remote "$d/pi/leaf-remote.conf" 127.0.0.1 "$leaf_port" "$d/tls" "$d/pi/nats" \
+        "$(oled_nats_var "$d/nats" OLED_NATS_ACCOUNT)"
     oled_render_hub_conf "$d/hub/nats-hub.conf" "127.0.0.1:$hub_port" "127.0.0.1:$hub_http" \
-        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/hub/leaf-auth.conf" "$d/tls"
+        "127.0.0.1:$leaf_port" "$d/hub/js" "$d/nats" "$d/tls"
     oled_render_leaf_conf "$d/pi/nats-leaf.conf" "127.0.0.1:$leaf_client" "127.0.0.1:$leaf_http" \
-        "$d/pi/js" "$d/pi/leaf-remote.conf"
-    oled_render_host_env "$d/pi/wasmcloud-host.env" default "$leaf_client"
+        "$d/pi/js" "$d/pi/leaf-remote.conf" "$d/pi/nats"
+    oled_render_host_env "$d/pi/wasmcloud-host.env" default "$leaf_client" "$d/pi/nats/host.creds"
+    # wash on the laptop side, as the owner (operator mode): setup-laptop.sh's wash.env.
+    export WASH_CTL_CREDS="$d/nats/operator.creds" WASH_RPC_CREDS="$d/nats/operator.creds"
 
     start_bg hub "$d/hub.log" "$nats" -c "$d/hub/nats-hub.conf"
     wait_until 20 leafz_is "$hub_http" 0 || { tail -n 20 "$d/hub.log"; return 1; }
     start_bg leaf "$d/leaf.log" "$nats" -c "$d/pi/nats-leaf.conf"
-    expect "leaf joined the hub with the generated credentials" wait_until 20 leafz_is "$hub_http" 1 || return 1
+    expect "leaf joined the hub as the leaf user" wait_until 20 leafz_is "$hub_http" 1 || return 1
 
     # The host environment exactly as wasmcloud-host.service loads it (EnvironmentFile), plus,
     # for qemu-user only, a small component pool: wasmtime's pooling allocator reserves address
@@ -625,7 +724,8 @@ pihost_lattice() {
     source "$PI_REPO/scripts/lib/app.sh"
     # The project's own wash settings and signing keys (the policy allows only those), not the
     # throwaway ones of the join test above.
-    unset WASH_KEYS WASH_CONFIG_DIR WASH_DATA_DIR WASH_CACHE_DIR XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME XDG_STATE_HOME
+    unset WASH_KEYS WASH_CONFIG_DIR WASH_DATA_DIR WASH_CACHE_DIR XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME XDG_STATE_HOME \
+        WASH_CTL_CREDS WASH_RPC_CREDS
     ports_export pihost
     export OLED_PI_HOST_BIN="$hostbin" OLED_LATTICE_UP_TIMEOUT=120
     HTTP="http://$OLED_HTTP_ADDR"
@@ -855,7 +955,7 @@ t_install() {
     export OLED_LATTICE_CONFIG="$d/laptop" OLED_LATTICE_DATA="$d/laptop-data"
     export WASMCLOUD_CTL_HOST=127.0.0.1 WASMCLOUD_CTL_PORT="$hub_port" WASMCLOUD_RPC_HOST=127.0.0.1 WASMCLOUD_RPC_PORT="$hub_port"
     "$PI_REPO/scripts/pi/setup-laptop.sh" init --hub-host "$hub_addr" --leaf-listen "$hub_addr:$leaf_port" \
-        --client-listen "127.0.0.1:$hub_port" --http-listen "127.0.0.1:$hub_http" >"$d/laptop-init.log" 2>&1 ||
+        --client-listen "127.0.0.1:$hub_port" --http-listen "127.0.0.1:$hub_http" --registry-port "$reg_port" >"$d/laptop-init.log" 2>&1 ||
         { tail -n 20 "$d/laptop-init.log"; return 1; }
     start_bg hub "$d/hub.log" "$nats" -c "$d/laptop/hub/nats-hub.conf"
     # shellcheck disable=SC2016 # the inner script expands its own arguments
@@ -865,10 +965,15 @@ t_install() {
     for k in "$PI_HOME_DIR/wash/keys" "$PI_CACHE/wash/keys" "$PI_HOME_DIR/tools/wash/keys"; do [[ -d "$k" ]] && keys+=("$k"); done
     "$policy" issuers "${keys[@]}" >"$d/issuers.txt"
     wait_until 20 leafz_is "$hub_http" 0 || { echo "  FAIL  hub NATS did not start"; tail -n 5 "$d/hub.log"; return 1; }
-    start_bg policy "$d/policy.log" "$policy" serve --nats "127.0.0.1:$hub_port" --topic wasmcloud.policy.default --allow "$d/issuers.txt"
+    start_bg policy "$d/policy.log" "$policy" serve --nats "127.0.0.1:$hub_port" --topic wasmcloud.policy.default \
+        --allow "$d/issuers.txt" --creds "$d/laptop/nats/policy.creds"
+    # wash as the owner (setup-laptop.sh's wash.env), as a person sources it.
+    # shellcheck source=/dev/null
+    source "$d/laptop/wash.env"
     # shellcheck disable=SC2317 # called through wait_until
-    registry_up() { curl -fsS --max-time 1 --cacert "$d/laptop/tls/ca.pem" "https://$hub_addr:$reg_port/v2/" >/dev/null 2>&1; }
-    expect "laptop: hub NATS (leaf nodes over mutual TLS), registry over https with the project's CA, policy service" \
+    # shellcheck disable=SC2317 # called through wait_until
+    registry_up() { [[ "$(registry_code "$d/laptop" "https://$hub_addr:$reg_port/v2/")" == 401 ]]; }
+    expect "laptop: hub NATS (leaf nodes over mutual TLS), registry over https with the project's CA and a login, policy service" \
         wait_until 20 registry_up || { tail -n 5 "$d/registry.log"; return 1; }
 
     # --- the stand-in Pi: its own network, its own /etc, /opt, /usr/local, /var, /boot, /run ---
@@ -932,9 +1037,9 @@ EOF
     fi
     expect "  the leaf link is up through the hub's TLS listener (/leafz: 1)" leafz_is "$hub_http" 1 || fails=1
     local modes
-    modes="$(on_standin stat -c "'%n %a %U'" /etc/oled-lattice/leaf-remote.conf /etc/oled-lattice/tls/leaf.key /etc/oled-lattice/host-seed.env | tr '\n' ';')"
-    if [[ "$modes" == "/etc/oled-lattice/leaf-remote.conf 600 nats;/etc/oled-lattice/tls/leaf.key 600 nats;/etc/oled-lattice/host-seed.env 600 root;" ]]; then
-        ok "  secrets on the Pi: leaf credentials and TLS key 600 nats, host seed 600 root"
+    modes="$(on_standin stat -c "'%n %a %U'" /etc/oled-lattice/nats/leaf.creds /etc/oled-lattice/tls/leaf.key /etc/oled-lattice/nats/host.creds /etc/oled-lattice/host-seed.env | tr '\n' ';')"
+    if [[ "$modes" == "/etc/oled-lattice/nats/leaf.creds 600 nats;/etc/oled-lattice/tls/leaf.key 600 nats;/etc/oled-lattice/nats/host.creds 600 wasmcloud;/etc/oled-lattice/host-seed.env 600 root;" ]]; then
+        ok "  secrets on the Pi: leaf user and TLS key 600 nats, host user 600 wasmcloud, host seed 600 root"
     else
         bad "  secrets on the Pi: $modes"
     fi
@@ -975,10 +1080,11 @@ EOF
     if ((rc != 0)) && grep -q '^FAIL  /dev/i2c-1 is missing' <<<"$out" && grep -q '^      fix: ' <<<"$out" &&
         grep -q '^ok    I2C is enabled' <<<"$out" && grep -q '^ok    nats-leaf.service is running' <<<"$out" &&
         grep -q '^ok    wasmcloud-host.service is running' <<<"$out" && grep -q '^ok    the leaf link to the laptop is up' <<<"$out" &&
+        grep -q '^ok    the leaf NATS runs in operator mode' <<<"$out" &&
         grep -q "^ok    host id $host_id" <<<"$out" && grep -q '^ok    the oled-panel provider is running' <<<"$out" &&
         grep -q "^ok    host $host_id is in the lattice" <<<"$out" && grep -q '^ok    the oled-panel provider runs on it' <<<"$out" &&
         grep -q '^ok    the provider answers over the lattice' <<<"$out"; then
-        ok "install.sh --doctor: I2C enabled, services, leaf link, host id, provider ok; no /dev/i2c-1 named with its fix; exit 1"
+        ok "install.sh --doctor: I2C enabled, services, leaf link, operator mode, host id, provider ok; no /dev/i2c-1 named with its fix; exit 1"
     else
         bad "install.sh --doctor (exit $rc)"
     fi
@@ -1015,6 +1121,60 @@ EOF
     stop_bg policy
     stop_bg registry
     stop_bg hub
+    return "$fails"
+}
+
+# registry_code CONFIG CURL_ARGS...: the HTTP status of a request to the laptop's registry
+# (verified against CONFIG's CA).
+registry_code() {
+    local cfg="$1"
+    shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$cfg/tls/ca.pem" "$@"
+}
+
+# t_registry: the laptop's registry as setup-laptop.sh init sets it up (registry.env), on loopback:
+# anyone who reaches it starting a push. First against the same registry without its login lines,
+# where it goes through (202); then against ours: 401, while the owner's login (wash.env) may push
+# and the hosts' (pi/registry.env) may read. Planted (the harness stage): the attack aimed at the
+# open registry for both.
+t_registry() {
+    pi_ensure_tool curl curl
+    pi_ensure_tool docker-registry docker-registry
+    pi_ensure_tool htpasswd apache2-utils
+    local d="$TMP/registry" cfg port open_port code fails=0 path="/v2/oled-lattice/attack/blobs/uploads/" target
+    cfg="$d/laptop"
+    port="$(free_port)"
+    open_port="$(free_port)"
+    OLED_LATTICE_CONFIG="$cfg" OLED_LATTICE_DATA="$d/data" "$PI_REPO/scripts/pi/setup-laptop.sh" init \
+        --hub-host 127.0.0.1 --leaf-listen "127.0.0.1:$(free_port)" --registry-port "$port" >"$d.init.log" 2>&1 ||
+        { tail -n 20 "$d.init.log"; return 1; }
+    # shellcheck disable=SC2016 # the inner scripts expand their own arguments
+    start_bg registry "$d/registry.log" bash -c 'set -a; . "$1"; set +a; REGISTRY_HTTP_ADDR="$2" exec docker-registry serve "$3"' \
+        _ "$cfg/hub/registry.env" "127.0.0.1:$port" "$PI_REPO/scripts/lattice/registry.yml"
+    # shellcheck disable=SC2016
+    start_bg open-registry "$d/open-registry.log" bash -c 'set -a; . "$1"; set +a
+        unset REGISTRY_AUTH_HTPASSWD_REALM REGISTRY_AUTH_HTPASSWD_PATH
+        REGISTRY_HTTP_ADDR="$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$3" exec docker-registry serve "$4"' \
+        _ "$cfg/hub/registry.env" "127.0.0.1:$open_port" "$d/open-store" "$PI_REPO/scripts/lattice/registry.yml"
+    # shellcheck disable=SC2317 # called through wait_until
+    both_up() { [[ "$(registry_code "$cfg" "https://127.0.0.1:$port/v2/")" == 401 && "$(registry_code "$cfg" "https://127.0.0.1:$open_port/v2/")" == 200 ]]; }
+    expect "setup-laptop.sh's registry (https, the project's CA) and the same without its login lines are up" wait_until 20 both_up ||
+        { tail -n 5 "$d/registry.log" "$d/open-registry.log"; return 1; }
+    code="$(registry_code "$cfg" -X POST "https://127.0.0.1:$open_port$path")"
+    expect "the attack works against the registry without its login: an anonymous push starts ($code)" test "$code" = 202 || fails=1
+    target="$port"
+    [[ "${OLED_HARNESS_PLANT:-}" == pi-registry-open ]] && target="$open_port"
+    code="$(registry_code "$cfg" -X POST "https://127.0.0.1:$target$path")"
+    expect "the laptop's registry: an anonymous push is refused ($code)" test "$code" = 401 || fails=1
+    code="$(registry_code "$cfg" -u "owner:$(cat "$cfg/registry/owner.password")" -X POST "https://127.0.0.1:$port$path")"
+    expect "  the owner's login (wash.env reads it) may push ($code)" test "$code" = 202 || fails=1
+    code="$(registry_code "$cfg" -u "host:$(sed -n 's/^WASMCLOUD_OCI_REGISTRY_PASSWORD=//p' "$cfg/pi/registry.env")" "https://127.0.0.1:$port/v2/")"
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    expect "  the Pi host's login (pi/registry.env, for 127.0.0.1:$port) is accepted ($code)" \
+        bash -c '[[ "$1" == 200 ]] && grep -qx "WASMCLOUD_OCI_REGISTRY=127.0.0.1:$2" "$3" && [[ "$(stat -c %a "$3" "$4")" == "600
+600" ]]' _ "$code" "$port" "$cfg/pi/registry.env" "$cfg/hub/host.env" || fails=1
+    stop_bg open-registry
+    stop_bg registry
     return "$fails"
 }
 

@@ -65,7 +65,7 @@ stage_provider() { bash scripts/build-par.sh --require-aarch64; }
 
 # The provider for aarch64, its tests under qemu, the Pi's scripts and units, the leaf link, the
 # multi-arch archive. What needs the Pi's own host is the pihost stage, last.
-stage_pi() { bash scripts/test-pi.sh lint units setup leaf cross qemu par; }
+stage_pi() { bash scripts/test-pi.sh lint units setup leaf registry cross qemu par; }
 
 # The Pi's own wasmCloud host (aarch64) under qemu: it joins through the leaf and serves the panel,
 # and install.sh sets it up over ssh on a stand-in Pi. The aarch64 builds are the longest part of a

